@@ -4,6 +4,10 @@
     python scripts/make_demo_data.py --check    # exit 1 if the committed files differ
 
 Everything here is written for this project: templates and slot fillers, no copied text.
+It also writes the general reference sets (``advisor/data/general``): everyday prose
+for the perplexity baseline (domain shift) and a multiple-choice general-ability check
+(forgetting). Their text lives in ``general_corpus.py``.
+
 Two tasks:
 
 * ``tickets``: customer-support ticket routing (classification, text/label, 6 labels).
@@ -22,25 +26,79 @@ import random
 import sys
 from pathlib import Path
 
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from general_corpus import ABILITY, PARAGRAPHS  # noqa: E402
+
 ROOT = Path(__file__).resolve().parents[1]
 DEMO = ROOT / "advisor" / "data" / "demo"
+GENERAL = ROOT / "advisor" / "data" / "general"
 SEED = 20240607
 
 # ----------------------------------------------------------------------- tickets
 
 PRODUCTS = [
-    "wireless earbuds", "standing desk", "coffee grinder", "yoga mat", "phone case",
-    "electric kettle", "hiking backpack", "desk lamp", "bluetooth speaker", "air fryer",
-    "running shoes", "winter jacket", "smart watch", "blender", "office chair",
-    "water bottle", "gaming mouse", "throw blanket", "bike helmet", "laptop stand",
+    "wireless earbuds",
+    "standing desk",
+    "coffee grinder",
+    "yoga mat",
+    "phone case",
+    "electric kettle",
+    "hiking backpack",
+    "desk lamp",
+    "bluetooth speaker",
+    "air fryer",
+    "running shoes",
+    "winter jacket",
+    "smart watch",
+    "blender",
+    "office chair",
+    "water bottle",
+    "gaming mouse",
+    "throw blanket",
+    "bike helmet",
+    "laptop stand",
 ]
-PLANS = ["Basic plan", "Premium plan", "family plan", "annual subscription", "monthly membership", "Pro tier"]
-DAYS = ["Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "the weekend", "yesterday", "last week"]
+PLANS = [
+    "Basic plan",
+    "Premium plan",
+    "family plan",
+    "annual subscription",
+    "monthly membership",
+    "Pro tier",
+]
+DAYS = [
+    "Monday",
+    "Tuesday",
+    "Wednesday",
+    "Thursday",
+    "Friday",
+    "the weekend",
+    "yesterday",
+    "last week",
+]
 AMOUNTS = ["$12.99", "$24.50", "$49", "$89.00", "$7.99", "$129", "$15", "$230.40", "€39", "£18.75"]
 DEVICES = ["iPhone", "Android phone", "iPad", "Windows laptop", "MacBook", "Chromebook", "tablet"]
-ERRORS = ["error 503", "a blank white screen", "error code E-17", "a spinning wheel", "'something went wrong'", "a timeout"]
+ERRORS = [
+    "error 503",
+    "a blank white screen",
+    "error code E-17",
+    "a spinning wheel",
+    "'something went wrong'",
+    "a timeout",
+]
 CARRIERS = ["the courier", "the delivery driver", "the post office", "UPS", "the carrier"]
-CITIES = ["Leeds", "Austin", "Lyon", "Porto", "Denver", "Gdansk", "Osaka", "Cork", "Tucson", "Ghent"]
+CITIES = [
+    "Leeds",
+    "Austin",
+    "Lyon",
+    "Porto",
+    "Denver",
+    "Gdansk",
+    "Osaka",
+    "Cork",
+    "Tucson",
+    "Ghent",
+]
 
 TICKET_TEMPLATES: dict[str, list[str]] = {
     "billing": [
@@ -141,9 +199,44 @@ TICKET_TEMPLATES: dict[str, list[str]] = {
     ],
 }
 
-OPENERS = ["", "", "", "Hi, ", "Hello, ", "Hey there. ", "Good morning, ", "Dear support, ", "Urgent: ", "Quick question - "]
-CLOSERS = ["", "", "", " Thanks.", " Thank you!", " Regards, {name}", " Please help.", " Cheers", " Order {order}.", " Thanks in advance."]
-NAMES = ["Maria", "Tom", "Aisha", "Ken", "Lucia", "Ravi", "Olga", "Sam", "Yuki", "Ben", "Fatima", "Leo"]
+OPENERS = [
+    "",
+    "",
+    "",
+    "Hi, ",
+    "Hello, ",
+    "Hey there. ",
+    "Good morning, ",
+    "Dear support, ",
+    "Urgent: ",
+    "Quick question - ",
+]
+CLOSERS = [
+    "",
+    "",
+    "",
+    " Thanks.",
+    " Thank you!",
+    " Regards, {name}",
+    " Please help.",
+    " Cheers",
+    " Order {order}.",
+    " Thanks in advance.",
+]
+NAMES = [
+    "Maria",
+    "Tom",
+    "Aisha",
+    "Ken",
+    "Lucia",
+    "Ravi",
+    "Olga",
+    "Sam",
+    "Yuki",
+    "Ben",
+    "Fatima",
+    "Leo",
+]
 # A second topic that does not change the label (the customer's actual ask comes first).
 ASIDES = {
     "billing": [" Also, the app was slow today.", " By the way, delivery was quick."],
@@ -255,7 +348,9 @@ def _order_id(rng: random.Random) -> tuple[str, str]:
     """(as written in the message, canonical). Users write ids in several forms."""
     digits = f"{rng.randrange(100000, 999999)}"
     canonical = f"A-{digits}"
-    form = rng.choice([canonical, canonical, f"#{digits}", f"A{digits}", f"a-{digits}", f"no. {digits}"])
+    form = rng.choice(
+        [canonical, canonical, f"#{digits}", f"A{digits}", f"a-{digits}", f"no. {digits}"]
+    )
     return form, canonical
 
 
@@ -280,6 +375,26 @@ def make_extraction(rng: random.Random, n_train: int = 300, n_test: int = 100) -
     return rows[:n_train], rows[n_train:]
 
 
+# ----------------------------------------------------------------------- general
+
+
+def make_ability(rng: random.Random) -> list[dict]:
+    """Shuffle each item's choices so the right answer is not always first."""
+    rows = []
+    for i, (question, choices, answer) in enumerate(ABILITY):
+        order = list(range(len(choices)))
+        rng.shuffle(order)
+        rows.append(
+            {
+                "id": f"ability-{i:03d}",
+                "question": question,
+                "choices": [choices[j] for j in order],
+                "answer": order.index(answer),
+            }
+        )
+    return rows
+
+
 # ----------------------------------------------------------------------- writing
 
 
@@ -296,6 +411,8 @@ def build() -> dict[Path, str]:
         DEMO / "tickets" / "test.jsonl": _jsonl(tickets_test),
         DEMO / "extraction" / "train.jsonl": _jsonl(ex_train),
         DEMO / "extraction" / "test.jsonl": _jsonl(ex_test),
+        GENERAL / "text.jsonl": _jsonl([{"text": t} for t in PARAGRAPHS]),
+        GENERAL / "ability.jsonl": _jsonl(make_ability(random.Random(SEED + 1))),
     }
 
 
