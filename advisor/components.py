@@ -129,6 +129,10 @@ class PromptStrategy(Component):
     kind: Literal["prompt", "baseline"] = "prompt"
     task_types: list[str] = Field(default_factory=lambda: ["classification", "generation"])
     build_task: Callable[..., dict[str, Any]] = Field(exclude=True)
+    # A "baseline" needs no language model: the benchmark calls fit_predict(train, test) and
+    # scores the returned predictions (one label/output per test example, in order) itself.
+    # The returned list may carry a ``metrics`` dict attribute (e.g. cost_per_1k_queries_usd).
+    fit_predict: Callable[[TaskData, TaskData], list[str]] | None = Field(None, exclude=True)
 
 
 class BenchmarkRunner(Component):

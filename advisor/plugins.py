@@ -14,8 +14,9 @@ Rules (documented in docs/plugins.md):
 from __future__ import annotations
 
 import importlib
+import math
 import os
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from importlib.metadata import EntryPoint, entry_points
 from typing import Any, TypeVar
 
@@ -25,6 +26,9 @@ from pydantic import BaseModel, Field
 from advisor import hookspecs
 
 BUILTIN_PLUGINS: tuple[str, ...] = ("evidence", "prompts", "peft", "lmeval")
+# The distribution that ships the core and the built-ins; an entry point with a built-in name
+# from any other distribution is a third-party plugin (and loses the name to the built-in).
+CORE_DISTRIBUTION = "ft-advisor"
 HOOK_NAMES: tuple[str, ...] = tuple(
     n for n in dir(hookspecs) if n.startswith("advisor_") and callable(getattr(hookspecs, n))
 )
@@ -46,36 +50,60 @@ class PluginInfo(BaseModel):
 class Plugins:
     """Loads plugins once and collects what their hooks return, isolating failures."""
 
-    def __init__(self, eps: Iterable[EntryPoint] | None = None) -> None:
+    def __init__(
+        self, eps: Iterable[EntryPoint] | None = None, only: Iterable[str] | None = None
+    ) -> None:
+        """Load ``eps`` (default: the installed entry points of group ``advisor``).
+
+        ``only`` names the plugins to load and overrides ``ADVISOR_PLUGINS`` (tests use it).
+        """
         self.pm = pluggy.PluginManager(hookspecs.PROJECT)
         self.pm.add_hookspecs(hookspecs)
         self.info: dict[str, PluginInfo] = {}
-        self._load(list(entry_points(group=hookspecs.PROJECT)) if eps is None else list(eps))
+        self.rejected: list[PluginInfo] = []  # entry points that lost their name to another
+        wanted = _wanted_names() if only is None else {n.strip() for n in only if n.strip()}
+        self._load(
+            list(entry_points(group=hookspecs.PROJECT)) if eps is None else list(eps), wanted
+        )
 
     # -------------------------------------------------------------- loading
 
-    def _load(self, eps: list[EntryPoint]) -> None:
-        wanted = _wanted_names()
+    def _load(self, eps: list[EntryPoint], wanted: set[str] | None) -> None:
         eps = [ep for ep in eps if wanted is None or ep.name in wanted]
         # Built-ins first (in a fixed order), then third-party by name: this order decides ties.
-        eps.sort(key=lambda ep: (ep.name not in BUILTIN_PLUGINS, _builtin_rank(ep.name), ep.name))
-        seen: set[str] = set()
+        eps.sort(key=lambda ep: (not _is_builtin(ep), _builtin_rank(ep.name), ep.name))
         for ep in eps:
-            if ep.name in seen:  # the same distribution found twice on sys.path
-                continue
-            seen.add(ep.name)
             dist = getattr(ep, "dist", None)
+            dist_name = getattr(dist, "name", None)
+            earlier = self.info.get(ep.name)
+            if earlier is not None:
+                if earlier.distribution == dist_name:  # one distribution found twice on sys.path
+                    continue
+                self.rejected.append(
+                    PluginInfo(
+                        name=ep.name,
+                        module=ep.value,
+                        version=getattr(dist, "version", None),
+                        distribution=dist_name,
+                        errors=[
+                            f"plugin name '{ep.name}' is already taken by "
+                            f"'{earlier.distribution or earlier.module}' (first in load order "
+                            "wins); not loaded"
+                        ],
+                    )
+                )
+                continue
             info = PluginInfo(
                 name=ep.name,
                 module=ep.value,
                 version=getattr(dist, "version", None),
-                distribution=getattr(dist, "name", None),
-                builtin=ep.name in BUILTIN_PLUGINS,
+                distribution=dist_name,
+                builtin=_is_builtin(ep),
             )
             self.info[ep.name] = info
             try:
                 module = importlib.import_module(ep.value) if ":" not in ep.value else ep.load()
-            except Exception as err:  # a broken plugin must not take the CLI down
+            except (Exception, SystemExit) as err:  # a broken plugin must not take the CLI down
                 info.errors.append(f"import failed: {type(err).__name__}: {err}")
                 continue
             problem = _version_problem(module)
@@ -87,25 +115,48 @@ class Plugins:
             except Exception as err:
                 info.errors.append(f"register failed: {type(err).__name__}: {err}")
                 continue
-            info.hooks = sorted(
-                h.name for h in self.pm.get_hookcallers(module) or [] if h.name in HOOK_NAMES
+            self._check_hooks(module, info)
+        for name in sorted((wanted or set()) - set(self.info)):
+            self.info[name] = PluginInfo(
+                name=name,
+                module="-",
+                errors=["named in ADVISOR_PLUGINS but no installed plugin has this name"],
             )
+
+    def _check_hooks(self, obj: Any, info: PluginInfo) -> None:
+        """Record the hooks ``obj`` implements and the mistakes pluggy would pass over silently."""
+        callers = self.pm.get_hookcallers(obj) or []
+        info.hooks = sorted(h.name for h in callers if h.name in HOOK_NAMES)
+        for h in callers:
+            if not h.has_spec():
+                info.errors.append(
+                    f"implements unknown hook '{h.name}' (known: {', '.join(HOOK_NAMES)}); "
+                    "never called"
+                )
+        for attr in dir(obj):
+            if attr in HOOK_NAMES and attr not in info.hooks and callable(getattr(obj, attr)):
+                info.errors.append(f"{attr} is not marked with @hookimpl; never called")
 
     def register(self, obj: Any, name: str) -> None:
         """Register an in-process plugin object (tests, embedding applications)."""
         self.pm.register(obj, name=name)
-        self.info[name] = PluginInfo(
-            name=name,
-            module=getattr(obj, "__name__", type(obj).__name__),
-            hooks=sorted(h.name for h in self.pm.get_hookcallers(obj) or []),
-        )
+        info = PluginInfo(name=name, module=getattr(obj, "__name__", type(obj).__name__))
+        self.info[name] = info
+        self._check_hooks(obj, info)
 
     # -------------------------------------------------------------- calling
 
-    def collect(self, hook: str, kind: type[T], **kwargs: Any) -> list[T]:
+    def collect(
+        self,
+        hook: str,
+        kind: type[T],
+        adapt: Callable[[T, PluginInfo | None], T] | None = None,
+        **kwargs: Any,
+    ) -> list[T]:
         """Call ``hook`` on every plugin, one at a time, and return the valid items.
 
         Items must be instances of ``kind`` with a unique ``name`` (or ``id`` for rules).
+        ``adapt(item, info)`` may wrap each accepted item, knowing which plugin gave it.
         """
         caller = getattr(self.pm.hook, hook)
         items: list[T] = []
@@ -138,7 +189,7 @@ class Plugins:
                 names[key] = impl.plugin_name
                 if getattr(item, "origin", None) in (None, "unknown"):
                     item = item.model_copy(update={"origin": impl.plugin_name})  # type: ignore[attr-defined]
-                items.append(item)
+                items.append(adapt(item, info) if adapt else item)
                 if info is not None:
                     info.provides.setdefault(hook, []).append(str(key))
         return items
@@ -157,9 +208,29 @@ class Plugins:
     # -------------------------------------------------------------- typed helpers
 
     def rules(self) -> list[Any]:
+        """Evidence rules whose ``weigh``/``excludes`` cannot take ``recommend`` down: a rule
+        that raises or returns the wrong type counts 0 and is reported on its plugin."""
         from advisor.evidence import Rule
 
-        return self.collect("advisor_evidence", Rule)
+        def guard(rule: Rule, info: PluginInfo | None) -> Rule:
+            return rule.model_copy(
+                update={
+                    "weigh": _guarded_weigh(rule, info),
+                    "excludes": _guarded_excludes(rule, info),
+                }
+            )
+
+        return self.collect("advisor_evidence", Rule, adapt=guard)
+
+    def _smoke_rules(self) -> None:
+        """Weigh every rule once on the default profile so that broken rules show up in
+        ``advisor plugins`` rather than in the middle of a recommendation."""
+        from advisor.profile import Profile
+
+        profile = Profile()
+        for rule in self.rules():
+            rule.weigh(profile)
+            rule.excludes(profile)
 
     def prompt_strategies(self) -> list[Any]:
         from advisor.components import PromptStrategy
@@ -190,12 +261,64 @@ class Plugins:
         self.training_backends()
         self.benchmarks()
         self.models()
-        return list(self.info.values())
+        self._smoke_rules()
+        return [*self.info.values(), *self.rejected]
 
 
 def _record(info: PluginInfo | None, message: str) -> None:
     if info is not None and message not in info.errors:
         info.errors.append(message)
+
+
+def _guarded_weigh(rule: Any, info: PluginInfo | None) -> Callable[[Any], float]:
+    weigh = rule.weigh
+
+    def guarded(profile: Any) -> float:
+        try:
+            value = weigh(profile)
+            points = float(value)
+        except Exception as err:
+            _record(info, f"rule '{rule.id}' weigh raised {type(err).__name__}: {err}; counted 0")
+            return 0.0
+        if isinstance(value, bool) or not math.isfinite(points):
+            _record(
+                info, f"rule '{rule.id}' weigh returned {value!r}, expected a number; counted 0"
+            )
+            return 0.0
+        return points
+
+    return guarded
+
+
+def _guarded_excludes(rule: Any, info: PluginInfo | None) -> Callable[[Any], dict[str, str]]:
+    excludes = rule.excludes
+
+    def guarded(profile: Any) -> dict[str, str]:
+        try:
+            value = excludes(profile)
+        except Exception as err:
+            _record(info, f"rule '{rule.id}' excludes raised {type(err).__name__}: {err}; ignored")
+            return {}
+        if not isinstance(value, dict):
+            _record(
+                info, f"rule '{rule.id}' excludes returned {type(value).__name__}, expected a dict"
+            )
+            return {}
+        return {str(k): str(v) for k, v in value.items()}
+
+    return guarded
+
+
+def _is_builtin(ep: EntryPoint) -> bool:
+    if ep.name not in BUILTIN_PLUGINS:
+        return False
+    dist = getattr(ep, "dist", None)
+    # A hand-made EntryPoint (no distribution) with a built-in name is the built-in itself.
+    return dist is None or _canonical(dist.name) == CORE_DISTRIBUTION
+
+
+def _canonical(name: str) -> str:
+    return name.lower().replace("_", "-").replace(".", "-")
 
 
 def _builtin_rank(name: str) -> int:
