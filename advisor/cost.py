@@ -539,6 +539,7 @@ def _self_hosted_estimate(
         f"Memory: full AdamW mixed precision {FULL_BYTES_PER_PARAM:g} bytes/param; LoRA/IA3 {FROZEN_BF16_BYTES_PER_PARAM:g} bytes/param frozen bf16; QLoRA {QLORA_BYTES_PER_PARAM:g} bytes/param; LoRA rank {LORA_RANK}; micro-batch {MICRO_BATCH} x {inputs.avg_tokens} tokens with gradient checkpointing; {OVERHEAD_GB:g} GB overhead.",
         "Fits: weights and optimiser state shard over the profile's GPUs (FSDP/ZeRO-3); activations do not.",
         f"Break-even compares {be_method} with the {inputs.shots}-shot prompt.",
+        "Only compute is priced: one training run, no hyperparameter sweeps, no engineering or evaluation time.",
     ]
     context = inputs.prompt_tokens + output_tokens
     return CostEstimate(

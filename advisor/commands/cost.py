@@ -1,9 +1,298 @@
-"""`advisor cost` (work in progress)."""
+"""`advisor cost`: memory, compute, dollars and break-even for a task, without the advice."""
+
+from __future__ import annotations
+
+from typing import Any
 
 import click
 
+from advisor.errors import UsageError
 
-@click.command()
-def cost() -> None:
-    """Not built yet."""
-    raise click.ClickException("not built yet")
+POS_FLOAT = click.FloatRange(min=0, min_open=True)
+NON_NEG_FLOAT = click.FloatRange(min=0)
+NON_NEG_INT = click.IntRange(min=0)
+POS_INT = click.IntRange(min=1)
+
+
+class OneLineErrors(click.Command):
+    """Report a bad flag value as one line (the CLI's UsageError), not click's usage block."""
+
+    def make_context(self, info_name, args, parent=None, **extra):  # type: ignore[override]
+        try:
+            return super().make_context(info_name, args, parent=parent, **extra)
+        except click.exceptions.Exit:
+            raise
+        except click.UsageError as err:
+            raise UsageError(err.format_message()) from None
+
+
+@click.command(cls=OneLineErrors)
+@click.option(
+    "--profile",
+    "profile_file",
+    type=click.Path(dir_okay=False),
+    help="Task profile (YAML, TOML or JSON); flags below override it.",
+)
+@click.option(
+    "--model-params-b", type=POS_FLOAT, help="Model size in billions of parameters [default: 7]."
+)
+@click.option(
+    "--model-access",
+    type=click.Choice(["open_weights", "api_only"]),
+    help="Own the weights, or reach the model only through an API.",
+)
+@click.option(
+    "--gpu-memory-gb",
+    type=NON_NEG_FLOAT,
+    help="Memory of your largest GPU in GB; 0 = none (cloud prices are used).",
+)
+@click.option("--gpu-count", type=NON_NEG_INT, help="How many such GPUs you have.")
+@click.option(
+    "--gpu",
+    "gpu_type",
+    help="GPU type from the price table to price with, e.g. t4-16gb, l4-24gb, a10-24gb, a100-40gb, a100-80gb, h100-80gb [default: the closest to --gpu-memory-gb].",
+)
+@click.option(
+    "--api",
+    "api_model",
+    help="API model from the price table for --model-access api_only, e.g. openai-gpt-4o-mini, openai-gpt-4o, anthropic-claude-3-5-haiku.",
+)
+@click.option(
+    "--task-type",
+    type=click.Choice(
+        [
+            "classification",
+            "extraction",
+            "generation",
+            "summarization",
+            "qa",
+            "code",
+            "chat",
+            "other",
+        ]
+    ),
+    help="Kind of task; sets the default output length.",
+)
+@click.option(
+    "--examples", type=NON_NEG_INT, help="Labeled training examples [default: profile's, 500]."
+)
+@click.option(
+    "--avg-tokens",
+    type=POS_INT,
+    help="Average tokens per example, input plus output [default: 256].",
+)
+@click.option("--epochs", type=POS_FLOAT, help="Passes over the training data [default: 3].")
+@click.option(
+    "--monthly-queries",
+    type=NON_NEG_INT,
+    help="Production queries per month [default: profile's, 10000].",
+)
+@click.option("--shots", type=NON_NEG_INT, help="Examples in the few-shot prompt [default: 5].")
+@click.option(
+    "--prompt-tokens",
+    type=POS_INT,
+    help="Tokens of a zero-shot prompt, instruction plus input [default: 200].",
+)
+@click.option(
+    "--output-tokens", type=POS_INT, help="Generated tokens per query [default: by task type]."
+)
+@click.option(
+    "--horizon-months", type=POS_INT, help="Months to spread the training cost over [default: 12]."
+)
+@click.option(
+    "--prices",
+    "prices_file",
+    type=click.Path(dir_okay=False),
+    help="Your own price table (YAML or JSON, same structure as the shipped one).",
+)
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON document instead of tables.")
+def cost(
+    profile_file: str | None,
+    model_params_b: float | None,
+    model_access: str | None,
+    gpu_memory_gb: float | None,
+    gpu_count: int | None,
+    gpu_type: str | None,
+    api_model: str | None,
+    task_type: str | None,
+    examples: int | None,
+    avg_tokens: int | None,
+    epochs: float | None,
+    monthly_queries: int | None,
+    shots: int | None,
+    prompt_tokens: int | None,
+    output_tokens: int | None,
+    horizon_months: int | None,
+    prices_file: str | None,
+    as_json: bool,
+) -> None:
+    """What adapting a model costs: memory, training compute, dollars, and per-query cost.
+
+    \b
+    For a model size it shows the memory each training method needs (full fine-tune,
+    LoRA, QLoRA, IA3) and whether it fits your GPU; the FLOPs, GPU-hours and dollars to
+    train on your data; what a query costs with a zero-shot prompt, a k-shot prompt and
+    a fine-tuned model; and the monthly volume above which the fine-tune is the cheaper
+    choice. Prices come from a dated snapshot shipped with advisor; pass --prices to use
+    your own.
+
+    \b
+    Examples:
+      advisor cost --model-params-b 7 --gpu-memory-gb 24 --gpu-count 1
+      advisor cost --examples 5000 --monthly-queries 200000 --shots 8 --json
+      advisor cost --model-access api_only --api openai-gpt-4o-mini
+    """
+    from advisor.cost import build_inputs, estimate, load_prices
+    from advisor.profile import load_profile
+
+    profile = load_profile(
+        profile_file,
+        model_params_b=model_params_b,
+        model_access=model_access,
+        gpu_memory_gb=gpu_memory_gb,
+        gpu_count=gpu_count,
+        task_type=task_type,
+        labeled_examples=examples,
+        monthly_queries=monthly_queries,
+    )
+    inputs = build_inputs(
+        {
+            "avg_tokens": avg_tokens,
+            "epochs": epochs,
+            "shots": shots,
+            "prompt_tokens": prompt_tokens,
+            "output_tokens": output_tokens,
+            "horizon_months": horizon_months,
+            "gpu": gpu_type,
+            "api": api_model,
+        }
+    )
+    prices = load_prices(prices_file)
+    est = estimate(profile, inputs, prices)
+    if as_json:
+        click.echo(est.model_dump_json(indent=2))
+        return
+    _render(est, prices, profile.monthly_queries)
+
+
+def _usd(value: float | None) -> str:
+    if value is None:
+        return "-"
+    if value == 0:
+        return "$0"
+    if value < 0.01:
+        return f"${value:.2g}"
+    return f"${value:,.2f}"
+
+
+def _count(value: int | None) -> str:
+    return "never" if value is None else f"{value:,}"
+
+
+def _render(est: Any, prices: Any, monthly: int) -> None:
+    from rich.console import Console
+    from rich.table import Table
+
+    console = Console()
+    rows = {r.method: r for r in est.report.methods}
+    where = (
+        f"{est.gpu_name} (${prices.gpus[est.gpu].usd_per_hour:g}/h)"
+        if est.gpu
+        else f"{prices.apis[est.api].provider} {prices.apis[est.api].model}"
+    )
+    console.print(
+        f"[bold]Cost of adapting a {est.model_params_b:g}B model[/bold], priced on {where}"
+    )
+
+    if est.memory:
+        have = (
+            f"{est.gpu_count} x {est.gpu_memory_gb:g} GB"
+            if est.gpu_memory_gb and est.gpu_count
+            else "no GPU given"
+        )
+        mem = Table(title=f"Training memory in GB (your GPUs: {have})")
+        needed_on = "yours" if est.gpu_count and est.gpu_memory_gb else est.gpu
+        cols = (
+            "method",
+            "trainable",
+            "weights",
+            "optim.",
+            "activ.",
+            "total",
+            "fits",
+            f"GPUs ({needed_on})",
+        )
+        for col in cols:
+            mem.add_column(col, justify="left" if col == "method" else "right")
+        for m in est.memory:
+            fits = rows[m.method].fits_gpu
+            needed = est.gpus_needed.get(m.method)
+            mem.add_row(
+                m.method,
+                f"{m.trainable_params / 1e6:,.1f}M",
+                f"{m.weights_gb:.1f}",
+                f"{m.optimizer_gb:.1f}",
+                f"{m.activations_gb:.1f}",
+                f"{m.total_gb:.1f}",
+                "-" if fits is None else ("[green]yes[/green]" if fits else "[red]no[/red]"),
+                "too big" if needed is None else str(needed),
+            )
+        console.print(mem)
+        inf = ", ".join(f"{k} {v:.1f} GB" for k, v in est.inference_memory_gb.items())
+        console.print(f"Inference memory (bf16 weights + KV cache, one request): {inf}")
+
+    train = Table(title=f"Training on {est.training_tokens:,.0f} tokens")
+    for col in ("method", "FLOPs", "GPU-hours", "dollars"):
+        train.add_column(col, justify="left" if col == "method" else "right")
+    for r in est.report.methods:
+        if r.train_usd is None:
+            continue
+        train.add_row(
+            r.method,
+            "-" if r.train_flops is None else f"{r.train_flops:.2e}",
+            "-" if r.train_gpu_hours is None else f"{r.train_gpu_hours:,.3g}",
+            _usd(r.train_usd),
+        )
+    console.print(train)
+
+    q = Table(title=f"Per-query cost at {monthly:,} queries/month")
+    for col in (
+        "strategy",
+        "prompt tokens",
+        "output tokens",
+        "per query",
+        "per 1k queries",
+        "per month",
+    ):
+        q.add_column(col, justify="left" if col == "strategy" else "right")
+    for item in est.queries:
+        q.add_row(
+            item.strategy,
+            str(item.prompt_tokens),
+            str(item.output_tokens),
+            _usd(item.usd_per_query),
+            _usd(item.usd_per_1k_queries),
+            _usd(item.usd_per_query * monthly),
+        )
+    console.print(q)
+
+    be = est.report.break_even_monthly_queries
+    if est.break_even_method is None:
+        console.print("Break-even: no fine-tuning option priced for this model.")
+    elif be is None:
+        console.print(
+            f"Break-even: never; {est.break_even_method} is not cheaper per query than the {est.inputs.shots}-shot prompt."
+        )
+    else:
+        side = "fine-tune pays off" if monthly >= be else "the prompt stays cheaper"
+        console.print(
+            f"[bold]Break-even:[/bold] {be:,} queries/month; above it {est.break_even_method} "
+            f"(training spread over {est.inputs.horizon_months} months) beats the "
+            f"{est.inputs.shots}-shot prompt. At {monthly:,}/month the {side}."
+        )
+    console.print(
+        f"Prices: {prices.name}, {prices.date} — a snapshot; check before spending. Sources: {'; '.join(prices.sources)}"
+    )
+    console.print("Assumptions:")
+    for line in est.report.assumptions:
+        console.print(f"  - {line}", highlight=False)
