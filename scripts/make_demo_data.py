@@ -286,6 +286,11 @@ def _fill(template: str, rng: random.Random) -> str:
     )
 
 
+def _key(text: str) -> str:
+    """Texts equal after this are duplicates in all but case and punctuation."""
+    return " ".join("".join(c if c.isalnum() else " " for c in text.lower()).split())
+
+
 def make_ticket(label: str, template: str, rng: random.Random) -> str:
     body = _fill(template, rng)
     if rng.random() < 0.2:
@@ -309,9 +314,9 @@ def make_tickets(rng: random.Random, n_train: int = 402, n_test: int = 120) -> t
         pool = templates if is_test or rng.random() < 0.15 else templates[:-3]
         for _ in range(20):  # avoid exact duplicates between and within splits
             text = make_ticket(label, rng.choice(pool), rng)
-            if text not in seen:
+            if _key(text) not in seen:
                 break
-        seen.add(text)
+        seen.add(_key(text))
         (test if is_test else train).append({"text": text, "label": label})
     rng.shuffle(train)
     rng.shuffle(test)
@@ -368,9 +373,9 @@ def make_extraction(rng: random.Random, n_train: int = 300, n_test: int = 100) -
             out = f"order_id={canonical} item={item.replace(' ', '_')}"
         if rng.random() < 0.1:
             text = text.lower()
-        if text in seen:
+        if _key(text) in seen:
             continue
-        seen.add(text)
+        seen.add(_key(text))
         rows.append({"input": text, "output": out})
     return rows[:n_train], rows[n_train:]
 
