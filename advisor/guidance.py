@@ -56,9 +56,6 @@ BENCHMARK_BACKEND = {"lora": "lora", "qlora": "lora", "ia3": "ia3", "full": "ful
 
 # Model size assumed when the profile does not give one (a typical open 7-8B model).
 DEFAULT_PARAMS_B = 7.0
-# Rough GB per billion parameters to train (weights + optimizer + activations headroom).
-TRAIN_GB_PER_B = {"full": 18.0, "lora": 2.4, "qlora": 0.8, "ia3": 2.2}
-
 LEARNING_RATE = {"lora": 2e-4, "qlora": 2e-4, "ia3": 3e-3, "full": 2e-5}
 # (upper bound on training examples, value); first bound that the size is below wins.
 EPOCHS_BY_SIZE = ((300, 6.0), (1_000, 4.0), (10_000, 3.0), (100_000, 2.0), (math.inf, 1.0))
@@ -104,8 +101,10 @@ def _params_b(p: Profile) -> float:
 
 
 def train_memory_gb(method: str, params_b: float) -> float:
-    """A rough figure for the aspect/challenge text; advisor.cost owns the detailed model."""
-    return round(TRAIN_GB_PER_B.get(method, TRAIN_GB_PER_B["lora"]) * params_b + 1.0, 1)
+    """Peak training memory from the cost model, so the advice and the cost table agree."""
+    from advisor.cost import training_memory_gb
+
+    return round(training_memory_gb(method if method in TRAIN_METHODS else "lora", params_b), 1)
 
 
 def _train_method(verdict: str, method: str, p: Profile) -> str:
@@ -516,6 +515,8 @@ def hyperparameters(p: Profile, method: str) -> dict[str, Any]:
     val = _by_size(VALIDATION_BY_SIZE, n)
     train_n = max(1, round(n * (1 - val)))
     batch = _by_size(BATCH_BY_GPU_GB, p.gpu_memory_gb if p.has_gpu else 0.0)
+    if p.has_gpu and train_memory_gb(method, _params_b(p)) > 0.75 * p.gpu_memory_gb:
+        batch = min(batch, 4)  # little headroom left for activations: accumulate instead
     accum = max(1, EFFECTIVE_BATCH // batch)
     epochs = _by_size(EPOCHS_BY_SIZE, n)
     steps_per_epoch = max(1, math.ceil(train_n / (batch * accum)))

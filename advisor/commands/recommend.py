@@ -1,9 +1,326 @@
-"""`advisor recommend` (work in progress)."""
+"""`advisor recommend`: a profile from flags, a file, data or questions -> one Recommendation.
+
+One flag per Profile field, derived from ``Profile.model_fields`` so the two never drift.
+Precedence, lowest first: default < measured from --data < --profile file < answers < flags.
+"""
+
+from __future__ import annotations
+
+import inspect
+import math
+import sys
+from enum import Enum
+from typing import Any, get_args
 
 import click
 
+from advisor.errors import UsageError
+from advisor.profile import Profile, build_profile, read_profile_file
+
+FORMATS = ("text", "markdown", "html", "json")
+# The questions asked on a terminal with no input at all: the fields that move the verdict most.
+QUESTIONS = (
+    "task_type",
+    "labeled_examples",
+    "gpu_memory_gb",
+    "budget_usd",
+    "monthly_queries",
+    "data_can_leave",
+    "requirements_change",
+)
+
+
+# ---------------------------------------------------------------- flags from the model
+
+
+def _base_type(annotation: Any) -> Any:
+    """``int | None`` -> int; enums and plain types unchanged."""
+    args = [a for a in get_args(annotation) if a is not type(None)]
+    return args[0] if args else annotation
+
+
+def _flag(name: str) -> str:
+    return "--" + name.replace("_", "-")
+
+
+def _negative_flag(name: str) -> str:
+    # data_can_leave -> --data-cannot-leave; any other bool -> --no-<name>
+    return (
+        _flag(name.replace("_can_", "_cannot_")) if "_can_" in name else "--no-" + _flag(name)[2:]
+    )
+
+
+class FieldChoice(click.Choice):
+    """click.Choice whose error is our one-line UsageError naming the field and allowed values."""
+
+    def __init__(self, field: str, choices: list[str]):
+        super().__init__(choices, case_sensitive=False)
+        self.field = field
+
+    def convert(self, value: Any, param: Any, ctx: Any) -> Any:
+        try:
+            return super().convert(value, param, ctx)
+        except click.BadParameter:
+            raise UsageError(
+                f"invalid value for '{self.field}' ({_flag(self.field)}): {value!r} "
+                f"(allowed: {', '.join(map(str, self.choices))})"
+            ) from None
+
+
+class FieldNumber(click.ParamType):
+    """int or float for one field; the range is checked by the Profile model afterwards."""
+
+    def __init__(self, field: str, kind: type):
+        self.field = field
+        self.kind = kind
+        self.name = "integer" if kind is int else "number"
+
+    def convert(self, value: Any, param: Any, ctx: Any) -> Any:
+        if isinstance(value, self.kind):
+            return value
+        try:
+            number = self.kind(str(value).replace("_", ""))
+        except ValueError:
+            number = None
+        if number is None or (isinstance(number, float) and not math.isfinite(number)):
+            raise UsageError(
+                f"invalid value for '{self.field}' ({_flag(self.field)}): expected "
+                f"{'an integer' if self.kind is int else 'a finite number'}, got {value!r}"
+            )
+        return number
+
+
+def _field_option(name: str) -> click.Option:
+    info = Profile.model_fields[name]
+    base = _base_type(info.annotation)
+    default = info.get_default()
+    shown = default.value if isinstance(default, Enum) else default
+    help_text = f"{info.description or ''} [default: {shown}]"
+    if base is bool:
+        return click.Option(
+            [f"{_flag(name)}/{_negative_flag(name)}", name], default=None, help=help_text
+        )
+    if isinstance(base, type) and issubclass(base, Enum):
+        choices = [m.value for m in base]
+        return click.Option([_flag(name), name], type=FieldChoice(name, choices), help=help_text)
+    return click.Option([_flag(name), name], type=FieldNumber(name, base), help=help_text)
+
+
+def add_profile_options(command: click.Command) -> click.Command:
+    """Attach one option per Profile field (also used by commands that take a profile)."""
+    command.params.extend(_field_option(name) for name in Profile.model_fields)
+    return command
+
+
+# ---------------------------------------------------------------- building the profile
+
+
+def _validate_part(values: dict[str, Any], where: str) -> None:
+    """Validate one source alone so the error says where the bad value came from."""
+    try:
+        build_profile(values)
+    except UsageError as err:
+        raise UsageError(f"{where}: {err}") from None
+
+
+def _from_data(path: str, measure_shift: bool) -> dict[str, Any]:
+    try:
+        from advisor.profiling import profile_from_data
+    except ModuleNotFoundError as err:
+        if err.name != "advisor.profiling":
+            raise
+        raise UsageError("--data needs advisor.profiling, which this installation lacks") from None
+    kwargs: dict[str, Any] = {}
+    params = inspect.signature(profile_from_data).parameters
+    if "perplexity" in params:
+        # The domain-shift measurement loads a model; recommend stays instant unless asked.
+        kwargs["perplexity"] = measure_shift
+    result = profile_from_data(path, **kwargs)
+    for problem in getattr(result, "problems", None) or []:
+        if getattr(problem, "severity", "") in ("error", "warning"):
+            click.secho(f"{path}: {problem.problem} -> {problem.action}", fg="yellow", err=True)
+    values = dict(getattr(result, "values", {}) or {})
+    unknown = set(values) - set(Profile.model_fields)
+    if unknown:  # a profiler newer than this Profile: keep what we understand
+        values = {k: v for k, v in values.items() if k in Profile.model_fields}
+    return values
+
+
+def _ask(values: dict[str, Any]) -> dict[str, Any]:
+    """The few questions that matter, with the current value as default (prompts go to stderr)."""
+    answers: dict[str, Any] = {}
+    current = Profile.model_validate(values)
+    for name in QUESTIONS:
+        info = Profile.model_fields[name]
+        base = _base_type(info.annotation)
+        default = getattr(current, name)
+        label = info.description or name
+        if base is bool:
+            answers[name] = click.confirm(label, default=default, err=True)
+        elif isinstance(base, type) and issubclass(base, Enum):
+            answers[name] = click.prompt(
+                label,
+                type=click.Choice([m.value for m in base]),
+                default=default.value,
+                err=True,
+            )
+        else:
+            while True:  # re-ask until the answer is a valid value for this field
+                raw = click.prompt(label, default=default, type=base, err=True)
+                try:
+                    build_profile({name: raw})
+                except UsageError as err:
+                    click.secho(str(err), fg="red", err=True)
+                    continue
+                answers[name] = raw
+                break
+    return answers
+
+
+def gather_profile(
+    flags: dict[str, Any],
+    profile_file: str | None,
+    data_file: str | None,
+    interactive: bool | None,
+    measure_shift: bool = False,
+    output_to_file: bool = False,
+) -> tuple[Profile, dict[str, str]]:
+    """Merge the sources into a Profile and record where each field came from."""
+    layers: list[tuple[str, dict[str, Any]]] = []
+    if data_file:
+        layers.append(("data", _from_data(data_file, measure_shift)))
+    if profile_file:
+        file_values = read_profile_file(profile_file)
+        _validate_part(file_values, f"profile file {profile_file}")
+        layers.append(("file", file_values))
+    given = {k: v for k, v in flags.items() if v is not None}
+    for key, value in given.items():
+        try:
+            build_profile({key: value})
+        except UsageError as err:  # name the flag as the user typed it
+            raise UsageError(str(err).replace(f"'{key}'", f"'{key}' ({_flag(key)})", 1)) from None
+
+    if interactive is None:
+        # Only a person at a terminal: never block a pipe (`advisor recommend --json | jq`).
+        interactive = (
+            not (given or profile_file or data_file)
+            and sys.stdin.isatty()
+            and (output_to_file or sys.stdout.isatty())
+        )
+    if interactive:
+        so_far: dict[str, Any] = {}
+        for _, layer in layers:
+            so_far.update(layer)
+        so_far.update(given)
+        answers = {k: v for k, v in _ask(so_far).items() if k not in given}
+        layers.append(("prompt", answers))
+    layers.append(("flag", given))
+
+    values: dict[str, Any] = {}
+    sources = dict.fromkeys(Profile.model_fields, "default")
+    for source, layer in layers:
+        for key, value in layer.items():
+            values[key] = value
+            sources[key] = source
+    # A GPU memory figure without a count means one GPU; a count of 0 would hide the GPU.
+    if "gpu_count" not in values and (values.get("gpu_memory_gb") or 0) > 0:
+        values["gpu_count"] = 1
+        sources["gpu_count"] = "inferred"
+    return build_profile(values), sources
+
+
+# ---------------------------------------------------------------- the command
+
+
+def _print_schema() -> None:
+    import json
+
+    from advisor.recommendation import Recommendation
+
+    click.echo(json.dumps(Recommendation.model_json_schema(), indent=2))
+
 
 @click.command()
-def recommend() -> None:
-    """Not built yet."""
-    raise click.ClickException("not built yet")
+@click.option(
+    "--profile",
+    "profile_file",
+    type=click.Path(dir_okay=False),
+    help="YAML, TOML or JSON file with Profile fields; flags override it.",
+)
+@click.option(
+    "--data",
+    "data_file",
+    type=click.Path(dir_okay=False),
+    help="JSONL or CSV training data: measures examples, task type, labels, format.",
+)
+@click.option(
+    "--measure-domain-shift",
+    is_flag=True,
+    help="With --data: measure domain shift with the embedded model (slower).",
+)
+@click.option(
+    "--interactive/--no-interactive",
+    default=None,
+    help="Ask the key questions (default: only on a terminal when no profile input is given).",
+)
+@click.option("--format", "fmt", type=click.Choice(FORMATS), default=None, help="Output format.")
+@click.option("--json", "as_json", is_flag=True, help="Same as --format json.")
+@click.option("--json-schema", is_flag=True, help="Print the JSON schema of the output and exit.")
+@click.option(
+    "--output", "-o", type=click.Path(dir_okay=False), help="Write the report to FILE (atomically)."
+)
+def recommend(
+    profile_file: str | None,
+    data_file: str | None,
+    measure_domain_shift: bool,
+    interactive: bool | None,
+    fmt: str | None,
+    as_json: bool,
+    json_schema: bool,
+    output: str | None,
+    **flags: Any,
+) -> None:
+    """Advice for a task profile: fine-tune or prompt, why, risks, plan and cost.
+
+    \b
+    advisor recommend --labeled-examples 5000 --budget-usd 200 --gpu-memory-gb 24
+    advisor recommend --profile task.yaml --monthly-queries 1000000 --json
+    advisor recommend --data train.jsonl --format html --output advice.html
+    """
+    if json_schema:
+        _print_schema()
+        return
+    if as_json and fmt not in (None, "json"):
+        raise UsageError(f"--json conflicts with --format {fmt}; use one of them")
+    fmt = "json" if as_json else (fmt or "text")
+
+    profile, sources = gather_profile(
+        flags,
+        profile_file,
+        data_file,
+        interactive,
+        measure_shift=measure_domain_shift,
+        output_to_file=bool(output),
+    )
+    from advisor.engine import recommend as run_engine
+
+    rec = run_engine(profile, profile_sources=sources)
+
+    if output:
+        from advisor.report import render, write_atomic
+
+        path = write_atomic(output, render(rec, fmt))
+        click.echo(
+            f"wrote {path} ({rec.verdict}, {rec.method}, confidence {rec.confidence:.0%})", err=True
+        )
+    elif fmt == "text":
+        from advisor.report.text import print_text
+
+        print_text(rec)
+    else:
+        from advisor.report import render
+
+        click.echo(render(rec, fmt), nl=False)
+
+
+add_profile_options(recommend)

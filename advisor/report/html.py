@@ -1,0 +1,295 @@
+"""HTML rendering of a Recommendation: one self-contained page (inline CSS and SVG, no scripts).
+
+Every string that comes from the profile, a rule or a plugin goes through ``esc`` (html.escape
+with quotes), so a malicious rule statement or source note cannot inject markup.
+"""
+
+from __future__ import annotations
+
+import html
+import re
+from collections.abc import Iterable, Sequence
+
+from advisor.recommendation import Recommendation
+
+CSS = """
+:root { --ft: #a23b9c; --pe: #1f7fa6; --neutral: #888; --ink: #1d1d1f; --line: #ddd; }
+* { box-sizing: border-box; }
+body { font: 15px/1.5 system-ui, -apple-system, Segoe UI, Roboto, sans-serif; color: var(--ink);
+       max-width: 1100px; margin: 2rem auto; padding: 0 1rem; }
+h1 { margin-bottom: .2rem; } h2 { margin-top: 2.2rem; border-bottom: 2px solid var(--line); }
+table { border-collapse: collapse; width: 100%; margin: .6rem 0; }
+th, td { border-bottom: 1px solid var(--line); padding: .35rem .5rem; text-align: left; vertical-align: top; }
+th { background: #f6f6f8; } .num { font-variant-numeric: tabular-nums; }
+.verdict { display: flex; gap: 1.5rem; align-items: center; padding: 1rem 1.2rem; border-radius: 10px;
+           background: #f6f6f8; border-left: 8px solid var(--accent); }
+.verdict .big { font-size: 1.8rem; font-weight: 700; color: var(--accent); }
+.tag { display: inline-block; padding: 0 .45rem; border-radius: 4px; color: #fff; font-size: .85rem; }
+.fine-tune { background: var(--ft); } .prompt { background: var(--pe); } .neutral { background: var(--neutral); }
+.low { background: #2e8b57; } .medium { background: #c98a00; } .high { background: #c0392b; }
+pre { background: #1d1d1f; color: #f5f5f7; padding: .8rem 1rem; border-radius: 8px; overflow-x: auto; }
+.muted { color: #666; font-size: .9rem; } svg text { font: 12px system-ui, sans-serif; fill: var(--ink); }
+"""
+
+VERDICT_COLOUR = {"prompt": "#1f7fa6", "fine-tune": "#a23b9c", "prompt-then-fine-tune": "#c98a00"}
+
+
+def esc(value: object) -> str:
+    return html.escape("-" if value is None else str(value), quote=True)
+
+
+def _table(headers: Sequence[str], rows: Iterable[Sequence[str]], raw: bool = False) -> str:
+    """Rows are escaped here unless ``raw`` (then the caller escaped each cell already)."""
+    head = "".join(f"<th>{esc(h)}</th>" for h in headers)
+    body = []
+    for row in rows:
+        cells = "".join(f"<td>{c if raw else esc(c)}</td>" for c in row)
+        body.append(f"<tr>{cells}</tr>")
+    return f"<table><thead><tr>{head}</tr></thead><tbody>{''.join(body)}</tbody></table>"
+
+
+def _num(value: float | None, spec: str) -> str:
+    return "-" if value is None else format(value, spec)
+
+
+def _truncate(text: str, n: int) -> str:
+    return text if len(text) <= n else text[: n - 1] + "…"
+
+
+# ---------------------------------------------------------------- charts (inline SVG)
+
+
+def reasons_chart(rec: Recommendation) -> str:
+    """Diverging bars: each rule's signed points; right = fine-tune, left = prompt."""
+    reasons = sorted(rec.reasons, key=lambda r: r.weight)
+    if not reasons:
+        return '<p class="muted">No rule applied to this profile.</p>'
+    label_w, bar_w, row_h = 260, 560, 22
+    width, height = label_w + bar_w + 60, row_h * len(reasons) + 40
+    top = max(abs(r.weight) for r in reasons) or 1.0
+    mid = label_w + bar_w / 2
+    parts = [
+        f'<svg role="img" aria-label="Rule contributions" width="{width}" height="{height}" '
+        f'viewBox="0 0 {width} {height}" xmlns="http://www.w3.org/2000/svg">',
+        f'<text x="{mid - 8}" y="14" text-anchor="end">← prompt</text>',
+        f'<text x="{mid + 8}" y="14">fine-tune →</text>',
+    ]
+    for i, r in enumerate(reasons):
+        y = 24 + i * row_h
+        length = abs(r.weight) / top * (bar_w / 2 - 10)
+        x = mid if r.weight >= 0 else mid - length
+        colour = "var(--ft)" if r.weight >= 0 else "var(--pe)"
+        parts.append(
+            f'<text x="{label_w - 6}" y="{y + 14}" text-anchor="end">{esc(_truncate(r.rule_id, 38))}</text>'
+            f'<rect x="{x:.1f}" y="{y + 3}" width="{max(length, 1):.1f}" height="{row_h - 6}" '
+            f'fill="{colour}"><title>{esc(r.statement)}</title></rect>'
+            f'<text x="{(x + length + 4) if r.weight >= 0 else (x - 4):.1f}" y="{y + 14}" '
+            f'text-anchor="{"start" if r.weight >= 0 else "end"}">{r.weight:+.2f}</text>'
+        )
+    parts.append(
+        f'<line x1="{mid}" y1="20" x2="{mid}" y2="{height - 10}" stroke="#333" stroke-width="1"/></svg>'
+    )
+    return "".join(parts)
+
+
+def cost_chart(rec: Recommendation) -> str:
+    """Bars of monthly cost (inference) per method, with one-off training cost beside it."""
+    methods = rec.cost.methods
+    if not methods:
+        return ""
+    label_w, bar_w, row_h = 140, 600, 30
+    width, height = label_w + bar_w + 160, row_h * len(methods) + 40
+    top = max(max(m.monthly_usd, m.train_usd or 0.0) for m in methods) or 1.0
+    parts = [
+        f'<svg role="img" aria-label="Cost per method" width="{width}" height="{height}" '
+        f'viewBox="0 0 {width} {height}" xmlns="http://www.w3.org/2000/svg">',
+        f'<rect x="{label_w}" y="4" width="12" height="10" fill="var(--pe)"/>'
+        f'<text x="{label_w + 16}" y="14">$ / month (queries)</text>'
+        f'<rect x="{label_w + 170}" y="4" width="12" height="10" fill="var(--ft)"/>'
+        f'<text x="{label_w + 186}" y="14">$ one-off training</text>',
+    ]
+    for i, m in enumerate(methods):
+        y = 24 + i * row_h
+        monthly = m.monthly_usd / top * bar_w
+        train = (m.train_usd or 0.0) / top * bar_w
+        parts.append(
+            f'<text x="{label_w - 6}" y="{y + 17}" text-anchor="end">{esc(_truncate(m.method, 20))}</text>'
+            f'<rect x="{label_w}" y="{y + 2}" width="{max(monthly, 1):.1f}" height="11" fill="var(--pe)">'
+            f"<title>{esc(m.method)}: ${m.monthly_usd:,.2f} per month</title></rect>"
+            f'<text x="{label_w + monthly + 4:.1f}" y="{y + 12}">${m.monthly_usd:,.2f}</text>'
+        )
+        if m.train_usd is not None:
+            parts.append(
+                f'<rect x="{label_w}" y="{y + 14}" width="{max(train, 1):.1f}" height="11" '
+                f'fill="var(--ft)"><title>{esc(m.method)}: ${m.train_usd:,.2f} to train</title></rect>'
+                f'<text x="{label_w + train + 4:.1f}" y="{y + 24}">${m.train_usd:,.2f}</text>'
+            )
+    parts.append("</svg>")
+    return "".join(parts)
+
+
+# ---------------------------------------------------------------- sections
+
+
+def _verdict(rec: Recommendation) -> str:
+    colour = VERDICT_COLOUR.get(rec.verdict, "#333")
+    alternatives = (
+        f"<div>Alternatives: {esc(', '.join(rec.alternatives))}</div>" if rec.alternatives else ""
+    )
+    return (
+        f'<div class="verdict" style="--accent: {colour}">'
+        f'<div><div class="muted">verdict</div><div class="big">{esc(rec.verdict)}</div></div>'
+        f'<div><div class="muted">method</div><div class="big">{esc(rec.method)}</div></div>'
+        f'<div><div class="muted">confidence</div><div class="big">{rec.confidence:.0%}</div>'
+        f'<meter min="0" max="1" value="{rec.confidence:.3f}"></meter></div>'
+        f'<div><div class="muted">score (+ fine-tune / − prompt)</div><div class="big">{rec.score:+.2f}</div></div>'
+        f"</div><p>{esc(rec.summary)}</p>{alternatives}"
+    )
+
+
+def _reasons(rec: Recommendation) -> str:
+    rows = []
+    for r in sorted(rec.reasons, key=lambda r: -abs(r.weight)):
+        s = r.source
+        title = esc(s.title)
+        if s.url and re.fullmatch(r"https?://\S+", s.url):
+            title = f'<a href="{esc(s.url)}" rel="noopener noreferrer">{title}</a>'
+        year = f", {s.year}" if s.year else ""
+        rows.append(
+            (
+                f"{r.weight:+.2f}",
+                esc(r.statement),
+                f"{title}{year} <span class='muted'>({esc(s.kind)})</span><br>{esc(s.figure)}",
+                esc(", ".join(r.fields)),
+            )
+        )
+    return reasons_chart(rec) + _table(("points", "reason", "source", "fields"), rows, raw=True)
+
+
+def _aspects(rec: Recommendation) -> str:
+    rows = (
+        (
+            f"<strong>{esc(a.name)}</strong>",
+            f'<span class="tag {esc(a.favours)}">{esc(a.favours)}</span>',
+            esc(a.judgement),
+            esc(a.fine_tuning),
+            esc(a.prompt_engineering),
+        )
+        for a in rec.aspects
+    )
+    return _table(
+        ("aspect", "favours", "for this task", "fine-tuning", "prompt engineering"), rows, raw=True
+    )
+
+
+def _challenges(rec: Recommendation) -> str:
+    rows = (
+        (
+            f"<strong>{esc(c.name)}</strong>",
+            f'<span class="tag {esc(c.rating)}">{esc(c.rating)}</span>',
+            esc(c.why) + (f"<br><em>measured: {esc(c.measured)}</em>" if c.measured else ""),
+            esc(c.mitigation),
+        )
+        for c in rec.challenges
+    )
+    return _table(("challenge", "risk", "why", "mitigation"), rows, raw=True)
+
+
+def _plan(rec: Recommendation) -> str:
+    plan = rec.plan
+    out = []
+    if plan.checklist:
+        out.append("<h3>Prompt checklist: the 3Cs</h3>")
+        for item in plan.checklist:
+            items = "".join(f"<li>{esc(a)}</li>" for a in item.advice)
+            out.append(f"<h4>{esc(item.name)}</h4><ul>{items}</ul>")
+    if plan.prompt_skeleton:
+        out.append(f"<h3>Draft prompt</h3><pre>{esc(plan.prompt_skeleton)}</pre>")
+    if plan.steps:
+        suffix = " (when prompting falls short)" if plan.checklist else ""
+        steps = "".join(
+            f"<li><strong>{esc(s.name)}</strong>: {esc(s.detail)}</li>" for s in plan.steps
+        )
+        out.append(f"<h3>Fine-tuning: the 7 steps{suffix}</h3><ol>{steps}</ol>")
+    if plan.hyperparameters:
+        out.append("<h3>Hyperparameters</h3>")
+        out.append(_table(("name", "value"), ((k, v) for k, v in plan.hyperparameters.items())))
+    return "".join(out)
+
+
+def _cost(rec: Recommendation) -> str:
+    cost = rec.cost
+    rows = []
+    for m in cost.methods:
+        nums = (
+            _num(m.memory_gb, ",.1f"),
+            {True: "yes", False: "no", None: "-"}[m.fits_gpu],
+            _num(m.train_gpu_hours, ",.2f"),
+            _num(m.train_usd, ",.2f"),
+            _num(m.usd_per_1k_queries, ",.4f"),
+            _num(m.monthly_usd, ",.2f"),
+        )
+        rows.append((esc(m.method), *(f'<span class="num">{esc(n)}</span>' for n in nums)))
+    out = [cost_chart(rec)]
+    out.append(
+        _table(
+            (
+                "method",
+                "train GB",
+                "fits GPU",
+                "GPU-hours",
+                "train $",
+                "$ / 1k queries",
+                "$ / month",
+            ),
+            rows,
+            raw=True,
+        )
+    )
+    if cost.break_even_monthly_queries is not None:
+        out.append(
+            f"<p>Break-even: above <strong>{cost.break_even_monthly_queries:,}</strong> queries a month "
+            "the fine-tune is cheaper than the few-shot prompt.</p>"
+        )
+    out.append(f'<p class="muted">Prices: {esc(cost.price_table)}</p>')
+    if cost.assumptions:
+        out.append(
+            '<ul class="muted">' + "".join(f"<li>{esc(a)}</li>" for a in cost.assumptions) + "</ul>"
+        )
+    return "".join(out)
+
+
+def _profile(rec: Recommendation) -> str:
+    rows = (
+        (name, value, rec.profile_sources.get(name, "default"))
+        for name, value in rec.profile.model_dump(mode="json").items()
+    )
+    return _table(("field", "value", "from"), rows)
+
+
+def render(rec: Recommendation) -> str:
+    constraints = ""
+    if rec.constraints or rec.excluded_methods:
+        items = "".join(f"<li>{esc(c)}</li>" for c in rec.constraints)
+        if rec.excluded_methods:
+            items += f"<li>Excluded methods: {esc(', '.join(rec.excluded_methods))}</li>"
+        constraints = f"<h2>Hard constraints</h2><ul>{items}</ul>"
+    title = f"Recommendation: {rec.verdict} ({rec.method})"
+    return (
+        "<!DOCTYPE html>\n"
+        '<html lang="en"><head><meta charset="utf-8">'
+        '<meta name="viewport" content="width=device-width, initial-scale=1">'
+        # No scripts and no remote resources: the page works offline and cannot run code.
+        "<meta http-equiv=\"Content-Security-Policy\" content=\"default-src 'none'; style-src 'unsafe-inline'\">"
+        f"<title>{esc(title)}</title><style>{CSS}</style></head><body>"
+        f"<h1>Fine-tune or prompt?</h1>{_verdict(rec)}{constraints}"
+        f"<h2>Reasons</h2>{_reasons(rec)}"
+        f"<h2>The 10 aspects, judged for this task</h2>{_aspects(rec)}"
+        f"<h2>The 7 fine-tuning challenges, rated</h2>{_challenges(rec)}"
+        f"<h2>Plan</h2>{_plan(rec)}"
+        f"<h2>Cost</h2>{_cost(rec)}"
+        f"<h2>Profile</h2>{_profile(rec)}"
+        f"<h2>Validate this advice</h2><pre>{esc(rec.benchmark_command)}</pre>"
+        f'<p class="muted">advisor {esc(rec.version)}</p>'
+        "</body></html>\n"
+    )

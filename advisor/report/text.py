@@ -1,0 +1,197 @@
+"""Terminal rendering of a Recommendation with rich: panels and tables, colour when a TTY."""
+
+from __future__ import annotations
+
+import io
+
+from rich.console import Console, Group
+from rich.markup import escape
+from rich.panel import Panel
+from rich.table import Table
+from rich.text import Text
+
+from advisor.recommendation import MethodCost, Recommendation
+
+VERDICT_STYLE = {"prompt": "cyan", "fine-tune": "magenta", "prompt-then-fine-tune": "yellow"}
+RATING_STYLE = {"low": "green", "medium": "yellow", "high": "red"}
+FAVOURS_STYLE = {"fine-tune": "magenta", "prompt": "cyan", "neutral": "dim"}
+
+
+def _fmt(value: float | None, spec: str = ",.2f", none: str = "-") -> str:
+    return none if value is None else format(value, spec)
+
+
+def _bar(fraction: float, width: int = 20) -> str:
+    filled = round(max(0.0, min(1.0, fraction)) * width)
+    return "█" * filled + "░" * (width - filled)
+
+
+def verdict_panel(rec: Recommendation) -> Panel:
+    style = VERDICT_STYLE.get(rec.verdict, "white")
+    body = Text()
+    body.append("Verdict     ", style="bold")
+    body.append(rec.verdict, style=f"bold {style}")
+    body.append("\nMethod      ", style="bold")
+    body.append(rec.method)
+    body.append("\nConfidence  ", style="bold")
+    body.append(f"{_bar(rec.confidence)} {rec.confidence:.0%}")
+    body.append("\nScore       ", style="bold")
+    body.append(f"{rec.score:+.2f}  (positive favours fine-tuning)")
+    if rec.alternatives:
+        body.append("\nAlternatives", style="bold")
+        body.append(f" {', '.join(rec.alternatives)}")
+    body.append(f"\n\n{rec.summary}")
+    return Panel(body, title="advisor recommend", border_style=style, expand=False)
+
+
+def profile_table(rec: Recommendation) -> Table:
+    table = Table(title="Profile", title_justify="left", show_edge=False)
+    table.add_column("field")
+    table.add_column("value")
+    table.add_column("from", style="dim")
+    for name, value in rec.profile.model_dump(mode="json").items():
+        source = rec.profile_sources.get(name, "default")
+        table.add_row(name, escape(str(value)), escape(source))
+    return table
+
+
+def reasons_table(rec: Recommendation) -> Table:
+    table = Table(title="Reasons (signed points: + fine-tune, - prompt)", title_justify="left")
+    table.add_column("points", justify="right")
+    table.add_column("reason", ratio=3)
+    table.add_column("source", ratio=2)
+    for r in sorted(rec.reasons, key=lambda r: -abs(r.weight)):
+        style = "magenta" if r.weight > 0 else "cyan"
+        src = r.source
+        cite = (
+            f"{src.title}" + (f" ({src.year})" if src.year else "") + f" [{src.kind}]\n{src.figure}"
+        )
+        table.add_row(Text(f"{r.weight:+.2f}", style=style), escape(r.statement), escape(cite))
+    return table
+
+
+def aspects_table(rec: Recommendation) -> Table:
+    table = Table(title="The 10 aspects, judged for this task", title_justify="left")
+    table.add_column("aspect", style="bold", no_wrap=True)
+    table.add_column("favours")
+    table.add_column("why, for this profile", ratio=1)
+    for a in rec.aspects:
+        table.add_row(a.name, Text(a.favours, style=FAVOURS_STYLE[a.favours]), escape(a.judgement))
+    return table
+
+
+def challenges_table(rec: Recommendation) -> Table:
+    table = Table(title="The 7 fine-tuning challenges, rated", title_justify="left")
+    table.add_column("challenge", style="bold", no_wrap=True)
+    table.add_column("risk")
+    table.add_column("why", ratio=1)
+    table.add_column("mitigation", ratio=2)
+    for c in rec.challenges:
+        why = c.why + (f"\nmeasured: {c.measured}" if c.measured else "")
+        table.add_row(
+            c.name, Text(c.rating, style=RATING_STYLE[c.rating]), escape(why), escape(c.mitigation)
+        )
+    return table
+
+
+def plan_renderables(rec: Recommendation) -> list:
+    plan = rec.plan
+    out: list = []
+    if plan.checklist:
+        table = Table(title="Prompt plan: the 3Cs", title_justify="left")
+        table.add_column("C", style="bold")
+        table.add_column("what to do")
+        for item in plan.checklist:
+            table.add_row(item.name, escape("\n".join(f"- {a}" for a in item.advice)))
+        out.append(table)
+    if plan.prompt_skeleton:
+        out.append(Panel(escape(plan.prompt_skeleton), title="Draft prompt", expand=False))
+    if plan.steps:
+        title = "Fine-tuning plan: 7 steps" + (
+            " (when prompting falls short)" if plan.checklist else ""
+        )
+        table = Table(title=title, title_justify="left")
+        table.add_column("#", justify="right")
+        table.add_column("step", style="bold", no_wrap=True)
+        table.add_column("what to do", ratio=1)
+        for s in plan.steps:
+            table.add_row(str(s.number), s.name, escape(s.detail))
+        out.append(table)
+    if plan.hyperparameters:
+        hp = "  ".join(f"{k}={v}" for k, v in plan.hyperparameters.items())
+        out.append(Text.assemble(("Hyperparameters ", "bold"), hp))
+    return out
+
+
+def _cost_row(m: MethodCost) -> list[str]:
+    fits = {True: "yes", False: "no", None: "-"}[m.fits_gpu]
+    return [
+        m.method,
+        _fmt(m.memory_gb, ",.1f"),
+        fits,
+        _fmt(m.train_gpu_hours, ",.2f"),
+        _fmt(m.train_usd, ",.2f"),
+        _fmt(m.usd_per_1k_queries, ",.4f"),
+        _fmt(m.monthly_usd, ",.2f"),
+    ]
+
+
+def cost_renderables(rec: Recommendation) -> list:
+    cost = rec.cost
+    table = Table(title="Cost", title_justify="left")
+    for col in (
+        "method",
+        "train GB",
+        "fits GPU",
+        "GPU-hours",
+        "train $",
+        "$ / 1k queries",
+        "$ / month",
+    ):
+        table.add_column(col, justify="left" if col == "method" else "right")
+    for m in cost.methods:
+        table.add_row(*_cost_row(m))
+    notes = Text()
+    if cost.break_even_monthly_queries is not None:
+        notes.append(
+            f"Break-even: above {cost.break_even_monthly_queries:,} queries/month "
+            "the fine-tune is cheaper than the few-shot prompt.\n"
+        )
+    notes.append(f"Prices: {cost.price_table}", style="dim")
+    for a in cost.assumptions:
+        notes.append(f"\nassumes {a}", style="dim")
+    return [table, notes]
+
+
+def renderables(rec: Recommendation) -> Group:
+    parts: list = [verdict_panel(rec)]
+    if rec.constraints or rec.excluded_methods:
+        lines = [f"- {c}" for c in rec.constraints]
+        if rec.excluded_methods:
+            lines.append(f"excluded methods: {', '.join(rec.excluded_methods)}")
+        parts.append(Panel(escape("\n".join(lines)), title="Hard constraints", expand=False))
+    parts += [reasons_table(rec), aspects_table(rec), challenges_table(rec)]
+    parts += plan_renderables(rec)
+    parts += cost_renderables(rec)
+    parts.append(profile_table(rec))
+    return Group(*parts)
+
+
+def print_text(rec: Recommendation, console: Console | None = None) -> None:
+    """Print to the terminal (colour and width follow the console)."""
+    console = console or Console()
+    console.print(renderables(rec))
+    console.print(Text("Validate this advice on your data:", style="bold green"))
+    # Never wrapped or boxed, so it can be copied and pasted as is.
+    console.print(rec.benchmark_command, soft_wrap=True, markup=False, highlight=False)
+    console.print(Text(f"advisor {rec.version}", style="dim"))
+
+
+def render(rec: Recommendation, width: int = 120) -> str:
+    """Plain text (no colour codes), for files and tests."""
+    buf = io.StringIO()
+    console = Console(
+        file=buf, width=width, color_system=None, force_terminal=False, soft_wrap=False
+    )
+    console.print(renderables(rec))
+    return buf.getvalue()

@@ -1,0 +1,226 @@
+"""Renderers: every format carries the seed's vocabulary, HTML escapes, writes are atomic."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+from html.parser import HTMLParser
+from pathlib import Path
+
+import pytest
+
+from advisor.guidance import build_guidance
+from advisor.profile import Profile
+from advisor.recommendation import (
+    ASPECTS,
+    CHALLENGES,
+    FINE_TUNING_STEPS,
+    THREE_CS,
+    CostReport,
+    MethodCost,
+    Reason,
+    Recommendation,
+    Source,
+)
+from advisor.report import FORMATS, render, write_atomic
+
+EVIL = "<script>alert('x')</script>"
+
+
+def sample_recommendation(
+    verdict: str = "fine-tune", method: str = "lora", **profile
+) -> Recommendation:
+    """A Recommendation built without the engine: real guidance, hand-made reasons and cost."""
+    p = Profile(**({"labeled_examples": 5000, "gpu_memory_gb": 24, "gpu_count": 1} | profile))
+    score = 2.5 if verdict == "fine-tune" else -1.5
+    g = build_guidance(p, verdict, method, score)
+    reasons = [
+        Reason(
+            rule_id="data.vendor-minimum",
+            statement="Vendors suggest at least a few hundred examples before fine-tuning.",
+            source=Source(
+                title="Vendor guide",
+                kind="vendor-guide",
+                year=2024,
+                figure="50-100 examples minimum",
+                url="https://example.org/guide",
+            ),
+            fields=["labeled_examples"],
+            weight=1.5,
+        ),
+        Reason(
+            rule_id="change.weekly",
+            statement="Weekly changing requirements favour prompts.",
+            source=Source(title="Study", kind="paper", figure="retraining cost per change"),
+            fields=["requirements_change"],
+            weight=-0.75,
+        ),
+    ]
+    cost = CostReport(
+        methods=[
+            MethodCost(method="few-shot", usd_per_1k_queries=0.9, monthly_usd=9.0),
+            MethodCost(
+                method="lora",
+                memory_gb=16.9,
+                fits_gpu=True,
+                train_flops=1e17,
+                train_gpu_hours=0.4,
+                train_usd=1.2,
+                usd_per_1k_queries=0.3,
+                monthly_usd=3.0,
+            ),
+        ],
+        break_even_monthly_queries=2000,
+        price_table="test prices (2026-01, made up)",
+        assumptions=["35% utilisation"],
+    )
+    return Recommendation(
+        verdict=verdict,
+        method=method,
+        confidence=0.72,
+        score=score,
+        summary="Test summary.",
+        profile=p,
+        reasons=reasons,
+        aspects=g.aspects,
+        challenges=g.challenges,
+        plan=g.plan,
+        cost=cost,
+        benchmark_command=g.benchmark_command,
+        profile_sources={"labeled_examples": "flag"},
+        version="0.0-test",
+    )
+
+
+@pytest.mark.parametrize("fmt", FORMATS)
+def test_every_format_has_aspects_and_challenges(fmt):
+    out = render(sample_recommendation(), fmt)
+    for name in (*ASPECTS, *CHALLENGES):
+        assert name in out, f"{fmt} lacks {name}"
+    assert "advisor benchmark" in out
+
+
+@pytest.mark.parametrize("fmt", ["text", "markdown", "html"])
+def test_fine_tune_plan_shows_seven_steps_and_hyperparameters(fmt):
+    out = render(sample_recommendation("fine-tune", "lora"), fmt)
+    for step in FINE_TUNING_STEPS:
+        assert step in out
+    assert "learning_rate" in out and "lora_r" in out
+    assert "0.0002" in out or "2e-04" in out or "2e-4" in out
+
+
+@pytest.mark.parametrize("fmt", ["text", "markdown", "html"])
+def test_prompt_plan_shows_three_cs_and_skeleton(fmt):
+    rec = sample_recommendation("prompt", "few-shot", labeled_examples=40)
+    out = render(rec, fmt)
+    for c in THREE_CS:
+        assert c in out
+    assert "Draft prompt" in out
+    assert "FINE_TUNING_STEPS" not in out and FINE_TUNING_STEPS[0] not in out
+
+
+@pytest.mark.parametrize("fmt", ["text", "markdown", "html"])
+def test_cost_table_and_break_even(fmt):
+    out = render(sample_recommendation(), fmt)
+    assert "2,000" in out and "16.9" in out and "test prices (2026-01, made up)" in out
+
+
+def test_json_round_trips_to_the_same_model():
+    rec = sample_recommendation()
+    again = Recommendation.model_validate_json(render(rec, "json"))
+    assert again == rec
+
+
+class _Collector(HTMLParser):
+    def __init__(self):
+        super().__init__()
+        self.tags: list[str] = []
+        self.text: list[str] = []
+
+    def handle_starttag(self, tag, attrs):
+        self.tags.append(tag)
+
+    def handle_data(self, data):
+        self.text.append(data)
+
+
+def test_html_escapes_user_and_rule_strings():
+    rec = sample_recommendation()
+    rec.reasons[0].statement = EVIL
+    rec.reasons[0].source.url = "javascript:alert(1)"
+    rec.summary = EVIL
+    rec.profile_sources["budget_usd"] = f'file "{EVIL}"'
+    rec.plan.steps[0].detail = EVIL
+    rec.cost.methods[0].method = EVIL
+    page = render(rec, "html")
+    assert "<script" not in page.lower()
+    assert "javascript:" not in page  # unsafe links are dropped, not emitted as href
+    assert "&lt;script&gt;" in page
+    parser = _Collector()
+    parser.feed(page)
+    assert "script" not in parser.tags
+    assert EVIL in "".join(parser.text)  # shown to the reader as text
+    assert parser.tags.count("svg") == 2  # reasons chart and cost chart, inline
+
+
+def test_html_is_self_contained():
+    page = render(sample_recommendation(), "html")
+    assert page.startswith("<!DOCTYPE html>")
+    assert "<style>" in page
+    assert not re.search(r"""(src|href)=["']https?://(?!example\.org)""", page)
+    assert "<link" not in page
+
+
+def test_markdown_escapes_html_and_table_pipes():
+    rec = sample_recommendation()
+    rec.reasons[0].statement = f"a | b {EVIL}"
+    out = render(rec, "markdown")
+    assert "<script>" not in out
+    row = next(line for line in out.splitlines() if "a \\| b" in line)
+    assert row.count(" | ") >= 3  # cell separators intact
+
+
+def test_text_render_is_plain():
+    out = render(sample_recommendation(), "text")
+    assert "\x1b[" not in out
+    assert "fine-tune" in out and "72%" in out
+
+
+def test_unknown_format_is_a_usage_error():
+    from advisor.errors import UsageError
+
+    with pytest.raises(UsageError, match="allowed: text, markdown, html, json"):
+        render(sample_recommendation(), "pdf")
+
+
+def test_write_atomic_replaces_and_leaves_no_temp(tmp_path: Path):
+    target = tmp_path / "sub" / "report.html"
+    write_atomic(target, "old")
+    write_atomic(target, "new")
+    assert target.read_text() == "new"
+    assert sorted(p.name for p in target.parent.iterdir()) == ["report.html"]
+    umask = os.umask(0)
+    os.umask(umask)
+    assert target.stat().st_mode & 0o777 == 0o666 & ~umask
+
+
+def test_write_atomic_keeps_old_file_when_writing_fails(tmp_path: Path, monkeypatch):
+    target = tmp_path / "report.md"
+    target.write_text("old")
+
+    def boom(*_a, **_k):
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(os, "replace", boom)
+    from advisor.errors import UsageError
+
+    with pytest.raises(UsageError, match="No space left"):
+        write_atomic(target, "new")
+    assert target.read_text() == "old"
+    assert [p.name for p in tmp_path.iterdir()] == ["report.md"]
+
+
+def test_json_output_is_valid_json_document():
+    data = json.loads(render(sample_recommendation("prompt-then-fine-tune", "few-shot"), "json"))
+    assert data["plan"]["checklist"] and data["plan"]["steps"]
