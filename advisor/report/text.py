@@ -190,8 +190,6 @@ def print_text(rec: Recommendation, console: Console | None = None) -> None:
 def render(rec: Recommendation, width: int = 120) -> str:
     """Plain text (no colour codes), for files and tests."""
     buf = io.StringIO()
-    console = Console(
-        file=buf, width=width, color_system=None, force_terminal=False, soft_wrap=False
-    )
-    console.print(renderables(rec))
+    console = Console(file=buf, width=width, color_system=None, force_terminal=False)
+    print_text(rec, console)
     return buf.getvalue()
