@@ -1,10 +1,313 @@
-"""recommend(profile) -> Recommendation. (Skeleton: the evidence engine replaces the scoring.)"""
+"""recommend(profile) -> Recommendation: scoring and assembly, nothing else.
+
+1. Hard constraints first: every rule's ``excludes(profile)`` removes methods (memory that does
+   not fit, no GPU, api-only weights, data that may not leave, no data at all).
+2. Score: the sum of the rules' signed weights (positive favours fine-tuning). Every point of
+   the score is one ``Reason``; ``score == sum(r.weight for r in reasons)``.
+3. Verdict from the score's band (``PROMPT_BELOW`` / ``FINE_TUNE_AT``), overridden only when the
+   constraints leave no method of that kind.
+4. Method: the first allowed entry of a small preference table (``TUNING_PREFERENCES``,
+   ``PROMPT_PREFERENCES``), each entry with the reason it is preferred.
+5. Confidence: see ``confidence()``.
+6. Cost (``advisor.cost``) and aspects/challenges/plan/benchmark command (``advisor.guidance``).
+
+Deterministic: no randomness, rules are applied in load order and reasons sorted by weight.
+"""
 
 from __future__ import annotations
 
-from advisor.profile import Profile
-from advisor.recommendation import Recommendation
+import math
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from typing import Any
+
+from advisor.errors import UsageError
+from advisor.profile import (
+    EXPERTISE_LEVEL,
+    Expertise,
+    ModelAccess,
+    OutputFormat,
+    Profile,
+    TaskType,
+    build_profile,
+)
+from advisor.recommendation import Reason, Recommendation
+
+PROMPT_METHODS: tuple[str, ...] = ("zero-shot", "few-shot", "3c", "cot")
+TUNING_METHODS: tuple[str, ...] = ("lora", "qlora", "ia3", "full", "api-fine-tune")
+
+# Score bands. Below PROMPT_BELOW: prompt. At or above FINE_TUNE_AT: fine-tune. Between: the
+# evidence is mixed, so prompt now and fine-tune once data, volume or results justify it. The
+# band is asymmetric because prompting is the cheap first step every vendor guide recommends:
+# the fine-tune verdict needs more net evidence than the prompt verdict.
+PROMPT_BELOW = -1.0
+FINE_TUNE_AT = 2.0
+
+# Confidence = logistic(margin / CONFIDENCE_SCALE), margin = the score's distance to the nearest
+# edge of its band (how far the evidence would have to move to change the verdict). A typical
+# single rule weighs 0.5-1.5 points, so the scale is one such rule: a verdict one rule from
+# flipping gets 0.66, one that three typical rules (4.5 points) would all have to be wrong
+# about gets 0.95, and a score on the edge gets 0.5 (a coin toss between neighbouring verdicts).
+# Checked against the reference cases in tests/test_reference_cases.py: every one of them gets
+# its published verdict, and none with confidence below 0.5.
+CONFIDENCE_SCALE = 1.5
+# When hard constraints (not evidence) decide the verdict. Not 1.0: the memory model behind
+# the constraints is an estimate (about +-20%).
+FORCED_CONFIDENCE = 0.9
 
 
-def recommend(profile: Profile | None = None, **kwargs) -> Recommendation:  # pragma: no cover
-    raise NotImplementedError
+@dataclass(frozen=True)
+class Preference:
+    """Use ``method`` when ``when(profile)`` holds and the method is allowed."""
+
+    method: str
+    when: Callable[[Profile], bool]
+    why: str
+    fallback: bool = False  # only when no other method of its kind is allowed
+
+
+def _always(_: Profile) -> bool:
+    return True
+
+
+def _expert(p: Profile) -> bool:
+    return EXPERTISE_LEVEL[p.expertise] >= EXPERTISE_LEVEL[Expertise.ml_engineer]
+
+
+def _small_model(p: Profile) -> bool:
+    return p.model_params_b is not None and p.model_params_b <= 1.0
+
+
+def _large_model(p: Profile) -> bool:
+    if p.model_params_b is None:
+        return p.model_access is ModelAccess.api_only
+    return p.model_params_b >= 60
+
+
+TUNING_PREFERENCES: tuple[Preference, ...] = (
+    Preference(
+        "api-fine-tune",
+        lambda p: p.model_access is ModelAccess.api_only,
+        "the model is only reachable through its provider's tuning service",
+    ),
+    Preference(
+        "full",
+        lambda p: _small_model(p) and p.labeled_examples >= 5000 and _expert(p),
+        "a small model with plenty of data: full fine-tuning learns most (Biderman et al. 2024)",
+    ),
+    Preference(
+        "ia3",
+        lambda p: (
+            p.task_type is TaskType.classification and p.labeled_examples < 1000 and _expert(p)
+        ),
+        "few examples: (IA)3 trains ~0.01% of the weights and beat in-context learning (Liu et al. 2022)",
+    ),
+    Preference("lora", _always, "the default adapter: small, fast and mergeable (Hu et al. 2021)"),
+    Preference(
+        "qlora", _always, "LoRA does not fit: 4-bit QLoRA needs about a quarter of the memory"
+    ),
+    Preference("api-fine-tune", _always, "no local training is possible: use a provider's tuning"),
+    Preference("ia3", _always, "the only adapter that fits", fallback=True),
+    Preference("full", _always, "the only method left", fallback=True),
+)
+
+PROMPT_PREFERENCES: tuple[Preference, ...] = (
+    Preference(
+        "cot",
+        lambda p: p.task_type in (TaskType.qa, TaskType.other) and _large_model(p),
+        "multi-step questions on a large model: chain-of-thought (Wei et al. 2022)",
+    ),
+    Preference(
+        "few-shot",
+        lambda p: p.labeled_examples >= 4,
+        "labelled examples at hand: show a few in the prompt (Brown et al. 2020)",
+    ),
+    Preference(
+        "3c",
+        lambda p: (
+            p.output_format is OutputFormat.structured
+            or EXPERTISE_LEVEL[p.expertise] <= EXPERTISE_LEVEL[Expertise.basic]
+        ),
+        "no examples to show: a prompt built on Clarity, Context and Constraints",
+    ),
+    Preference("zero-shot", _always, "no examples to show: a direct instruction"),
+    Preference("3c", _always, "structured instruction", fallback=True),
+    Preference("few-shot", _always, "demonstrations", fallback=True),
+    Preference("cot", _always, "step-by-step reasoning", fallback=True),
+)
+
+
+@dataclass(frozen=True)
+class Scored:
+    """The evidence side of a recommendation, before a verdict is drawn."""
+
+    score: float
+    reasons: list[Reason]
+    excluded: dict[str, str]
+    constraints: list[str]
+
+
+def score_profile(profile: Profile, rules: Iterable[Any]) -> Scored:
+    """Apply hard constraints, then sum the rules' weights. Pure and deterministic."""
+    rules = list(rules)
+    excluded: dict[str, str] = {}
+    by_reason: dict[tuple[str, str], list[str]] = {}
+    for rule in rules:
+        for method, why in rule.excludes(profile).items():
+            excluded.setdefault(method, why)
+            by_reason.setdefault((rule.id, why), []).append(method)
+    constraints = [
+        f"{', '.join(methods)} excluded: {why} [{rule_id}]"
+        for (rule_id, why), methods in by_reason.items()
+    ]
+    reasons = [r for rule in rules if (r := rule.reason(profile)) is not None]
+    reasons.sort(key=lambda r: (-abs(r.weight), r.rule_id))
+    score = round(sum(r.weight for r in reasons), 3)
+    return Scored(score=score, reasons=reasons, excluded=excluded, constraints=constraints)
+
+
+def band(score: float) -> str:
+    if score < PROMPT_BELOW:
+        return "prompt"
+    if score >= FINE_TUNE_AT:
+        return "fine-tune"
+    return "prompt-then-fine-tune"
+
+
+def margin(score: float, verdict: str) -> float:
+    """How far the score would have to move to leave its band."""
+    if verdict == "prompt":
+        return PROMPT_BELOW - score
+    if verdict == "fine-tune":
+        return score - FINE_TUNE_AT
+    return min(score - PROMPT_BELOW, FINE_TUNE_AT - score)
+
+
+def confidence(score: float, verdict: str, forced: bool = False) -> float:
+    """Logistic of the margin to the band's edge (see CONFIDENCE_SCALE); in [0.5, 1)."""
+    if forced:
+        return FORCED_CONFIDENCE
+    m = max(margin(score, verdict), 0.0)
+    return round(1.0 / (1.0 + math.exp(-m / CONFIDENCE_SCALE)), 3)
+
+
+def _pick(prefs: Iterable[Preference], allowed: list[str], p: Profile) -> list[tuple[str, str]]:
+    """Allowed methods in preference order (each once), with why each is preferred."""
+    out: list[tuple[str, str]] = []
+    seen: set[str] = set()
+    for pref in prefs:
+        if pref.fallback and out:
+            continue
+        if pref.method in allowed and pref.method not in seen and pref.when(p):
+            out.append((pref.method, pref.why))
+            seen.add(pref.method)
+    return out
+
+
+def decide(profile: Profile, scored: Scored) -> tuple[str, str, bool, list[str]]:
+    """(verdict, method, forced, alternatives) from the score and what the constraints allow."""
+    tuning = _pick(
+        TUNING_PREFERENCES, [m for m in TUNING_METHODS if m not in scored.excluded], profile
+    )
+    prompting = _pick(
+        PROMPT_PREFERENCES, [m for m in PROMPT_METHODS if m not in scored.excluded], profile
+    )
+    if not tuning and not prompting:
+        raise UsageError(
+            "every method is excluded by hard constraints: " + "; ".join(scored.constraints)
+        )
+    verdict = band(scored.score)
+    forced = False
+    if not tuning and verdict != "prompt":
+        verdict, forced = "prompt", True
+    elif not prompting and verdict != "fine-tune":
+        verdict, forced = "fine-tune", True
+    tune_names = [m for m, _ in tuning]
+    prompt_names = [m for m, _ in prompting]
+    if verdict == "fine-tune":
+        method = tune_names[0]
+        alternatives = prompt_names[:1] + tune_names[1:]
+    elif verdict == "prompt":
+        method = prompt_names[0]
+        alternatives = prompt_names[1:] + tune_names[:1]
+    else:  # prompt now (method), the fine-tune to move to next first among the alternatives
+        method = prompt_names[0]
+        alternatives = tune_names[:1] + prompt_names[1:] + tune_names[1:]
+    return verdict, method, forced, alternatives[:4]
+
+
+def summarise(
+    scored: Scored, verdict: str, method: str, forced: bool, alternatives: list[str]
+) -> str:
+    s = f"{scored.score:+.1f}"
+    top = scored.reasons[0].rule_id if scored.reasons else "no rules loaded"
+    if forced and verdict == "prompt":
+        first = next(iter(scored.excluded.values()), "constraints")
+        return (
+            f"Prompt ({method}): hard constraints rule out every fine-tuning method ({first}), "
+            f"although the evidence alone scores {s}."
+        )
+    if forced:
+        return f"Fine-tune with {method}: hard constraints rule out every prompting method (score {s})."
+    if verdict == "fine-tune":
+        return f"Fine-tune with {method}: the evidence favours fine-tuning (score {s}; strongest: {top})."
+    if verdict == "prompt":
+        return f"Prompt ({method}): the evidence favours prompting (score {s}; strongest: {top})."
+    nxt = alternatives[0] if alternatives else "a fine-tune"
+    return (
+        f"Start with {method} prompting, then fine-tune with {nxt} once data, volume or results "
+        f"justify it: the evidence is mixed (score {s}; strongest: {top})."
+    )
+
+
+def recommend(
+    profile: Profile | None = None,
+    *,
+    rules: Iterable[Any] | None = None,
+    plugins: Any | None = None,
+    profile_sources: dict[str, str] | None = None,
+    **fields: Any,
+) -> Recommendation:
+    """Advice for a profile. ``fields`` build the profile (or override the given one's fields);
+    ``rules`` default to the evidence rules of ``plugins`` (default: the installed plugins)."""
+    from advisor import __version__
+    from advisor.cost import cost_report
+    from advisor.guidance import build_guidance
+
+    if profile is None:
+        profile = build_profile(fields)
+    elif fields:
+        profile = build_profile({**profile.model_dump(exclude_unset=True), **fields})
+    if rules is None:
+        if plugins is None:
+            from advisor.plugins import get_plugins
+
+            plugins = get_plugins()
+        rules = plugins.rules()
+    scored = score_profile(profile, rules)
+    verdict, method, forced, alternatives = decide(profile, scored)
+    guidance = build_guidance(profile, verdict, method, scored.score)
+    if profile_sources is None:
+        profile_sources = {
+            name: "api" if name in profile.model_fields_set else "default"
+            for name in Profile.model_fields
+        }
+    return Recommendation(
+        verdict=verdict,
+        method=method,
+        confidence=confidence(scored.score, verdict, forced),
+        score=scored.score,
+        summary=summarise(scored, verdict, method, forced, alternatives),
+        profile=profile,
+        reasons=scored.reasons,
+        constraints=scored.constraints,
+        excluded_methods=[m for m in (*PROMPT_METHODS, *TUNING_METHODS) if m in scored.excluded],
+        alternatives=alternatives,
+        aspects=guidance.aspects,
+        challenges=guidance.challenges,
+        plan=guidance.plan,
+        cost=cost_report(profile, method),
+        benchmark_command=guidance.benchmark_command,
+        profile_sources=profile_sources,
+        version=__version__,
+    )
