@@ -9,6 +9,7 @@ from __future__ import annotations
 import functools
 import json
 import math
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
 
@@ -23,7 +24,7 @@ DEFAULT_MODEL_PARAMS_B = 7.0
 
 FINE_TUNE_METHODS: tuple[str, ...] = ("full", "lora", "qlora", "ia3")
 PROMPT_METHODS: tuple[str, ...] = ("zero-shot", "few-shot")
-API_FINE_TUNE = "provider-fine-tune"
+API_FINE_TUNE = "api-fine-tune"  # the evidence rules' name for a provider's tuning API
 GB = 1e9
 
 # --- Memory, bytes per parameter ---------------------------------------------------------
@@ -71,6 +72,11 @@ INFERENCE_FLOPS_PER_PARAM_TOKEN = 2.0
 TRAIN_MFU = 0.35
 PREFILL_MFU = 0.35
 DECODE_MFU = 0.10
+
+# Extra tokens for the 3C prompt (explicit Clarity / Context / Constraints sections) and for
+# chain-of-thought reasoning before the answer. Rough guesses, stated as such in the report.
+THREE_C_EXTRA_PROMPT_TOKENS = 100
+COT_EXTRA_OUTPUT_TOKENS = 150
 
 # Output tokens by task type when the caller gives none: a label is a few tokens, text is more.
 DEFAULT_OUTPUT_TOKENS = {
@@ -379,15 +385,17 @@ class CostEstimate(BaseModel):
 
     model_params_b: float
     model_access: Literal["open_weights", "api_only"]
-    gpu: str | None
+    gpu: str | None = Field(description="Price-table GPU used for dollars (open weights).")
     gpu_name: str | None
     gpu_memory_gb: float
     gpu_count: int
-    api: str | None
+    api: str | None = Field(description="Price-table API model used (api_only).")
     inputs: CostInputs
     training_tokens: float
     memory: list[MemoryEstimate]
-    gpus_needed: dict[str, int | None]
+    gpus_needed: dict[str, int | None] = Field(
+        description="GPUs of the profile's size (else of the priced type) each method needs."
+    )
     inference_memory_gb: dict[str, float]
     queries: list[QueryCost]
     break_even_method: str | None
@@ -396,7 +404,7 @@ class CostEstimate(BaseModel):
 
 def pick_gpu(prices: PriceTable, gpu_memory_gb: float, gpu: str | None = None) -> str:
     """The table GPU to price with: the one named, else the smallest at least as large as the
-    user's, else the largest; without a GPU, the table's default."""
+    user's (cheapest of equals), else the largest; without a GPU, the table's default."""
     if gpu is not None:
         if gpu not in prices.gpus:
             raise UsageError(
@@ -414,101 +422,120 @@ def pick_gpu(prices: PriceTable, gpu_memory_gb: float, gpu: str | None = None) -
     return by_size[-1]
 
 
+@dataclass
+class _Job:
+    """The quantities every part of one estimate shares."""
+
+    profile: Profile
+    inputs: CostInputs
+    prices: PriceTable
+    method: str | None
+    params_b: float
+    output_tokens: int
+    tokens: float
+    assumptions: list[str]
+
+    @property
+    def few_shot_prompt(self) -> int:
+        return self.inputs.prompt_tokens + self.inputs.shots * self.inputs.avg_tokens
+
+    def prompts(self) -> dict[str, tuple[int, int]]:
+        """(prompt, output) tokens per prompting strategy; 3c and cot only when recommended."""
+        base = (self.inputs.prompt_tokens, self.output_tokens)
+        out = {"zero-shot": base, "few-shot": (self.few_shot_prompt, self.output_tokens)}
+        if self.method == "3c":
+            out["3c"] = (base[0] + THREE_C_EXTRA_PROMPT_TOKENS, base[1])
+        elif self.method == "cot":
+            out["cot"] = (base[0], base[1] + COT_EXTRA_OUTPUT_TOKENS)
+        return out
+
+
+def _query(strategy: str, tokens: tuple[int, int], usd: float) -> QueryCost:
+    return QueryCost(
+        strategy=strategy,
+        prompt_tokens=tokens[0],
+        output_tokens=tokens[1],
+        usd_per_query=usd,
+        usd_per_1k_queries=usd * 1000,
+    )
+
+
+def _prompt_row(q: QueryCost, monthly: int) -> MethodCost:
+    return MethodCost(
+        method=q.strategy,
+        usd_per_1k_queries=q.usd_per_1k_queries,
+        monthly_usd=q.usd_per_query * monthly,
+    )
+
+
 def estimate(
     profile: Profile,
     inputs: CostInputs | None = None,
     prices: PriceTable | None = None,
     method: str | None = None,
 ) -> CostEstimate:
-    """The full cost picture for a profile; `method` picks the fine-tune used for break-even."""
+    """The full cost picture for a profile; `method` (the recommended one) picks the fine-tune
+    the break-even uses, and adds a row for a 3c or cot prompt."""
     inputs = inputs or CostInputs()
-    prices = prices or load_prices()
     params_b = profile.model_params_b or DEFAULT_MODEL_PARAMS_B
-    output_tokens = inputs.output_tokens or DEFAULT_OUTPUT_TOKENS[profile.task_type]
-    few_shot_prompt = inputs.prompt_tokens + inputs.shots * inputs.avg_tokens
     tokens = training_tokens(profile.labeled_examples, inputs.avg_tokens, inputs.epochs)
-    api_only = profile.model_access == ModelAccess.api_only
-    assumptions = [
-        f"Model size: {params_b:g}B parameters"
-        + (
-            ""
-            if profile.model_params_b
-            else f" (default {DEFAULT_MODEL_PARAMS_B:g}B: the profile gives none)"
-        )
-        + ".",
-        f"Training data: {profile.labeled_examples} examples x {inputs.avg_tokens} tokens x {inputs.epochs:g} epochs = {tokens:,.0f} tokens.",
-        f"Prompts: zero-shot and fine-tuned {inputs.prompt_tokens} tokens; {inputs.shots}-shot adds {inputs.shots} x {inputs.avg_tokens} tokens = {few_shot_prompt}; {output_tokens} output tokens per query.",
-        f"Training amortised over {inputs.horizon_months} months in monthly cost and break-even.",
+    job = _Job(
+        profile=profile,
+        inputs=inputs,
+        prices=prices or load_prices(),
+        method=method,
+        params_b=params_b,
+        output_tokens=inputs.output_tokens or DEFAULT_OUTPUT_TOKENS[profile.task_type],
+        tokens=tokens,
+        assumptions=[],
+    )
+    size_note = (
+        ""
+        if profile.model_params_b
+        else f" (default {DEFAULT_MODEL_PARAMS_B:g}B: the profile gives none)"
+    )
+    job.assumptions += [
+        f"Model size: {params_b:g}B parameters{size_note}.",
+        f"Training data: {profile.labeled_examples} examples x {inputs.avg_tokens} tokens"
+        f" x {inputs.epochs:g} epochs = {tokens:,.0f} tokens.",
+        f"Prompts: zero-shot and fine-tuned {inputs.prompt_tokens} tokens; {inputs.shots}-shot adds"
+        f" {inputs.shots} x {inputs.avg_tokens} = {job.few_shot_prompt} tokens in all;"
+        f" {job.output_tokens} output tokens per query.",
+        f"Monthly cost spreads training over {inputs.horizon_months} months; so does the break-even.",
     ]
-    if api_only:
-        est = _api_estimate(
-            profile, inputs, prices, params_b, output_tokens, few_shot_prompt, tokens, assumptions
+    if method == "3c":
+        job.assumptions.append(
+            f"3c prompt: {THREE_C_EXTRA_PROMPT_TOKENS} more prompt tokens than zero-shot (a guess)."
         )
-    else:
-        est = _self_hosted_estimate(
-            profile,
-            inputs,
-            prices,
-            params_b,
-            output_tokens,
-            few_shot_prompt,
-            tokens,
-            assumptions,
-            method,
+    elif method == "cot":
+        job.assumptions.append(
+            f"cot: {COT_EXTRA_OUTPUT_TOKENS} reasoning tokens generated per query (a guess)."
         )
-    return est
+    if profile.model_access == ModelAccess.api_only:
+        return _api_estimate(job)
+    return _self_hosted_estimate(job)
 
 
-def _prompt_rows(queries: list[QueryCost], monthly: int) -> list[MethodCost]:
-    return [
-        MethodCost(
-            method=q.strategy,
-            usd_per_1k_queries=q.usd_per_1k_queries,
-            monthly_usd=q.usd_per_query * monthly,
-        )
-        for q in queries
-        if q.strategy in PROMPT_METHODS
-    ]
-
-
-def _self_hosted_estimate(
-    profile, inputs, prices, params_b, output_tokens, few_shot_prompt, tokens, assumptions, method
-) -> CostEstimate:
-    gpu_key = pick_gpu(prices, profile.gpu_memory_gb, inputs.gpu)
-    gpu = prices.gpus[gpu_key]
+def _self_hosted_estimate(job: _Job) -> CostEstimate:
+    profile, inputs, params_b = job.profile, job.inputs, job.params_b
+    gpu_key = pick_gpu(job.prices, profile.gpu_memory_gb, inputs.gpu)
+    gpu = job.prices.gpus[gpu_key]
+    # As the evidence rules read it: any GPU memory means at least one GPU.
+    has_gpu = profile.gpu_memory_gb > 0
     gpus = max(profile.gpu_count, 1)
-    has_gpu = profile.gpu_memory_gb > 0 and profile.gpu_count > 0
-    zero = self_hosted_query_usd(params_b, inputs.prompt_tokens, output_tokens, gpu)
-    few = self_hosted_query_usd(params_b, few_shot_prompt, output_tokens, gpu)
-    queries = [
-        QueryCost(
-            strategy="zero-shot",
-            prompt_tokens=inputs.prompt_tokens,
-            output_tokens=output_tokens,
-            usd_per_query=zero,
-            usd_per_1k_queries=zero * 1000,
-        ),
-        QueryCost(
-            strategy="few-shot",
-            prompt_tokens=few_shot_prompt,
-            output_tokens=output_tokens,
-            usd_per_query=few,
-            usd_per_1k_queries=few * 1000,
-        ),
-        # Adapters are merged into the weights for serving, so a tuned model costs what the base does.
-        QueryCost(
-            strategy="fine-tuned",
-            prompt_tokens=inputs.prompt_tokens,
-            output_tokens=output_tokens,
-            usd_per_query=zero,
-            usd_per_1k_queries=zero * 1000,
-        ),
-    ]
+
+    prompts = job.prompts()
+    queries = [_query(s, t, self_hosted_query_usd(params_b, *t, gpu)) for s, t in prompts.items()]
+    # Adapters merge into the weights for serving: a tuned model with the zero-shot prompt's
+    # length costs what the base model does.
+    tuned_usd = queries[0].usd_per_query
+    queries.append(_query("fine-tuned", prompts["zero-shot"], tuned_usd))
+    rows = [_prompt_row(q, profile.monthly_queries) for q in queries if q.strategy != "fine-tuned"]
+
     memory = [memory_estimate(m, params_b, inputs.avg_tokens) for m in FINE_TUNE_METHODS]
-    rows = _prompt_rows(queries, profile.monthly_queries)
     needed: dict[str, int | None] = {}
     for mem in memory:
-        flops = training_flops(mem.method, params_b, tokens)
+        flops = training_flops(mem.method, params_b, job.tokens)
         hours = gpu_hours(flops, gpu)
         usd = hours * gpu.usd_per_hour
         needed[mem.method] = mem.gpus_needed(profile.gpu_memory_gb if has_gpu else gpu.memory_gb)
@@ -520,28 +547,36 @@ def _self_hosted_estimate(
                 train_flops=flops,
                 train_gpu_hours=hours,
                 train_usd=usd,
-                usd_per_1k_queries=zero * 1000,
-                monthly_usd=zero * profile.monthly_queries + usd / inputs.horizon_months,
+                usd_per_1k_queries=tuned_usd * 1000,
+                monthly_usd=tuned_usd * profile.monthly_queries + usd / inputs.horizon_months,
             )
         )
     tuned = {r.method: r for r in rows if r.method in FINE_TUNE_METHODS}
-    be_method = _break_even_method(tuned, method)
-    be = break_even_queries(tuned[be_method].train_usd or 0.0, inputs.horizon_months, few, zero)
-    assumptions += [
-        f"Priced on {gpu.name} at ${gpu.usd_per_hour:g}/h, {gpu.peak_bf16_tflops:g} peak bf16 TFLOPs"
-        + (
-            f" (closest to the profile's {profile.gpu_memory_gb:g} GB GPU)."
-            if has_gpu and not inputs.gpu
-            else "."
-        ),
+    be_method = _break_even_method(tuned, job.method)
+    few_usd = queries[1].usd_per_query
+    be = break_even_queries(
+        tuned[be_method].train_usd or 0.0, inputs.horizon_months, few_usd, tuned_usd
+    )
+
+    closest = (
+        f" (closest to the profile's {profile.gpu_memory_gb:g} GB GPU)"
+        if has_gpu and not inputs.gpu
+        else ""
+    )
+    job.assumptions += [
+        f"Priced on {gpu.name} at ${gpu.usd_per_hour:g}/h, {gpu.peak_bf16_tflops:g} peak bf16 TFLOPs{closest}.",
         f"Training FLOPs 6·N·D (full) or 4·N·D (adapters) at {TRAIN_MFU:.0%} model FLOPs utilisation.",
-        f"Inference 2·N FLOPs per token; prompt tokens at {PREFILL_MFU:.0%} and generated tokens at {DECODE_MFU:.0%} utilisation, pay-per-use (an always-on GPU costs its hourly price regardless of volume).",
-        f"Memory: full AdamW mixed precision {FULL_BYTES_PER_PARAM:g} bytes/param; LoRA/IA3 {FROZEN_BF16_BYTES_PER_PARAM:g} bytes/param frozen bf16; QLoRA {QLORA_BYTES_PER_PARAM:g} bytes/param; LoRA rank {LORA_RANK}; micro-batch {MICRO_BATCH} x {inputs.avg_tokens} tokens with gradient checkpointing; {OVERHEAD_GB:g} GB overhead.",
+        f"Inference 2·N FLOPs per token; prompt tokens at {PREFILL_MFU:.0%} and generated tokens at"
+        f" {DECODE_MFU:.0%} utilisation, paying per use (an always-on GPU costs its hourly price"
+        " whatever the volume).",
+        f"Memory: full AdamW mixed precision {FULL_BYTES_PER_PARAM:g} bytes/param; LoRA/IA3"
+        f" {FROZEN_BF16_BYTES_PER_PARAM:g} bytes/param of frozen bf16 weights; QLoRA"
+        f" {QLORA_BYTES_PER_PARAM:g} bytes/param; LoRA rank {LORA_RANK}; micro-batch {MICRO_BATCH}"
+        f" x {inputs.avg_tokens} tokens with gradient checkpointing; {OVERHEAD_GB:g} GB overhead.",
         "Fits: weights and optimiser state shard over the profile's GPUs (FSDP/ZeRO-3); activations do not.",
         f"Break-even compares {be_method} with the {inputs.shots}-shot prompt.",
         "Only compute is priced: one training run, no hyperparameter sweeps, no engineering or evaluation time.",
     ]
-    context = inputs.prompt_tokens + output_tokens
     return CostEstimate(
         model_params_b=params_b,
         model_access="open_weights",
@@ -551,21 +586,20 @@ def _self_hosted_estimate(
         gpu_count=profile.gpu_count,
         api=None,
         inputs=inputs,
-        training_tokens=tokens,
+        training_tokens=job.tokens,
         memory=memory,
         gpus_needed=needed,
         inference_memory_gb={
-            "zero-shot": inference_memory_gb(params_b, context),
-            "few-shot": inference_memory_gb(params_b, few_shot_prompt + output_tokens),
-            "fine-tuned": inference_memory_gb(params_b, context),
+            q.strategy: inference_memory_gb(params_b, q.prompt_tokens + q.output_tokens)
+            for q in queries
         },
         queries=queries,
         break_even_method=be_method,
         report=CostReport(
             methods=rows,
             break_even_monthly_queries=be,
-            price_table=prices.label(),
-            assumptions=assumptions,
+            price_table=job.prices.label(),
+            assumptions=job.assumptions,
         ),
     )
 
@@ -580,75 +614,54 @@ def _break_even_method(tuned: dict[str, MethodCost], method: str | None) -> str:
     ).method
 
 
-def _api_estimate(
-    profile, inputs, prices, params_b, output_tokens, few_shot_prompt, tokens, assumptions
-) -> CostEstimate:
-    api_key = inputs.api or prices.default_api
-    if api_key not in prices.apis:
+def _api_estimate(job: _Job) -> CostEstimate:
+    profile, inputs = job.profile, job.inputs
+    api_key = inputs.api or job.prices.default_api
+    if api_key not in job.prices.apis:
         raise UsageError(
-            f"unknown API model '{api_key}'; the price table has: {', '.join(prices.apis)}"
+            f"unknown API model '{api_key}'; the price table has: {', '.join(job.prices.apis)}"
         )
-    api = prices.apis[api_key]
-    zero = api_query_usd(
-        inputs.prompt_tokens, output_tokens, api.usd_per_1m_input, api.usd_per_1m_output
-    )
-    few = api_query_usd(few_shot_prompt, output_tokens, api.usd_per_1m_input, api.usd_per_1m_output)
+    api = job.prices.apis[api_key]
+    prompts = job.prompts()
     queries = [
-        QueryCost(
-            strategy="zero-shot",
-            prompt_tokens=inputs.prompt_tokens,
-            output_tokens=output_tokens,
-            usd_per_query=zero,
-            usd_per_1k_queries=zero * 1000,
-        ),
-        QueryCost(
-            strategy="few-shot",
-            prompt_tokens=few_shot_prompt,
-            output_tokens=output_tokens,
-            usd_per_query=few,
-            usd_per_1k_queries=few * 1000,
-        ),
+        _query(s, t, api_query_usd(*t, api.usd_per_1m_input, api.usd_per_1m_output))
+        for s, t in prompts.items()
     ]
-    rows = _prompt_rows(queries, profile.monthly_queries)
-    be = None
-    be_method = None
-    assumptions.append(
-        f"API-only model priced as {api.provider} {api.model} (${api.usd_per_1m_input:g}/${api.usd_per_1m_output:g} per 1M input/output tokens)."
+    rows = [_prompt_row(q, profile.monthly_queries) for q in queries]
+    be = be_method = None
+    job.assumptions.append(
+        f"API-only model priced as {api.provider} {api.model} (${api.usd_per_1m_input:g} input,"
+        f" ${api.usd_per_1m_output:g} output per 1M tokens)."
     )
-    if api.fine_tune is not None:
+    if api.fine_tune is None:
+        job.assumptions.append(
+            f"{api.provider} offers no fine-tuning for {api.model} in this price table: no break-even."
+        )
+    else:
         ft = api.fine_tune
-        tuned = api_query_usd(
-            inputs.prompt_tokens, output_tokens, ft.usd_per_1m_input, ft.usd_per_1m_output
-        )
-        queries.append(
-            QueryCost(
-                strategy="fine-tuned",
-                prompt_tokens=inputs.prompt_tokens,
-                output_tokens=output_tokens,
-                usd_per_query=tuned,
-                usd_per_1k_queries=tuned * 1000,
-            )
-        )
-        train_usd = tokens * ft.usd_per_1m_training / 1e6
+        tuned_usd = api_query_usd(*prompts["zero-shot"], ft.usd_per_1m_input, ft.usd_per_1m_output)
+        queries.append(_query("fine-tuned", prompts["zero-shot"], tuned_usd))
+        # Providers bill every training token of every epoch.
+        train_usd = job.tokens * ft.usd_per_1m_training / 1e6
         rows.append(
             MethodCost(
                 method=API_FINE_TUNE,
                 train_usd=train_usd,
-                usd_per_1k_queries=tuned * 1000,
-                monthly_usd=tuned * profile.monthly_queries + train_usd / inputs.horizon_months,
+                usd_per_1k_queries=tuned_usd * 1000,
+                monthly_usd=tuned_usd * profile.monthly_queries + train_usd / inputs.horizon_months,
             )
         )
         be_method = API_FINE_TUNE
-        be = break_even_queries(train_usd, inputs.horizon_months, few, tuned)
-        assumptions.append(
-            f"Provider fine-tuning: ${ft.usd_per_1m_training:g} per 1M training tokens (epochs included); the tuned model costs ${ft.usd_per_1m_input:g}/${ft.usd_per_1m_output:g} per 1M tokens. Break-even compares it with the {inputs.shots}-shot prompt."
+        be = break_even_queries(
+            train_usd, inputs.horizon_months, queries[1].usd_per_query, tuned_usd
         )
-    else:
-        assumptions.append(
-            f"{api.provider} offers no fine-tuning for {api.model} in this price table: no break-even."
+        job.assumptions.append(
+            f"Provider fine-tuning: ${ft.usd_per_1m_training:g} per 1M training tokens, epochs included;"
+            f" the tuned model costs ${ft.usd_per_1m_input:g} input, ${ft.usd_per_1m_output:g} output"
+            f" per 1M tokens. Break-even compares it with the {inputs.shots}-shot prompt."
         )
     return CostEstimate(
-        model_params_b=params_b,
+        model_params_b=job.params_b,
         model_access="api_only",
         gpu=None,
         gpu_name=None,
@@ -656,7 +669,7 @@ def _api_estimate(
         gpu_count=profile.gpu_count,
         api=api_key,
         inputs=inputs,
-        training_tokens=tokens,
+        training_tokens=job.tokens,
         memory=[],
         gpus_needed={},
         inference_memory_gb={},
@@ -665,8 +678,8 @@ def _api_estimate(
         report=CostReport(
             methods=rows,
             break_even_monthly_queries=be,
-            price_table=prices.label(),
-            assumptions=assumptions,
+            price_table=job.prices.label(),
+            assumptions=job.assumptions,
         ),
     )
 

@@ -327,3 +327,20 @@ def test_cli_bad_input_exits_2_with_one_line(args, message):
     assert message in result.stderr
     assert len(result.stderr.strip().splitlines()) == 1
     assert "Traceback" not in result.output
+
+
+def test_gpu_memory_without_a_count_is_one_gpu():
+    # The evidence rules read any GPU memory as at least one GPU; the cost table must agree.
+    rows = {r.method: r for r in C.cost_report(Profile(model_params_b=7, gpu_memory_gb=24)).methods}
+    assert rows["lora"].fits_gpu is True and rows["full"].fits_gpu is False
+
+
+def test_recommended_3c_and_cot_prompts_get_their_own_rows(table):
+    p = Profile(model_params_b=1.0)
+    inputs = C.CostInputs(prompt_tokens=100, output_tokens=10)
+    q = {x.strategy: x for x in C.estimate(p, inputs, table, method="cot").queries}
+    assert q["cot"].output_tokens > q["zero-shot"].output_tokens
+    assert q["cot"].usd_per_query > q["zero-shot"].usd_per_query
+    methods = {r.method for r in C.cost_report(p, "3c", inputs, table).methods}
+    assert "3c" in methods and "cot" not in methods
+    assert "3c" not in {r.method for r in C.cost_report(p, "lora", inputs, table).methods}

@@ -206,12 +206,12 @@ def _render(est: Any, prices: Any, monthly: int) -> None:
 
     if est.memory:
         have = (
-            f"{est.gpu_count} x {est.gpu_memory_gb:g} GB"
-            if est.gpu_memory_gb and est.gpu_count
+            f"{max(est.gpu_count, 1)} x {est.gpu_memory_gb:g} GB"
+            if est.gpu_memory_gb
             else "no GPU given"
         )
         mem = Table(title=f"Training memory in GB (your GPUs: {have})")
-        needed_on = "yours" if est.gpu_count and est.gpu_memory_gb else est.gpu
+        needed_on = "yours" if est.gpu_memory_gb else est.gpu
         cols = (
             "method",
             "trainable",
