@@ -344,3 +344,11 @@ def test_recommended_3c_and_cot_prompts_get_their_own_rows(table):
     methods = {r.method for r in C.cost_report(p, "3c", inputs, table).methods}
     assert "3c" in methods and "cot" not in methods
     assert "3c" not in {r.method for r in C.cost_report(p, "lora", inputs, table).methods}
+
+
+def test_cli_malformed_price_file_exits_2(tmp_path):
+    bad = tmp_path / "prices.json"
+    bad.write_text('{"name": "x", "gpus": ')
+    result = CliRunner().invoke(cli, ["cost", "--prices", str(bad)])
+    assert result.exit_code == 2
+    assert "malformed price file" in result.stderr and "Traceback" not in result.output
