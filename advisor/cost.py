@@ -511,9 +511,18 @@ def estimate(
         job.assumptions.append(
             f"cot: {COT_EXTRA_OUTPUT_TOKENS} reasoning tokens generated per query (a guess)."
         )
-    if profile.model_access == ModelAccess.api_only:
-        return _api_estimate(job)
-    return _self_hosted_estimate(job)
+    est = (
+        _api_estimate(job)
+        if profile.model_access == ModelAccess.api_only
+        else _self_hosted_estimate(job)
+    )
+    if profile.labeled_examples == 0:
+        # Training would cost nothing and "break even" at once, but there is nothing to train on.
+        est.report.break_even_monthly_queries = None
+        est.report.assumptions.append(
+            "No labeled examples: nothing to fine-tune on, so no break-even."
+        )
+    return est
 
 
 def _self_hosted_estimate(job: _Job) -> CostEstimate:

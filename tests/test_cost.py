@@ -352,3 +352,9 @@ def test_cli_malformed_price_file_exits_2(tmp_path):
     result = CliRunner().invoke(cli, ["cost", "--prices", str(bad)])
     assert result.exit_code == 2
     assert "malformed price file" in result.stderr and "Traceback" not in result.output
+
+
+def test_no_labeled_examples_means_no_break_even(table):
+    report = C.cost_report(Profile(labeled_examples=0), "lora", prices=table)
+    assert report.break_even_monthly_queries is None
+    assert any("No labeled examples" in a for a in report.assumptions)
