@@ -8,6 +8,8 @@ import math
 import pytest
 import yaml
 from click.testing import CliRunner
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from advisor import cost as C
 from advisor.cli import cli
@@ -358,3 +360,36 @@ def test_no_labeled_examples_means_no_break_even(table):
     report = C.cost_report(Profile(labeled_examples=0), "lora", prices=table)
     assert report.break_even_monthly_queries is None
     assert any("No labeled examples" in a for a in report.assumptions)
+
+
+# --- properties ------------------------------------------------------------------------------
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    size=st.floats(min_value=0.05, max_value=200),
+    factor=st.floats(min_value=1.01, max_value=10),
+    method=st.sampled_from(C.FINE_TUNE_METHODS),
+)
+def test_memory_and_flops_grow_with_model_size(size, factor, method):
+    assert C.training_memory_gb(method, size * factor) > C.training_memory_gb(method, size)
+    assert C.training_flops(method, size * factor, 1e6) > C.training_flops(method, size, 1e6)
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    shots=st.integers(min_value=1, max_value=30),
+    more=st.integers(min_value=1, max_value=30),
+    examples=st.integers(min_value=1, max_value=200_000),
+    api_only=st.booleans(),
+)
+def test_break_even_never_rises_with_more_shots(shots, more, examples, api_only):
+    prices = C.load_prices()
+    access = "api_only" if api_only else "open_weights"
+    p = Profile(labeled_examples=examples, model_access=access)
+    few = C.cost_report(p, None, C.CostInputs(shots=shots), prices).break_even_monthly_queries
+    many = C.cost_report(
+        p, None, C.CostInputs(shots=shots + more), prices
+    ).break_even_monthly_queries
+    if few is not None:
+        assert many is not None and many <= few
