@@ -146,11 +146,13 @@ def _from_data(path: str, measure_shift: bool) -> dict[str, Any]:
     return values
 
 
-def _ask(values: dict[str, Any]) -> dict[str, Any]:
+def _ask(values: dict[str, Any], skip: set[str]) -> dict[str, Any]:
     """The few questions that matter, with the current value as default (prompts go to stderr)."""
     answers: dict[str, Any] = {}
     current = Profile.model_validate(values)
     for name in QUESTIONS:
+        if name in skip:  # already given as a flag
+            continue
         info = Profile.model_fields[name]
         base = _base_type(info.annotation)
         default = getattr(current, name)
@@ -212,8 +214,7 @@ def gather_profile(
         for _, layer in layers:
             so_far.update(layer)
         so_far.update(given)
-        answers = {k: v for k, v in _ask(so_far).items() if k not in given}
-        layers.append(("prompt", answers))
+        layers.append(("prompt", _ask(so_far, skip=set(given))))
     layers.append(("flag", given))
 
     values: dict[str, Any] = {}
