@@ -194,15 +194,14 @@ def _render(est: Any, prices: Any, monthly: int) -> None:
     from rich.table import Table
 
     console = Console()
+    what = f"a {est.model_params_b:g}B model" if est.gpu else "an API model"
     rows = {r.method: r for r in est.report.methods}
     where = (
         f"{est.gpu_name} (${prices.gpus[est.gpu].usd_per_hour:g}/h)"
         if est.gpu
         else f"{prices.apis[est.api].provider} {prices.apis[est.api].model}"
     )
-    console.print(
-        f"[bold]Cost of adapting a {est.model_params_b:g}B model[/bold], priced on {where}"
-    )
+    console.print(f"[bold]Cost of adapting {what}[/bold], priced on {where}")
 
     if est.memory:
         have = (
@@ -253,7 +252,8 @@ def _render(est: Any, prices: Any, monthly: int) -> None:
             "-" if r.train_gpu_hours is None else f"{r.train_gpu_hours:,.3g}",
             _usd(r.train_usd),
         )
-    console.print(train)
+    if train.row_count:
+        console.print(train)
 
     q = Table(title=f"Per-query cost at {monthly:,} queries/month")
     for col in (
