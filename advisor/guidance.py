@@ -18,6 +18,7 @@ from advisor.profile import (
     EXPERTISE_LEVEL,
     SHIFT_LEVEL,
     Goal,
+    ModelAccess,
     OutputFormat,
     Profile,
     TaskType,
@@ -50,9 +51,18 @@ class Guidance(BaseModel):
 
 ADAPTER_METHODS = ("lora", "qlora", "ia3")
 TRAIN_METHODS = (*ADAPTER_METHODS, "full")
+# Tuning through the model provider's service (api_only models): nothing trains locally.
+API_TUNING = "api-fine-tune"
 PROMPT_METHODS = ("zero-shot", "few-shot", "3c", "cot")
 # The built-in training backends; qlora is benchmarked as lora on machines without bitsandbytes.
-BENCHMARK_BACKEND = {"lora": "lora", "qlora": "lora", "ia3": "ia3", "full": "full"}
+# An api-fine-tune is approximated locally by LoRA on the benchmark's model.
+BENCHMARK_BACKEND = {
+    "lora": "lora",
+    "qlora": "lora",
+    "ia3": "ia3",
+    "full": "full",
+    API_TUNING: "lora",
+}
 
 # Model size assumed when the profile does not give one (a typical open 7-8B model).
 DEFAULT_PARAMS_B = 7.0
@@ -109,8 +119,10 @@ def train_memory_gb(method: str, params_b: float) -> float:
 
 def _train_method(verdict: str, method: str, p: Profile) -> str:
     """The training method the plan uses: the recommended one, else an adapter that fits."""
-    if method in TRAIN_METHODS:
+    if method in TRAIN_METHODS or method == API_TUNING:
         return method
+    if p.model_access == ModelAccess.api_only:
+        return API_TUNING
     if p.has_gpu and train_memory_gb("lora", _params_b(p)) > p.gpu_memory_gb:
         return "qlora"
     return "lora"
@@ -273,6 +285,11 @@ def _aspect_performance(p: Profile, _: str) -> tuple[Leaning, str]:
 
 def _aspect_resources(p: Profile, method: str) -> tuple[Leaning, str]:
     params = _params_b(p)
+    if method == API_TUNING:
+        return (
+            "neutral",
+            "Training runs on the provider's hardware; the cost is per training token.",
+        )
     need = train_memory_gb("qlora", params)
     size = f"{_n(params)}B" + ("" if p.model_params_b else " (assumed)")
     if not p.has_gpu:
@@ -282,12 +299,12 @@ def _aspect_resources(p: Profile, method: str) -> tuple[Leaning, str]:
                 f"No local GPU; a {size} model could still be tuned through a provider's API.",
             )
         return "prompt", "No local GPU and the data may not leave: training has nowhere to run."
-    if p.gpu_memory_gb * p.gpu_count >= train_memory_gb("lora", params):
+    if p.gpu_memory_gb >= train_memory_gb("lora", params):
         return (
             "fine-tune",
             f"{_n(p.gpu_memory_gb)} GB GPU memory fits a LoRA fine-tune of a {size} model.",
         )
-    if p.gpu_memory_gb * p.gpu_count >= need:
+    if p.gpu_memory_gb >= need:
         return (
             "neutral",
             f"{_n(p.gpu_memory_gb)} GB only fits 4-bit QLoRA (about {need} GB) of a {size} model.",
@@ -424,6 +441,8 @@ def _c_overfitting(p: Profile, m: str) -> tuple[Rating, str]:
 
 def _c_forgetting(p: Profile, m: str) -> tuple[Rating, str]:
     broad = p.task_type in OPEN_TASKS
+    if m == API_TUNING:
+        return "medium", "A provider's tuning service does not say which weights it changes."
     if m == "full":
         return (
             "high" if broad else "medium"
@@ -437,8 +456,11 @@ def _c_forgetting(p: Profile, m: str) -> tuple[Rating, str]:
 
 
 def _c_compute(p: Profile, m: str) -> tuple[Rating, str]:
+    if m == API_TUNING:
+        return "low", "The provider trains the model; no local GPU is needed."
     need = train_memory_gb(m, _params_b(p))
-    have = p.gpu_memory_gb * p.gpu_count if p.has_gpu else 0.0
+    # Per GPU: an adapter run (without sharding) must fit on one card.
+    have = p.gpu_memory_gb if p.has_gpu else 0.0
     if have == 0:
         return "high", f"No local GPU; {m} of a {_n(_params_b(p))}B model needs about {need} GB."
     if need > have:
@@ -459,7 +481,9 @@ def _c_domain(p: Profile, _: str) -> tuple[Rating, str]:
     return p.domain_shift.value, f"Domain shift is given as {p.domain_shift.value}."  # type: ignore[return-value]
 
 
-def _c_ethics(p: Profile, _: str) -> tuple[Rating, str]:
+def _c_ethics(p: Profile, m: str) -> tuple[Rating, str]:
+    if m == API_TUNING and p.data_can_leave:
+        return "medium", "Training data is uploaded to the model provider."
     if not p.data_can_leave:
         return "high", "The data may not leave the organisation, which signals sensitive content."
     if p.task_type in {TaskType.chat, TaskType.generation}:
@@ -593,10 +617,38 @@ def fine_tuning_steps(p: Profile, method: str, hp: dict[str, Any]) -> list[PlanS
             {"retrain": p.requirements_change.value},
         ),
     }
+    if method == API_TUNING:
+        details.update(_api_step_details(p, hp))
     return [
         PlanStep(number=i, name=name, detail=details[name][0], params=details[name][1])
         for i, name in enumerate(FINE_TUNING_STEPS, start=1)
     ]
+
+
+def _api_step_details(p: Profile, hp: dict[str, Any]) -> dict[str, tuple[str, dict[str, Any]]]:
+    """Steps that differ when the provider trains the model (api_only weights)."""
+    return {
+        "Select the pre-trained model": (
+            "The model is reachable only through its provider: pick the provider's tunable "
+            "model closest to it, and check that the data may be uploaded.",
+            {"model_access": p.model_access.value, "data_can_leave": p.data_can_leave},
+        ),
+        "Configure fine-tuning parameters": (
+            f"Start from the provider's defaults with {hp['epochs']:g} epochs; change the "
+            "learning-rate multiplier only if validation loss stalls or rises.",
+            {"epochs": hp["epochs"], "validation_fraction": hp["validation_fraction"]},
+        ),
+        "Train and refine iteratively": (
+            "Upload train and validation files, start the job, and compare validation loss "
+            "per epoch; keep the checkpoint with the lowest.",
+            {"epochs": hp["epochs"]},
+        ),
+        "Iterate and deploy": (
+            f"Requirements change {p.requirements_change.value}: budget a new tuning job at "
+            "that cadence; switch traffic to the tuned model id behind an evaluation gate.",
+            {"retrain": p.requirements_change.value},
+        ),
+    }
 
 
 # ---------------------------------------------------------------- 3C prompt plan
@@ -746,8 +798,9 @@ def benchmark_command(p: Profile, verdict: str, method: str, train_method: str) 
 def build_guidance(profile: Profile, verdict: str, method: str, score: float) -> Guidance:
     """Aspects, challenges, plan and validation command for a scored profile.
 
-    ``score`` is the engine's signed total (positive favours fine-tuning); it only tunes wording,
-    the tables above do the judging.
+    ``score`` (the engine's signed total) is part of the interface but deliberately unused:
+    every judgement here follows from the profile through the tables above, so it can be
+    explained without the rule set that produced the score.
     """
     train_method = _train_method(verdict, method, profile)
     hp = hyperparameters(profile, train_method)

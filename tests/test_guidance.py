@@ -159,3 +159,15 @@ def test_no_heavy_imports():
         "assert not heavy, heavy"
     )
     subprocess.run([sys.executable, "-c", code], check=True)
+
+
+def test_api_only_model_gets_a_provider_tuning_plan():
+    g = guide("prompt-then-fine-tune", "few-shot", model_access="api_only", labeled_examples=800)
+    assert g.plan.hyperparameters["method"] == "api-fine-tune"
+    TrainConfig(**g.plan.hyperparameters)
+    assert "provider" in g.plan.steps[0].detail
+    c = by_name(g.challenges)
+    assert c["High computational resources"].rating == "low"
+    assert c["Ethical Considerations"].rating == "medium"
+    # validated locally with a LoRA stand-in
+    assert g.benchmark_command.split("--strategies ")[1].startswith("zero-shot,few-shot,3c,lora")
