@@ -64,6 +64,8 @@ BENCHMARK_BACKEND = {
     API_TUNING: "lora",
 }
 
+# Below this size (billions of parameters) a LoRA run on CPU is still practical.
+CPU_TRAINABLE_B = 0.5
 # Model size assumed when the profile does not give one (a typical open 7-8B model).
 DEFAULT_PARAMS_B = 7.0
 LEARNING_RATE = {"lora": 2e-4, "qlora": 2e-4, "ia3": 3e-3, "full": 2e-5}
@@ -118,13 +120,17 @@ def train_memory_gb(method: str, params_b: float) -> float:
 
 
 def _train_method(verdict: str, method: str, p: Profile) -> str:
-    """The training method the plan uses: the recommended one, else an adapter that fits."""
+    """The training method the plan and risks refer to: the recommended one if it trains,
+    else the one a later fine-tune would most likely use for this profile."""
     if method in TRAIN_METHODS or method == API_TUNING:
         return method
     if p.model_access == ModelAccess.api_only:
         return API_TUNING
-    if p.has_gpu and train_memory_gb("lora", _params_b(p)) > p.gpu_memory_gb:
-        return "qlora"
+    params = _params_b(p)
+    if p.has_gpu:
+        return "lora" if train_memory_gb("lora", params) <= p.gpu_memory_gb else "qlora"
+    if params >= CPU_TRAINABLE_B and p.data_can_leave:
+        return API_TUNING  # no GPU for a model this size: a provider would have to train it
     return "lora"
 
 
@@ -436,7 +442,7 @@ def _c_overfitting(p: Profile, m: str) -> tuple[Rating, str]:
     rating: Rating = (
         "high" if n < 500 or (m == "full" and n < 5_000) else "medium" if n < 5_000 else "low"
     )
-    return rating, f"{n:,} labeled examples with {m} training."
+    return rating, f"{n:,} labeled examples for a {m} fine-tune."
 
 
 def _c_forgetting(p: Profile, m: str) -> tuple[Rating, str]:

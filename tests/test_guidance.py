@@ -112,7 +112,7 @@ def test_hyperparameters_follow_data_size_and_gpu():
 )
 def test_plan_shape_follows_verdict(verdict, steps, checklist):
     method = "lora" if verdict == "fine-tune" else "few-shot"
-    plan = guide(verdict, method).plan
+    plan = guide(verdict, method, gpu_memory_gb=24, gpu_count=1).plan
     assert bool(plan.steps) == steps and bool(plan.checklist) == checklist
     if steps:
         assert [s.name for s in plan.steps] == list(FINE_TUNING_STEPS)
@@ -171,3 +171,18 @@ def test_api_only_model_gets_a_provider_tuning_plan():
     assert c["Ethical Considerations"].rating == "medium"
     # validated locally with a LoRA stand-in
     assert g.benchmark_command.split("--strategies ")[1].startswith("zero-shot,few-shot,3c,lora")
+
+
+@pytest.mark.parametrize(
+    ("fields", "expected"),
+    [
+        ({"gpu_memory_gb": 80, "gpu_count": 1}, "lora"),
+        ({"gpu_memory_gb": 8, "gpu_count": 1}, "qlora"),  # 7B LoRA (~17 GB) does not fit 8 GB
+        ({"model_params_b": 0.135}, "lora"),  # tiny model: CPU training is practical
+        ({"data_can_leave": True}, "api-fine-tune"),  # 7B, no GPU: a provider would train it
+        ({"model_access": "api_only", "gpu_memory_gb": 80, "gpu_count": 1}, "api-fine-tune"),
+    ],
+)
+def test_later_fine_tune_method_for_prompt_first_verdicts(fields, expected):
+    hp = guide("prompt-then-fine-tune", "few-shot", **fields).plan.hyperparameters
+    assert hp["method"] == expected

@@ -31,6 +31,9 @@ pre { background: #1d1d1f; color: #f5f5f7; padding: .8rem 1rem; border-radius: 8
 .muted { color: #666; font-size: .9rem; } svg text { font: 12px system-ui, sans-serif; fill: var(--ink); }
 """
 
+# Literal colours in SVG attributes (CSS variables there are not understood by every viewer).
+FT_COLOUR = "#a23b9c"
+PE_COLOUR = "#1f7fa6"
 VERDICT_COLOUR = {"prompt": "#1f7fa6", "fine-tune": "#a23b9c", "prompt-then-fine-tune": "#c98a00"}
 
 
@@ -78,7 +81,7 @@ def reasons_chart(rec: Recommendation) -> str:
         y = 24 + i * row_h
         length = abs(r.weight) / top * (bar_w / 2 - 10)
         x = mid if r.weight >= 0 else mid - length
-        colour = "var(--ft)" if r.weight >= 0 else "var(--pe)"
+        colour = FT_COLOUR if r.weight >= 0 else PE_COLOUR
         parts.append(
             f'<text x="{label_w - 6}" y="{y + 14}" text-anchor="end">{esc(_truncate(r.rule_id, 38))}</text>'
             f'<rect x="{x:.1f}" y="{y + 3}" width="{max(length, 1):.1f}" height="{row_h - 6}" '
@@ -103,9 +106,9 @@ def cost_chart(rec: Recommendation) -> str:
     parts = [
         f'<svg role="img" aria-label="Cost per method" width="{width}" height="{height}" '
         f'viewBox="0 0 {width} {height}" xmlns="http://www.w3.org/2000/svg">',
-        f'<rect x="{label_w}" y="4" width="12" height="10" fill="var(--pe)"/>'
+        f'<rect x="{label_w}" y="4" width="12" height="10" fill="{PE_COLOUR}"/>'
         f'<text x="{label_w + 16}" y="14">$ / month (queries)</text>'
-        f'<rect x="{label_w + 170}" y="4" width="12" height="10" fill="var(--ft)"/>'
+        f'<rect x="{label_w + 170}" y="4" width="12" height="10" fill="{FT_COLOUR}"/>'
         f'<text x="{label_w + 186}" y="14">$ one-off training</text>',
     ]
     for i, m in enumerate(methods):
@@ -114,14 +117,14 @@ def cost_chart(rec: Recommendation) -> str:
         train = (m.train_usd or 0.0) / top * bar_w
         parts.append(
             f'<text x="{label_w - 6}" y="{y + 17}" text-anchor="end">{esc(_truncate(m.method, 20))}</text>'
-            f'<rect x="{label_w}" y="{y + 2}" width="{max(monthly, 1):.1f}" height="11" fill="var(--pe)">'
+            f'<rect x="{label_w}" y="{y + 2}" width="{max(monthly, 1):.1f}" height="11" fill="{PE_COLOUR}">'
             f"<title>{esc(m.method)}: ${m.monthly_usd:,.2f} per month</title></rect>"
             f'<text x="{label_w + monthly + 4:.1f}" y="{y + 12}">${m.monthly_usd:,.2f}</text>'
         )
         if m.train_usd is not None:
             parts.append(
                 f'<rect x="{label_w}" y="{y + 14}" width="{max(train, 1):.1f}" height="11" '
-                f'fill="var(--ft)"><title>{esc(m.method)}: ${m.train_usd:,.2f} to train</title></rect>'
+                f'fill="{FT_COLOUR}"><title>{esc(m.method)}: ${m.train_usd:,.2f} to train</title></rect>'
                 f'<text x="{label_w + train + 4:.1f}" y="{y + 24}">${m.train_usd:,.2f}</text>'
             )
     parts.append("</svg>")
