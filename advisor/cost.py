@@ -6,6 +6,7 @@ next to the constant that holds it, and every assumption it makes is listed in t
 
 from __future__ import annotations
 
+import datetime
 import functools
 import json
 import math
@@ -95,7 +96,8 @@ DEFAULT_OUTPUT_TOKENS = {
 
 
 class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    # Frozen: the loaded table is cached and shared between callers.
+    model_config = ConfigDict(extra="forbid", frozen=True)
 
 
 class GpuPrice(_Strict):
@@ -123,7 +125,7 @@ class ApiPrice(_Strict):
 
 class PriceTable(_Strict):
     name: str
-    date: str
+    date: datetime.date = Field(description="When the prices were read (YYYY-MM-DD).")
     currency: str = "USD"
     notes: str = ""
     sources: list[str] = Field(default_factory=list)

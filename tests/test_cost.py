@@ -254,6 +254,7 @@ def test_override_file_yaml_and_json_change_dollars(tmp_path, table):
         ("name: [unclosed", "malformed price file"),
         ("- just\n- a list\n", "must hold a mapping"),
         ("name: x\ndate: y\n", "'default_gpu': Field required"),
+        ("name: x\ndate: someday\n", "'date': Input should be a valid date"),
     ],
 )
 def test_malformed_override_file_is_a_usage_error(tmp_path, content, message):
