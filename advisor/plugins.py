@@ -120,7 +120,7 @@ class Plugins:
             self.info[name] = PluginInfo(
                 name=name,
                 module="-",
-                errors=["named in ADVISOR_PLUGINS but no installed plugin has this name"],
+                errors=["requested (ADVISOR_PLUGINS) but no installed plugin has this name"],
             )
 
     def _check_hooks(self, obj: Any, info: PluginInfo) -> None:
@@ -355,6 +355,12 @@ def get_plugins() -> Plugins:
     if _default is None:
         _default = Plugins()
     return _default
+
+
+def set_plugins(plugins: Plugins | None) -> None:
+    """Make ``plugins`` the process-wide manager (``advisor.testing`` uses it; None resets)."""
+    global _default
+    _default = plugins
 
 
 def reset_plugins() -> None:

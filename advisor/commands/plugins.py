@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import click
 
 
@@ -31,7 +33,9 @@ def plugins(ctx: click.Context, as_json: bool) -> None:
     for col in ("plugin", "version", "hooks", "provides", "status"):
         table.add_column(col, overflow="fold")
     for i in infos:
-        provides = "; ".join(f"{h.removeprefix('advisor_')}: {', '.join(v)}" for h, v in i.provides.items())
+        provides = "; ".join(
+            f"{h.removeprefix('advisor_')}: {', '.join(v)}" for h, v in i.provides.items()
+        )
         status = "[red]" + " | ".join(i.errors) + "[/red]" if i.errors else "[green]ok[/green]"
         name = i.name + (" (built-in)" if i.builtin else "")
         hooks = ", ".join(h.removeprefix("advisor_") for h in i.hooks)
@@ -40,3 +44,35 @@ def plugins(ctx: click.Context, as_json: bool) -> None:
         click.echo("No plugins loaded (ADVISOR_PLUGINS is set to an empty list?).")
         return
     Console().print(table)
+
+
+@plugins.command("new")
+@click.argument("name")
+@click.option(
+    "--dir",
+    "directory",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=Path("."),
+    show_default=True,
+    help="Folder to create advisor-NAME in.",
+)
+@click.option("--json", "as_json", is_flag=True, help="Print what was written as JSON.")
+def new(name: str, directory: Path, as_json: bool) -> None:
+    """Write a plugin skeleton advisor-NAME/ (pyproject with entry point, package, one
+    evidence rule, a passing test) that installs with pip and shows in `advisor plugins`."""
+    from advisor.scaffold import write_skeleton
+
+    skeleton = write_skeleton(name, directory)
+    if as_json:
+        click.echo(skeleton.model_dump_json(indent=2))
+        return
+    click.echo(
+        f"Wrote {skeleton.path}/ (plugin '{skeleton.name}', distribution "
+        f"{skeleton.distribution}, package {skeleton.package}):"
+    )
+    for f in skeleton.files:
+        click.echo(f"  {f}")
+    click.echo("Next:")
+    click.echo(f"  pip install -e {skeleton.path}")
+    click.echo(f"  advisor plugins            # lists {skeleton.name}")
+    click.echo(f"  pytest {skeleton.path / 'tests'}")
