@@ -382,6 +382,14 @@ class QueryCost(BaseModel):
     usd_per_1k_queries: float
 
 
+class PriceTableInfo(BaseModel):
+    """Which price snapshot an estimate used."""
+
+    name: str
+    date: datetime.date
+    sources: list[str]
+
+
 class CostEstimate(BaseModel):
     """Everything `advisor cost` shows; ``report`` is the part a Recommendation carries."""
 
@@ -401,6 +409,7 @@ class CostEstimate(BaseModel):
     inference_memory_gb: dict[str, float]
     queries: list[QueryCost]
     break_even_method: str | None
+    prices: PriceTableInfo
     report: CostReport
 
 
@@ -436,6 +445,11 @@ class _Job:
     output_tokens: int
     tokens: float
     assumptions: list[str]
+
+    def price_info(self) -> PriceTableInfo:
+        return PriceTableInfo(
+            name=self.prices.name, date=self.prices.date, sources=self.prices.sources
+        )
 
     @property
     def few_shot_prompt(self) -> int:
@@ -606,6 +620,7 @@ def _self_hosted_estimate(job: _Job) -> CostEstimate:
         },
         queries=queries,
         break_even_method=be_method,
+        prices=job.price_info(),
         report=CostReport(
             methods=rows,
             break_even_monthly_queries=be,
@@ -686,6 +701,7 @@ def _api_estimate(job: _Job) -> CostEstimate:
         inference_memory_gb={},
         queries=queries,
         break_even_method=be_method,
+        prices=job.price_info(),
         report=CostReport(
             methods=rows,
             break_even_monthly_queries=be,

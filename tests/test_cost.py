@@ -291,6 +291,7 @@ def test_cli_json_round_trip(tmp_path):
     want = C.estimate(profile, C.CostInputs(epochs=2, shots=3), C.load_prices(prices))
     assert got == want
     assert got.gpu == "g24" and got.training_tokens == 2000 * 256 * 2
+    assert json.loads(result.stdout)["prices"]["date"] == "2024-06-01"
 
 
 def test_cli_reads_profile_file_and_flags_win(tmp_path):
