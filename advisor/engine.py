@@ -48,9 +48,11 @@ FINE_TUNE_AT = 2.0
 # single rule weighs 0.5-1.5 points, so the scale is one such rule: a verdict one rule from
 # flipping gets 0.66, one that three typical rules (4.5 points) would all have to be wrong
 # about gets 0.95, and a score on the edge gets 0.5 (a coin toss between neighbouring verdicts).
+# Capped at MAX_CONFIDENCE: the weights are judgement on published findings, never certainty.
 # Checked against the reference cases in tests/test_reference_cases.py: every one of them gets
 # its published verdict, and none with confidence below 0.5.
 CONFIDENCE_SCALE = 1.5
+MAX_CONFIDENCE = 0.99
 # When hard constraints (not evidence) decide the verdict. Not 1.0: the memory model behind
 # the constraints is an estimate (about +-20%).
 FORCED_CONFIDENCE = 0.9
@@ -184,11 +186,11 @@ def margin(score: float, verdict: str) -> float:
 
 
 def confidence(score: float, verdict: str, forced: bool = False) -> float:
-    """Logistic of the margin to the band's edge (see CONFIDENCE_SCALE); in [0.5, 1)."""
+    """Logistic of the margin to the band's edge (see CONFIDENCE_SCALE); in [0.5, 0.99]."""
     if forced:
         return FORCED_CONFIDENCE
     m = max(margin(score, verdict), 0.0)
-    return round(1.0 / (1.0 + math.exp(-m / CONFIDENCE_SCALE)), 3)
+    return min(MAX_CONFIDENCE, round(1.0 / (1.0 + math.exp(-m / CONFIDENCE_SCALE)), 3))
 
 
 def _pick(prefs: Iterable[Preference], allowed: list[str], p: Profile) -> list[tuple[str, str]]:

@@ -57,6 +57,7 @@ class RuleSpec(_Strict):
     fields: list[str]
     weigh: WeighSpec
     when: dict[str, list[Any]] = Field(default_factory=dict)
+    prompt_only_when: dict[str, list[Any]] = Field(default_factory=dict)
     excludes: ExcludeSpec | None = None
 
 
@@ -78,18 +79,23 @@ def _weigh_function(spec: RuleSpec):
     else:
         fn, kwargs = weighers.enum, {"field": w.field, "map": w.map, "default": w.default}
     read = {w.field} if w.field else set()
-    read |= set(spec.when)
+    read |= set(spec.when) | set(spec.prompt_only_when)
     if not read <= set(spec.fields):
         raise ValueError(
             f"rule {spec.id} reads {sorted(read - set(spec.fields))} without declaring them"
         )
     when = {f: {str(v) for v in values} for f, values in spec.when.items()}
+    cap = {f: {str(v) for v in values} for f, values in spec.prompt_only_when.items()}
+
+    def matches(profile, conditions: dict[str, set[str]]) -> bool:
+        return all(str(weighers._plain(getattr(profile, f))) in ok for f, ok in conditions.items())
 
     def weigh(profile) -> float:
-        for field, allowed in when.items():
-            if str(weighers._plain(getattr(profile, field))) not in allowed:
-                return 0.0
-        return float(fn(profile, **kwargs))
+        if not matches(profile, when):
+            return 0.0
+        weight = float(fn(profile, **kwargs))
+        # The finding is about teaching behaviour: for these profiles it can only warn.
+        return min(weight, 0.0) if cap and matches(profile, cap) else weight
 
     return weigh
 

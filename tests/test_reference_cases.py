@@ -1,0 +1,374 @@
+"""Reference cases: profiles drawn from published studies and vendor guides, with the outcome
+each reported. The engine must reach the same verdict (and method, where the source names one).
+
+Profiles restate the setting of each source in the advisor's fields; where a source gives no
+number for a field, the field keeps a neutral value and the comment says so. Nothing here is
+tuned per case: every case runs through the same built-in rules (only the built-in evidence
+plugin is loaded, so installed third-party rules cannot shift a published outcome).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import pytest
+
+from advisor import recommend
+from advisor.plugins import Plugins
+
+
+@dataclass(frozen=True)
+class Case:
+    id: str
+    citation: str
+    reported: str
+    profile: dict[str, Any]
+    verdict: str
+    method: str | None = None
+    allowed: tuple[str, ...] = field(default_factory=tuple)  # methods the source used: not excluded
+
+
+CASES: tuple[Case, ...] = (
+    Case(
+        "bucher-martini-classification",
+        'Bucher & Martini 2024, \'Fine-Tuned "Small" LLMs (Still) Significantly Outperform '
+        "Zero-Shot Generative AI Models in Text Classification', arXiv:2406.08660",
+        "Fine-tuned RoBERTa-class models beat zero-shot GPT-3.5/GPT-4/Claude Opus on every "
+        "classification task; the toolkit targets non-experts on modest hardware.",
+        dict(
+            task_type="classification",
+            labeled_examples=3000,
+            num_labels=3,
+            model_params_b=0.355,
+            gpu_memory_gb=16,
+            gpu_count=1,
+            expertise="basic",
+            budget_usd=50,
+        ),
+        "fine-tune",
+        allowed=("full", "lora"),
+    ),
+    Case(
+        "openai-guide-20-examples",
+        "OpenAI fine-tuning guide (platform.openai.com/docs/guides/fine-tuning): minimum 10 "
+        "examples, improvements from 50-100; try prompt engineering first",
+        "With 20 examples on an API model, start with prompting.",
+        dict(
+            task_type="generation", labeled_examples=20, model_access="api_only", expertise="basic"
+        ),
+        "prompt",
+        "few-shot",
+    ),
+    Case(
+        "openai-guide-100-structured",
+        "OpenAI fine-tuning guide: prompt first (faster feedback loop), fine-tune for format "
+        "reliability once 50-100 good examples exist",
+        "Prompt now, fine-tune through the provider when prompting plateaus.",
+        dict(
+            task_type="extraction",
+            labeled_examples=100,
+            model_access="api_only",
+            output_format="structured",
+            expertise="basic",
+        ),
+        "prompt-then-fine-tune",
+        "few-shot",
+    ),
+    Case(
+        "openai-guide-volume-latency",
+        "OpenAI fine-tuning guide: fine-tuned models need shorter prompts, saving cost and "
+        "enabling lower-latency requests; format reliability is a core use case",
+        "High-volume structured extraction with a tight latency budget: fine-tune via the API.",
+        dict(
+            task_type="extraction",
+            labeled_examples=1000,
+            model_access="api_only",
+            output_format="structured",
+            monthly_queries=2_000_000,
+            latency_ms=300,
+            requirements_change="rarely",
+            expertise="ml_engineer",
+            budget_usd=500,
+        ),
+        "fine-tune",
+        "api-fine-tune",
+    ),
+    Case(
+        "google-ai-studio-10-examples",
+        "Google AI for Developers, Gemini API tuning guide: tune with as few as 20 examples, "
+        "100-500 to change behaviour; otherwise use structured prompts with 3-4 examples",
+        "Ten examples: prompt with them rather than tune.",
+        dict(
+            task_type="generation", labeled_examples=10, model_access="api_only", expertise="basic"
+        ),
+        "prompt",
+        "few-shot",
+    ),
+    Case(
+        "ovadia-knowledge-injection",
+        "Ovadia et al. 2023, 'Fine-Tuning or Retrieval? Comparing Knowledge Injection in LLMs', "
+        "arXiv:2312.05934 (7B open models on one GPU)",
+        "Retrieval beats unsupervised fine-tuning for injecting existing and new knowledge.",
+        dict(
+            task_type="qa",
+            goal="knowledge",
+            labeled_examples=1000,
+            model_params_b=7,
+            gpu_memory_gb=80,
+            gpu_count=1,
+            expertise="ml_researcher",
+            budget_usd=1000,
+        ),
+        "prompt",
+    ),
+    Case(
+        "gekhman-new-knowledge",
+        "Gekhman et al. 2024, 'Does Fine-Tuning LLMs on New Knowledge Encourage "
+        "Hallucinations?', arXiv:2405.05904 (closed-book QA)",
+        "Fine-tuning on new facts is learned slowly and raises hallucination.",
+        dict(
+            task_type="qa",
+            goal="knowledge",
+            labeled_examples=5000,
+            model_access="api_only",
+            expertise="ml_researcher",
+            budget_usd=1000,
+            domain_shift="high",
+        ),
+        "prompt",
+    ),
+    Case(
+        "qlora-65b-one-48gb-gpu",
+        "Dettmers et al. 2023, 'QLoRA: Efficient Finetuning of Quantized LLMs', arXiv:2305.14314",
+        "A 65B model fine-tuned on one 48 GB GPU (OASST1, ~9k examples) with 4-bit QLoRA.",
+        dict(
+            task_type="chat",
+            labeled_examples=9000,
+            model_params_b=65,
+            gpu_memory_gb=48,
+            gpu_count=1,
+            expertise="ml_researcher",
+            requirements_change="rarely",
+            domain_shift="low",
+        ),
+        "fine-tune",
+        "qlora",
+    ),
+    Case(
+        "lora-gpt2-e2e",
+        "Hu et al. 2021, 'LoRA: Low-Rank Adaptation of Large Language Models', arXiv:2106.09685 "
+        "(GPT-2 Medium on E2E NLG, ~42k training examples)",
+        "LoRA matched or beat full fine-tuning on data-to-text generation.",
+        dict(
+            task_type="generation",
+            labeled_examples=42000,
+            model_params_b=0.355,
+            gpu_memory_gb=32,
+            gpu_count=1,
+            expertise="ml_researcher",
+            budget_usd=500,
+            requirements_change="rarely",
+        ),
+        "fine-tune",
+        allowed=("lora", "full"),
+    ),
+    Case(
+        "t-few-raft",
+        "Liu et al. 2022, 'Few-Shot Parameter-Efficient Fine-Tuning is Better and Cheaper than "
+        "In-Context Learning', arXiv:2205.05638 (T0-3B, RAFT, 50 examples per task)",
+        "(IA)3 on T0-3B beat GPT-3 175B in-context learning by 6 points on RAFT.",
+        dict(
+            task_type="classification",
+            labeled_examples=50,
+            num_labels=2,
+            model_params_b=3,
+            gpu_memory_gb=80,
+            gpu_count=1,
+            expertise="ml_researcher",
+            requirements_change="rarely",
+        ),
+        "fine-tune",
+        "ia3",
+    ),
+    Case(
+        "pet-albert-32-examples",
+        "Schick & Schütze 2021, 'It's Not Just Size That Matters: Small Language Models Are Also "
+        "Few-Shot Learners', arXiv:2009.07118 (ALBERT-xxlarge, 32 SuperGLUE examples)",
+        "A fine-tuned 223M-parameter model outperformed GPT-3 few-shot.",
+        dict(
+            task_type="classification",
+            labeled_examples=32,
+            num_labels=2,
+            model_params_b=0.223,
+            gpu_memory_gb=32,
+            gpu_count=1,
+            expertise="ml_researcher",
+            requirements_change="rarely",
+        ),
+        "fine-tune",
+    ),
+    Case(
+        "gpt3-few-shot",
+        "Brown et al. 2020, 'Language Models are Few-Shot Learners', arXiv:2005.14165 "
+        "(GPT-3 175B, 32 examples per SuperGLUE task)",
+        "Few-shot prompting of the 175B model was competitive without gradient updates.",
+        dict(
+            task_type="classification",
+            labeled_examples=32,
+            num_labels=2,
+            model_params_b=175,
+            model_access="api_only",
+            expertise="ml_researcher",
+            domain_shift="low",
+        ),
+        "prompt",
+        "few-shot",
+    ),
+    Case(
+        "chain-of-thought-gsm8k",
+        "Wei et al. 2022, 'Chain-of-Thought Prompting Elicits Reasoning in Large Language "
+        "Models', arXiv:2201.11903 (PaLM 540B, 8 exemplars)",
+        "Chain-of-thought prompting beat fine-tuned GPT-3 with a verifier on GSM8K.",
+        dict(
+            task_type="qa",
+            labeled_examples=8,
+            model_params_b=540,
+            model_access="api_only",
+            expertise="ml_researcher",
+            domain_shift="low",
+        ),
+        "prompt",
+        "cot",
+    ),
+    Case(
+        "goyal-zero-shot-summaries",
+        "Goyal, Li & Durrett 2022, 'News Summarization and Evaluation in the Era of GPT-3', "
+        "arXiv:2209.12356",
+        "People preferred zero-shot GPT-3 news summaries over fine-tuned models'.",
+        dict(
+            task_type="summarization",
+            labeled_examples=0,
+            model_params_b=175,
+            model_access="api_only",
+            expertise="ml_researcher",
+            domain_shift="low",
+        ),
+        "prompt",
+        "zero-shot",
+    ),
+    Case(
+        "gururangan-dapt-biomed",
+        "Gururangan et al. 2020, 'Don't Stop Pretraining', arXiv:2004.10964 "
+        "(RoBERTa-base, ChemProt: ~4k training examples, 13 relation labels)",
+        "Adapting the weights to the biomedical domain improved the task.",
+        dict(
+            task_type="classification",
+            labeled_examples=4169,
+            num_labels=13,
+            model_params_b=0.125,
+            gpu_memory_gb=16,
+            gpu_count=1,
+            expertise="ml_researcher",
+            domain_shift="high",
+            requirements_change="rarely",
+        ),
+        "fine-tune",
+    ),
+    Case(
+        "lima-1000-examples",
+        "Zhou et al. 2023, 'LIMA: Less Is More for Alignment', arXiv:2305.11206 "
+        "(LLaMA 65B, 1,000 curated examples)",
+        "Fine-tuning on 1,000 curated examples taught a strong response style.",
+        dict(
+            task_type="chat",
+            labeled_examples=1000,
+            model_params_b=65,
+            gpu_memory_gb=80,
+            gpu_count=8,
+            expertise="ml_researcher",
+            budget_usd=5000,
+            requirements_change="rarely",
+            domain_shift="low",
+        ),
+        "fine-tune",
+    ),
+    Case(
+        "mosbach-fair-comparison-16",
+        "Mosbach et al. 2023, 'Few-shot Fine-tuning vs. In-context Learning: A Fair Comparison "
+        "and Evaluation', arXiv:2305.16938 (OPT 30B, 16 examples)",
+        "Fine-tuning and in-context learning generalised similarly, both with large variance: "
+        "neither wins outright, so prompt first and keep the fine-tune as the next step.",
+        dict(
+            task_type="classification",
+            labeled_examples=16,
+            num_labels=2,
+            model_params_b=30,
+            gpu_memory_gb=80,
+            gpu_count=8,
+            expertise="ml_researcher",
+            budget_usd=1000,
+        ),
+        "prompt-then-fine-tune",
+    ),
+    Case(
+        "anthropic-weekly-changes",
+        "Anthropic prompt engineering overview (docs.anthropic.com): prompting is far faster to "
+        "iterate; fine-tunes may need retraining when things change",
+        "A task redefined weekly, due in two days: prompt.",
+        dict(
+            task_type="extraction",
+            labeled_examples=200,
+            model_access="api_only",
+            requirements_change="weekly",
+            deadline_days=2,
+            expertise="basic",
+        ),
+        "prompt",
+    ),
+    Case(
+        "api-only-private-data",
+        "OpenAI fine-tuning guide: provider fine-tuning uploads the training file; an api_only "
+        "model cannot be trained locally",
+        "With data that may not leave and an API-only model, only prompting remains.",
+        dict(
+            task_type="classification",
+            labeled_examples=5000,
+            model_access="api_only",
+            data_can_leave=False,
+            expertise="ml_engineer",
+            budget_usd=1000,
+        ),
+        "prompt",
+    ),
+)
+
+
+@pytest.fixture(scope="module")
+def builtin() -> Plugins:
+    return Plugins(only=["evidence"])
+
+
+@pytest.mark.parametrize("case", CASES, ids=[c.id for c in CASES])
+def test_reference_case(case: Case, builtin: Plugins) -> None:
+    rec = recommend(plugins=builtin, **case.profile)
+    assert rec.verdict == case.verdict, (case.citation, rec.summary, rec.reasons)
+    if case.method is not None:
+        assert rec.method == case.method, (case.citation, rec.summary)
+    for method in case.allowed:
+        assert method not in rec.excluded_methods, (case.citation, rec.constraints)
+    assert 0.5 <= rec.confidence <= 1.0
+
+
+def test_enough_reference_cases_with_distinct_sources() -> None:
+    assert len(CASES) >= 15
+    assert len({c.id for c in CASES}) == len(CASES)
+    verdicts = {c.verdict for c in CASES}
+    assert verdicts == {"prompt", "fine-tune", "prompt-then-fine-tune"}
+
+
+def test_private_data_case_is_decided_by_constraints(builtin: Plugins) -> None:
+    case = next(c for c in CASES if c.id == "api-only-private-data")
+    rec = recommend(plugins=builtin, **case.profile)
+    assert {"lora", "qlora", "ia3", "full", "api-fine-tune"} <= set(rec.excluded_methods)
+    assert any("may not leave" in c for c in rec.constraints)
