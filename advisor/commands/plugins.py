@@ -14,7 +14,8 @@ def plugins(ctx: click.Context, as_json: bool) -> None:
     """List the built-in and installed plugins and what each provides.
 
     A plugin that fails to import or raises in a hook is listed with its error; the
-    others still load. Set ADVISOR_PLUGINS=name1,name2 to load only those.
+    others still load. Set ADVISOR_PLUGINS=name1,name2 to load only those (empty: none).
+    `advisor plugins new NAME` writes a plugin skeleton. Guide: docs/plugins.md.
     """
     if ctx.invoked_subcommand is not None:
         return
@@ -29,21 +30,28 @@ def plugins(ctx: click.Context, as_json: bool) -> None:
     from rich.console import Console
     from rich.table import Table
 
+    if not infos:
+        click.echo("No plugins loaded (ADVISOR_PLUGINS is set to an empty list?).")
+        return
     table = Table(title="advisor plugins", show_lines=False)
     for col in ("plugin", "version", "hooks", "provides", "status"):
         table.add_column(col, overflow="fold")
     for i in infos:
         provides = "; ".join(
-            f"{h.removeprefix('advisor_')}: {', '.join(v)}" for h, v in i.provides.items()
+            f"{h.removeprefix('advisor_')}: {_shorten(v)}" for h, v in i.provides.items()
         )
-        status = "[red]" + " | ".join(i.errors) + "[/red]" if i.errors else "[green]ok[/green]"
+        status = f"[red]{len(i.errors)} error(s)[/red]" if i.errors else "[green]ok[/green]"
         name = i.name + (" (built-in)" if i.builtin else "")
         hooks = ", ".join(h.removeprefix("advisor_") for h in i.hooks)
         table.add_row(name, i.version or "-", hooks, provides, status)
-    if not infos:
-        click.echo("No plugins loaded (ADVISOR_PLUGINS is set to an empty list?).")
-        return
     Console().print(table)
+    # Errors in full, one per line and unwrapped, so that they can be read and grepped.
+    problems = [(i, e) for i in infos for e in i.errors]
+    if problems:
+        click.echo("Problems (these plugins, or parts of them, were skipped; the rest work):")
+        for i, e in problems:
+            where = f" [{i.distribution}]" if i.distribution and not i.builtin else ""
+            click.echo(f"  {i.name}{where}: {e}")
 
 
 @plugins.command("new")
@@ -76,3 +84,10 @@ def new(name: str, directory: Path, as_json: bool) -> None:
     click.echo(f"  pip install -e {skeleton.path}")
     click.echo(f"  advisor plugins            # lists {skeleton.name}")
     click.echo(f"  pytest {skeleton.path / 'tests'}")
+
+
+def _shorten(names: list[str], keep: int = 4) -> str:
+    """A long list (the built-in rules) as its first names and a count; --json has them all."""
+    if len(names) <= keep:
+        return ", ".join(names)
+    return f"{', '.join(names[: keep - 1])} +{len(names) - keep + 1} more"

@@ -1,0 +1,371 @@
+# ruff: noqa: F811
+"""Plugin isolation through the real entry-point mechanism.
+
+Broken plugins are throwaway distributions (a module and a ``.dist-info`` with
+``entry_points.txt``) put on ``sys.path``, so ``importlib.metadata`` finds them exactly as it
+finds a pip-installed plugin; nothing is registered by hand.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+import pytest
+
+from advisor.engine import recommend
+from advisor.hookspecs import HOOKSPEC_VERSION
+from advisor.plugins import Plugins, get_plugins
+
+# Importing a fixture registers it for this module; its parameters then "redefine" it (F811).
+from advisor.testing import fake_distribution, make_distribution, run_advisor  # noqa: F401
+
+ROOT = Path(__file__).resolve().parents[1]
+
+HEADER = """
+from advisor.evidence import Rule
+from advisor.hookspecs import hookimpl
+from advisor.recommendation import Source
+
+
+def make_rule(rule_id, weigh=lambda p: 1.0):
+    return Rule(
+        id=rule_id,
+        statement="test rule " + rule_id,
+        source=Source(title="test", kind="measurement", figure="none"),
+        fields=["labeled_examples"],
+        weigh=weigh,
+    )
+"""
+
+
+def plugin_source(body: str) -> str:
+    return HEADER + textwrap.dedent(body)
+
+
+GOOD = plugin_source(
+    """
+    @hookimpl
+    def advisor_evidence():
+        return [make_rule("good.rule")]
+    """
+)
+
+
+def errors(plugins: Plugins, name: str) -> str:
+    return " | ".join(plugins.info[name].errors)
+
+
+# ---------------------------------------------------------------- import and hook failures
+
+
+def test_plugin_raising_on_import_is_reported_and_others_load(fake_distribution):
+    fake_distribution("adv-good", GOOD, entry_point="good")
+    fake_distribution("adv-bad", "raise RuntimeError('boom at import')\n", entry_point="bad")
+    plugins = Plugins(only=["good", "bad"])
+    plugins.survey()
+    assert "import failed: RuntimeError: boom at import" in errors(plugins, "bad")
+    assert plugins.info["bad"].distribution == "adv-bad"
+    assert plugins.info["good"].errors == []
+    assert [r.id for r in plugins.rules()] == ["good.rule"]
+
+
+def test_plugin_calling_sys_exit_on_import_does_not_stop_advisor(fake_distribution):
+    fake_distribution("adv-exit", "import sys\nsys.exit(3)\n", entry_point="exiter")
+    fake_distribution("adv-good", GOOD, entry_point="good")
+    plugins = Plugins(only=["exiter", "good"])
+    assert "import failed: SystemExit" in errors(plugins, "exiter")
+    assert [r.id for r in plugins.rules()] == ["good.rule"]
+
+
+def test_hook_raising_is_reported_and_others_still_provide(fake_distribution):
+    fake_distribution(
+        "adv-raiser",
+        plugin_source(
+            """
+            @hookimpl
+            def advisor_evidence():
+                raise ValueError("no rules today")
+            """
+        ),
+        entry_point="raiser",
+    )
+    fake_distribution("adv-good", GOOD, entry_point="good")
+    plugins = Plugins(only=["raiser", "good"])
+    assert [r.id for r in plugins.rules()] == ["good.rule"]
+    assert "advisor_evidence raised ValueError: no rules today" in errors(plugins, "raiser")
+
+
+@pytest.mark.parametrize(
+    ("body", "expected"),
+    [
+        ("return {'not': 'a list'}", "advisor_evidence returned dict, expected a list"),
+        ("return ['a string']", "advisor_evidence returned a str, expected Rule"),
+    ],
+)
+def test_hook_returning_the_wrong_type_is_reported(fake_distribution, body, expected):
+    fake_distribution(
+        "adv-wrong",
+        plugin_source(
+            f"""
+            @hookimpl
+            def advisor_evidence():
+                {body}
+            """
+        ),
+        entry_point="wrong",
+    )
+    fake_distribution("adv-good", GOOD, entry_point="good")
+    plugins = Plugins(only=["wrong", "good"])
+    assert [r.id for r in plugins.rules()] == ["good.rule"]
+    assert expected in errors(plugins, "wrong")
+
+
+def test_wrong_component_type_for_a_strategy_hook_is_reported(fake_distribution):
+    fake_distribution(
+        "adv-mixup",
+        plugin_source(
+            """
+            @hookimpl
+            def advisor_prompt_strategies():
+                return [make_rule("a.rule.not.a.strategy")]
+            """
+        ),
+        entry_point="mixup",
+    )
+    plugins = Plugins(only=["mixup"])
+    assert plugins.prompt_strategies() == []
+    assert "returned a Rule, expected PromptStrategy" in errors(plugins, "mixup")
+
+
+def test_rule_whose_weigh_raises_or_returns_junk_counts_zero_and_is_reported(
+    fake_distribution,
+):
+    fake_distribution(
+        "adv-weigh",
+        plugin_source(
+            """
+            def explode(profile):
+                raise KeyError("labeled_examples")
+
+            @hookimpl
+            def advisor_evidence():
+                return [make_rule("weigh.raises", explode), make_rule("weigh.junk", lambda p: "x")]
+            """
+        ),
+        entry_point="weigh",
+    )
+    fake_distribution("adv-good", GOOD, entry_point="good")
+    plugins = Plugins(only=["weigh", "good"])
+    rec = recommend(plugins=plugins, labeled_examples=100)
+    assert [r.rule_id for r in rec.reasons] == ["good.rule"]
+    text = errors(plugins, "weigh")
+    assert "rule 'weigh.raises' weigh raised KeyError" in text
+    assert "rule 'weigh.junk' weigh raised ValueError" in text
+    # `advisor plugins` weighs every rule once, so the problem shows without a recommendation.
+    fresh = Plugins(only=["weigh"])
+    fresh.survey()
+    assert "weigh.raises" in errors(fresh, "weigh")
+
+
+# ---------------------------------------------------------------- names and versions
+
+
+def test_duplicate_rule_ids_first_in_alphabetical_order_wins(fake_distribution):
+    for name in ("dup-b", "dup-a"):  # created out of order: load order must not depend on it
+        fake_distribution(
+            f"adv-{name}",
+            plugin_source(
+                f"""
+                @hookimpl
+                def advisor_evidence():
+                    return [make_rule("same.rule", lambda p: {1.0 if name == "dup-a" else -1.0})]
+                """
+            ),
+            entry_point=name,
+        )
+    plugins = Plugins(only=["dup-a", "dup-b"])
+    rules = plugins.rules()
+    assert [(r.id, r.origin) for r in rules] == [("same.rule", "dup-a")]
+    assert rules[0].weigh(None) == 1.0
+    assert "name 'same.rule' already provided by plugin 'dup-a'" in errors(plugins, "dup-b")
+    assert plugins.info["dup-a"].errors == []
+
+
+def test_builtin_wins_a_duplicate_rule_id_against_a_third_party_plugin(fake_distribution):
+    builtin_ids = [r.id for r in Plugins(only=["evidence"]).rules()]
+    if not builtin_ids:
+        pytest.skip("the built-in evidence plugin provides no rules yet")
+    taken = builtin_ids[0]
+    # "aaa" sorts before every built-in name: only the documented rule makes the built-in win.
+    fake_distribution(
+        "adv-aaa",
+        plugin_source(
+            f"""
+            @hookimpl
+            def advisor_evidence():
+                return [make_rule({taken!r})]
+            """
+        ),
+        entry_point="aaa",
+    )
+    plugins = Plugins(only=["aaa", "evidence"])
+    by_id = {r.id: r.origin for r in plugins.rules()}
+    assert by_id[taken] == "evidence"
+    assert f"name '{taken}' already provided by plugin 'evidence'" in errors(plugins, "aaa")
+
+
+def test_duplicate_entry_point_name_is_rejected_and_listed(fake_distribution):
+    fake_distribution("adv-impostor", GOOD, entry_point="evidence")
+    plugins = Plugins(only=["evidence"])
+    infos = plugins.survey()
+    ours = [i for i in infos if i.name == "evidence" and i.distribution == "ft-advisor"]
+    theirs = [i for i in infos if i.name == "evidence" and i.distribution == "adv-impostor"]
+    assert ours and ours[0].builtin and not ours[0].errors
+    assert theirs and not theirs[0].builtin
+    assert "already taken by 'ft-advisor'" in theirs[0].errors[0]
+    assert "good.rule" not in [r.id for r in plugins.rules()]
+
+
+@pytest.mark.parametrize(("declared", "loads"), [("1.0", True), ("1.7", True), ("2.0", False)])
+def test_hookspec_major_version_decides(fake_distribution, declared, loads):
+    fake_distribution("adv-versioned", f"ADVISOR_HOOKSPEC = {declared!r}\n" + GOOD, entry_point="v")
+    plugins = Plugins(only=["v"])
+    if loads:
+        assert plugins.info["v"].errors == []
+        assert [r.id for r in plugins.rules()] == ["good.rule"]
+    else:
+        assert f"built for hookspec {declared}" in errors(plugins, "v")
+        assert HOOKSPEC_VERSION in errors(plugins, "v")
+        assert plugins.rules() == []
+
+
+def test_misspelt_and_unmarked_hooks_are_reported(fake_distribution):
+    fake_distribution(
+        "adv-typos",
+        plugin_source(
+            """
+            @hookimpl
+            def advisor_evidense():
+                return [make_rule("never.seen")]
+
+            def advisor_models():
+                return []
+            """
+        ),
+        entry_point="typos",
+    )
+    plugins = Plugins(only=["typos"])
+    text = errors(plugins, "typos")
+    assert "unknown hook 'advisor_evidense'" in text
+    assert "advisor_models is not marked with @hookimpl" in text
+    assert plugins.rules() == []
+
+
+# ---------------------------------------------------------------- ADVISOR_PLUGINS
+
+
+def test_advisor_plugins_restricts_loading(fake_distribution, monkeypatch):
+    fake_distribution("adv-good", GOOD, entry_point="good")
+    fake_distribution("adv-bad", "raise RuntimeError('must not be imported')\n", entry_point="bad")
+    monkeypatch.setenv("ADVISOR_PLUGINS", "good, evidence")
+    plugins = get_plugins()
+    assert sorted(plugins.info) == ["evidence", "good"]
+    assert "adv_bad" not in sys.modules
+
+
+def test_empty_advisor_plugins_loads_only_the_core(fake_distribution, monkeypatch):
+    fake_distribution("adv-good", GOOD, entry_point="good")
+    monkeypatch.setenv("ADVISOR_PLUGINS", "")
+    plugins = get_plugins()
+    assert plugins.info == {}
+    assert plugins.rules() == []
+
+
+def test_unknown_name_in_advisor_plugins_is_reported(monkeypatch):
+    monkeypatch.setenv("ADVISOR_PLUGINS", "evidence,no-such-plugin")
+    infos = get_plugins().survey()
+    missing = [i for i in infos if i.name == "no-such-plugin"]
+    assert missing and "no installed plugin has this name" in missing[0].errors[0]
+
+
+# ---------------------------------------------------------------- the command line
+
+
+def test_advisor_plugins_json_lists_broken_plugins_with_their_errors(fake_distribution):
+    fake_distribution("adv-bad", "raise ImportError('needs libfoo')\n", entry_point="bad")
+    fake_distribution("adv-good", GOOD, entry_point="good")
+    result = run_advisor("plugins", "--json", env={"ADVISOR_PLUGINS": "bad,good"})
+    assert result.exit_code == 0, result.output
+    infos = {i["name"]: i for i in json.loads(result.output)}
+    assert infos["bad"]["errors"] == ["import failed: ImportError: needs libfoo"]
+    assert infos["good"]["provides"] == {"advisor_evidence": ["good.rule"]}
+    text = run_advisor("plugins", env={"ADVISOR_PLUGINS": "bad,good"})
+    assert text.exit_code == 0
+    assert "bad [adv-bad]: import failed: ImportError: needs libfoo" in text.output
+
+
+def _advisor(args: list[str], pythonpath: Path, **env: str) -> subprocess.CompletedProcess:
+    full = {**os.environ, "PYTHONPATH": str(pythonpath), "NO_COLOR": "1", **env}
+    return subprocess.run(
+        [sys.executable, "-c", "from advisor.cli import main; main()", *args],
+        capture_output=True,
+        text=True,
+        env=full,
+        cwd=ROOT,
+    )
+
+
+def test_cli_starts_with_a_plugin_whose_commands_hook_raises(tmp_path):
+    site = tmp_path / "site"
+    make_distribution(
+        site,
+        "adv-cmds",
+        """
+        import click
+        from advisor.hookspecs import hookimpl
+
+        @hookimpl
+        def advisor_commands(cli):
+            raise RuntimeError("cannot add commands")
+        """,
+        entry_point="cmds",
+    )
+    make_distribution(
+        site,
+        "adv-hello",
+        """
+        import click
+        from advisor.hookspecs import hookimpl
+
+        @click.command()
+        def hello():
+            click.echo("hello from a plugin")
+
+        @hookimpl
+        def advisor_commands(cli):
+            cli.add_command(hello)
+        """,
+        entry_point="hello",
+    )
+    env = {"ADVISOR_PLUGINS": "cmds,hello,evidence"}
+    hello = _advisor(["hello"], site, **env)
+    assert hello.returncode == 0, hello.stderr
+    assert hello.stdout.strip() == "hello from a plugin"
+    listed = _advisor(["plugins", "--json"], site, **env)
+    assert listed.returncode == 0, listed.stderr
+    infos = {i["name"]: i for i in json.loads(listed.stdout)}
+    assert "cannot add commands" in " ".join(infos["cmds"]["errors"])
+    assert infos["hello"]["hooks"] == ["advisor_commands"]
+
+
+def test_recommend_runs_with_only_the_core(tmp_path):
+    result = _advisor(["recommend", "--json"], tmp_path, ADVISOR_PLUGINS="")
+    assert result.returncode == 0, result.stderr
+    assert json.loads(result.stdout)["reasons"] == []
+    listed = _advisor(["plugins", "--json"], tmp_path, ADVISOR_PLUGINS="")
+    assert json.loads(listed.stdout) == []
