@@ -201,6 +201,22 @@ def test_interactive_reasks_a_bad_answer(fake_engine):
     assert fake_engine[-1][0].labeled_examples == 12
 
 
+def test_questions_on_a_terminal_only_without_input(fake_engine, monkeypatch):
+    import importlib
+
+    # (the package attribute `advisor.commands.recommend` is the click command, not the module)
+    cmd = importlib.import_module("advisor.commands.recommend")
+    monkeypatch.setattr(cmd, "_at_terminal", lambda output_to_file: True)
+    answers = "\n".join(["chat", "10", "0", "5", "100", "y", "weekly"]) + "\n"
+    result = run(input=answers)
+    assert result.exit_code == 0, result.output
+    assert "Kind of task" in result.stderr
+    assert fake_engine[-1][0].task_type.value == "chat"
+    # any profile input means no questions, even at a terminal
+    result = run("--labeled-examples", "5", input="")
+    assert result.exit_code == 0 and "Kind of task" not in result.output
+
+
 def test_no_questions_without_a_terminal(fake_engine):
     result = run("--json", input="should not be read\n")
     assert result.exit_code == 0, result.output

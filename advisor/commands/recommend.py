@@ -179,6 +179,10 @@ def _ask(values: dict[str, Any], skip: set[str]) -> dict[str, Any]:
     return answers
 
 
+def _at_terminal(output_to_file: bool) -> bool:
+    return sys.stdin.isatty() and (output_to_file or sys.stdout.isatty())
+
+
 def gather_profile(
     flags: dict[str, Any],
     profile_file: str | None,
@@ -204,11 +208,7 @@ def gather_profile(
 
     if interactive is None:
         # Only a person at a terminal: never block a pipe (`advisor recommend --json | jq`).
-        interactive = (
-            not (given or profile_file or data_file)
-            and sys.stdin.isatty()
-            and (output_to_file or sys.stdout.isatty())
-        )
+        interactive = not (given or profile_file or data_file) and _at_terminal(output_to_file)
     if interactive:
         so_far: dict[str, Any] = {}
         for _, layer in layers:
