@@ -21,6 +21,7 @@ from advisor.profile import (
     ModelAccess,
     OutputFormat,
     Profile,
+    RequirementsChange,
     TaskType,
 )
 from advisor.recommendation import (
@@ -95,6 +96,12 @@ METRIC = {
     TaskType.code: "pass@1 on unit tests",
     TaskType.chat: "pairwise preference on held-out conversations",
     TaskType.other: "the task's acceptance metric",
+}
+RETRAIN_ADVICE = {
+    RequirementsChange.rarely: "Requirements rarely change: retrain only when monitoring shows drift.",
+    RequirementsChange.monthly: "Requirements change monthly: schedule a monthly retrain on the grown dataset.",
+    RequirementsChange.weekly: "Requirements change weekly: keep the moving parts in the prompt and retrain "
+    "only when the label set or output format changes.",
 }
 # Narrow, label-like tasks are where a tuned small model shines; open-ended ones lean on prompts.
 NARROW_TASKS = {TaskType.classification, TaskType.extraction}
@@ -618,8 +625,8 @@ def fine_tuning_steps(p: Profile, method: str, hp: dict[str, Any]) -> list[PlanS
             {"compare_with": ["zero-shot", "few-shot"]},
         ),
         "Iterate and deploy": (
-            f"Requirements change {p.requirements_change.value}: plan retraining at that cadence; "
-            "deploy the adapter (or merged weights) behind the same evaluation gate.",
+            f"{RETRAIN_ADVICE[p.requirements_change]} Deploy the adapter (or merged weights) "
+            "behind the same evaluation gate and log production inputs for the next round.",
             {"retrain": p.requirements_change.value},
         ),
     }

@@ -257,7 +257,9 @@ def _cost(rec: Recommendation) -> str:
     out.append(f'<p class="muted">Prices: {esc(cost.price_table)}</p>')
     if cost.assumptions:
         out.append(
-            '<ul class="muted">' + "".join(f"<li>{esc(a)}</li>" for a in cost.assumptions) + "</ul>"
+            '<p class="muted">Assumptions:</p><ul class="muted">'
+            + "".join(f"<li>{esc(a)}</li>" for a in cost.assumptions)
+            + "</ul>"
         )
     return "".join(out)
 

@@ -179,6 +179,8 @@ def _cost(rec: Recommendation) -> list[str]:
         )
         out.append("")
     out.append(f"Prices: {inline(cost.price_table)}")
-    out += [f"- assumes {inline(a)}" for a in cost.assumptions]
+    if cost.assumptions:
+        out += ["", "Assumptions:", ""]
+        out += [f"- {inline(a)}" for a in cost.assumptions]
     out.append("")
     return out

@@ -158,8 +158,10 @@ def cost_renderables(rec: Recommendation) -> list:
             "the fine-tune is cheaper than the few-shot prompt.\n"
         )
     notes.append(f"Prices: {cost.price_table}", style="dim")
+    if cost.assumptions:
+        notes.append("\nAssumptions:", style="dim")
     for a in cost.assumptions:
-        notes.append(f"\nassumes {a}", style="dim")
+        notes.append(f"\n- {a}", style="dim")
     return [table, notes]
 
 
