@@ -238,6 +238,17 @@ def decide(profile: Profile, scored: Scored) -> tuple[str, str, bool, list[str]]
     return verdict, method, forced, alternatives[:4]
 
 
+def explain_margin(score: float, verdict: str) -> str:
+    """Where the score sits relative to the band edges: the basis of the confidence."""
+    m = margin(score, verdict)
+    if verdict == "fine-tune":
+        return f"{m:.1f} above the fine-tune threshold {FINE_TUNE_AT:+.1f}"
+    if verdict == "prompt":
+        return f"{m:.1f} below the prompt threshold {PROMPT_BELOW:+.1f}"
+    edge = "prompt" if score - PROMPT_BELOW <= FINE_TUNE_AT - score else "fine-tune"
+    return f"{m:.1f} from the {edge} threshold"
+
+
 def summarise(
     scored: Scored, verdict: str, method: str, forced: bool, alternatives: list[str]
 ) -> str:
@@ -251,14 +262,15 @@ def summarise(
         )
     if forced:
         return f"Fine-tune with {method}: hard constraints rule out every prompting method (score {s})."
+    why = f"score {s}, {explain_margin(scored.score, verdict)}; strongest: {top}"
     if verdict == "fine-tune":
-        return f"Fine-tune with {method}: the evidence favours fine-tuning (score {s}; strongest: {top})."
+        return f"Fine-tune with {method}: the evidence favours fine-tuning ({why})."
     if verdict == "prompt":
-        return f"Prompt ({method}): the evidence favours prompting (score {s}; strongest: {top})."
+        return f"Prompt ({method}): the evidence favours prompting ({why})."
     nxt = alternatives[0] if alternatives else "a fine-tune"
     return (
         f"Start with {method} prompting, then fine-tune with {nxt} once data, volume or results "
-        f"justify it: the evidence is mixed (score {s}; strongest: {top})."
+        f"justify it: the evidence is mixed ({why})."
     )
 
 

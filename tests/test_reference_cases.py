@@ -177,7 +177,8 @@ CASES: tuple[Case, ...] = (
         "t-few-raft",
         "Liu et al. 2022, 'Few-Shot Parameter-Efficient Fine-Tuning is Better and Cheaper than "
         "In-Context Learning', arXiv:2205.05638 (T0-3B, RAFT, 50 examples per task)",
-        "(IA)3 on T0-3B beat GPT-3 175B in-context learning by 6 points on RAFT.",
+        "T-Few ((IA)3 on T0-3B) beat few-shot in-context learning with GPT-3 175B and set "
+        "the RAFT state of the art.",
         dict(
             task_type="classification",
             labeled_examples=50,
@@ -296,7 +297,7 @@ CASES: tuple[Case, ...] = (
     Case(
         "mosbach-fair-comparison-16",
         "Mosbach et al. 2023, 'Few-shot Fine-tuning vs. In-context Learning: A Fair Comparison "
-        "and Evaluation', arXiv:2305.16938 (OPT 30B, 16 examples)",
+        "and Evaluation', arXiv:2305.16938 (OPT up to 30B, few-shot: here 16 examples)",
         "Fine-tuning and in-context learning generalised similarly, both with large variance: "
         "neither wins outright, so prompt first and keep the fine-tune as the next step.",
         dict(
