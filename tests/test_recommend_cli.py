@@ -310,10 +310,10 @@ def test_bad_profile_files(fake_engine, tmp_path: Path, case):
 BAD_FLAGS = {
     "wrong type": (
         ["--labeled-examples", "many"],
-        ["labeled_examples", "--labeled-examples", "integer"],
+        ["labeled_examples", "--labeled-examples", "integer >= 0"],
     ),
-    "float for int": (["--gpu-count", "1.5"], ["gpu_count", "integer"]),
-    "not finite": (["--budget-usd", "inf"], ["budget_usd", "finite"]),
+    "float for int": (["--gpu-count", "1.5"], ["gpu_count", "integer >= 0"]),
+    "not finite": (["--budget-usd", "inf"], ["budget_usd", "finite number >= 0"]),
     "negative": (["--monthly-queries", "-10"], ["monthly_queries", "greater than or equal to 0"]),
     "zero where >0": (["--model-params-b", "0"], ["model_params_b", "greater than 0"]),
     "unknown enum": (

@@ -83,11 +83,22 @@ class FieldNumber(click.ParamType):
         except ValueError:
             number = None
         if number is None or (isinstance(number, float) and not math.isfinite(number)):
+            kind = "an integer" if self.kind is int else "a finite number"
             raise UsageError(
                 f"invalid value for '{self.field}' ({_flag(self.field)}): expected "
-                f"{'an integer' if self.kind is int else 'a finite number'}, got {value!r}"
+                f"{kind}{_range(self.field)}, got {value!r}"
             )
         return number
+
+
+def _range(field: str) -> str:
+    """' >= 0' or ' > 0' from the field's constraints, for error messages and help."""
+    for constraint in Profile.model_fields[field].metadata:
+        if getattr(constraint, "ge", None) is not None:
+            return f" >= {constraint.ge}"
+        if getattr(constraint, "gt", None) is not None:
+            return f" > {constraint.gt}"
+    return ""
 
 
 def _field_option(name: str) -> click.Option:
@@ -204,7 +215,8 @@ def gather_profile(
         try:
             build_profile({key: value})
         except UsageError as err:  # name the flag as the user typed it
-            raise UsageError(str(err).replace(f"'{key}'", f"'{key}' ({_flag(key)})", 1)) from None
+            message = str(err).replace(f"'{key}'", f"'{key}' ({_flag(key)})", 1)
+            raise UsageError(message) from None
 
     if interactive is None:
         # Only a person at a terminal: never block a pipe (`advisor recommend --json | jq`).
