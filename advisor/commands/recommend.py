@@ -106,6 +106,10 @@ def _field_option(name: str) -> click.Option:
     base = _base_type(info.annotation)
     default = info.get_default()
     shown = default.value if isinstance(default, Enum) else default
+    if shown is None:
+        shown = "not set"
+    if name == "gpu_count":
+        shown = "0, or 1 when --gpu-memory-gb is given"
     help_text = f"{info.description or ''} [default: {shown}]"
     if base is bool:
         return click.Option(
@@ -258,7 +262,7 @@ def _print_schema() -> None:
     "--profile",
     "profile_file",
     type=click.Path(dir_okay=False),
-    help="YAML, TOML or JSON file with Profile fields; flags override it.",
+    help="YAML, TOML or JSON file with Profile fields. Precedence: flags > file > --data > defaults.",
 )
 @click.option(
     "--data",
