@@ -224,3 +224,36 @@ def test_write_atomic_keeps_old_file_when_writing_fails(tmp_path: Path, monkeypa
 def test_json_output_is_valid_json_document():
     data = json.loads(render(sample_recommendation("prompt-then-fine-tune", "few-shot"), "json"))
     assert data["plan"]["checklist"] and data["plan"]["steps"]
+
+
+class _Balance(HTMLParser):
+    VOID = {"meta", "br", "link", "img", "input", "hr"}  # HTML void elements
+
+    def __init__(self):
+        super().__init__()
+        self.stack: list[str] = []
+        self.errors: list[str] = []
+
+    def handle_starttag(self, tag, attrs):
+        if tag not in self.VOID:
+            self.stack.append(tag)
+
+    def handle_startendtag(self, tag, attrs):
+        pass
+
+    def handle_endtag(self, tag):
+        if tag in self.VOID:
+            return
+        if not self.stack or self.stack[-1] != tag:
+            self.errors.append(f"</{tag}> closes {self.stack[-1:] or 'nothing'}")
+        else:
+            self.stack.pop()
+
+
+@pytest.mark.parametrize("verdict", ["fine-tune", "prompt", "prompt-then-fine-tune"])
+def test_html_tags_are_balanced(verdict):
+    parser = _Balance()
+    parser.feed(
+        render(sample_recommendation(verdict, "lora" if verdict == "fine-tune" else "3c"), "html")
+    )
+    assert parser.errors == [] and parser.stack == []
