@@ -352,3 +352,27 @@ def test_unwritable_output_is_a_usage_error(fake_engine, tmp_path: Path):
     check_usage_error(
         run("--format", "html", "--output", str(blocker / "x.html")), ["cannot write"]
     )
+
+
+@pytest.mark.parametrize(
+    "flags",
+    [
+        ["--model-access", "api_only", "--labeled-examples", "2000"],
+        ["--goal", "knowledge", "--task-type", "qa", "--labeled-examples", "0"],
+        ["--labeled-examples", "200000", "--gpu-memory-gb", "80", "--gpu-count", "8",
+         "--expertise", "ml_researcher", "--model-params-b", "1"],
+        ["--data-cannot-leave", "--task-type", "extraction", "--output-format", "structured"],
+    ],
+)  # fmt: skip
+def test_real_engine_renders_in_every_format(flags, tmp_path: Path):
+    from advisor.recommendation import ASPECTS, CHALLENGES
+
+    rec = recommend_json(*flags)
+    for fmt in ("text", "markdown", "html"):
+        out = tmp_path / f"r.{fmt}"
+        result = run(*flags, "--format", fmt, "--output", str(out))
+        assert result.exit_code == 0, result.output
+        text = out.read_text()
+        for name in (*ASPECTS, *CHALLENGES):
+            assert name in text
+        assert rec.method in text and rec.verdict in text
