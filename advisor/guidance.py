@@ -225,6 +225,8 @@ def _aspect_scope(p: Profile, _: str) -> tuple[Leaning, str]:
 
 def _aspect_training_data(p: Profile, _: str) -> tuple[Leaning, str]:
     n = p.labeled_examples
+    if n == 0:
+        return "prompt", "No labeled examples: zero-shot prompting only; label a test set first."
     if n < 100:
         return (
             "prompt",
@@ -417,8 +419,9 @@ MITIGATION: dict[str, dict[Rating, str]] = {
         "low": "Resources are ample; keep runs short and cache the base model.",
     },
     "Data Scarcity": {
-        "high": "Start with few-shot and 3C prompts; grow data by augmentation, a larger model "
-        "drafting labels for human review, and logging production inputs.",
+        "high": "Start with 3C and few-shot prompts (label a few dozen examples for them and a test "
+        "set); grow data by augmentation, a larger model drafting labels for human review, and "
+        "logging production inputs.",
         "medium": "Use LoRA with a small rank (r={r}), augment rare labels, and plot a learning curve "
         "to see whether more data would pay.",
         "low": "Data is sufficient; spend effort on label quality and de-duplication instead.",
@@ -444,12 +447,25 @@ MITIGATION: dict[str, dict[Rating, str]] = {
 }
 
 
+# Tuning through a provider leaves fewer knobs; these replace the local-training mitigations.
+API_MITIGATION: dict[str, str] = {
+    "Overfitting": "Upload a {val:.0%} validation file and watch its loss per epoch; lower the epochs "
+    "(plan: {epochs:g}) if it rises while training loss falls.",
+    "Catastrophic forgetting": "Evaluate a general task before and after tuning; route only this "
+    "task to the tuned model and keep the base model for everything else.",
+    "High computational resources": "Estimate training tokens x epochs x the provider's price before "
+    "starting (`advisor cost` shows it).",
+    "Hyperparameter Selection and Tuning": "Keep the provider's defaults; change epochs first, then "
+    "the learning-rate multiplier, judging by validation loss.",
+}
+
+
 def _c_overfitting(p: Profile, m: str) -> tuple[Rating, str]:
     n = p.labeled_examples
     rating: Rating = (
         "high" if n < 500 or (m == "full" and n < 5_000) else "medium" if n < 5_000 else "low"
     )
-    return rating, f"{n:,} labeled examples for a {m} fine-tune."
+    return rating, f"{n:,} labeled examples to train on ({m})."
 
 
 def _c_forgetting(p: Profile, m: str) -> tuple[Rating, str]:
@@ -505,6 +521,11 @@ def _c_ethics(p: Profile, m: str) -> tuple[Rating, str]:
 
 
 def _c_hyper(p: Profile, m: str) -> tuple[Rating, str]:
+    if m == API_TUNING:
+        return (
+            "low",
+            "The provider sets most hyperparameters; epochs and a learning-rate multiplier remain.",
+        )
     level = EXPERTISE_LEVEL[p.expertise]
     rating: Rating = (
         "high" if level == 0 or (m == "full" and level < 2) else "medium" if level == 1 else "low"
@@ -538,7 +559,10 @@ def rate_challenges(p: Profile, train_method: str, hp: dict[str, Any]) -> list[C
     out = []
     for name in CHALLENGES:
         rating, why = CHALLENGE_JUDGES[name](p, train_method)
-        mitigation = MITIGATION[name][rating].format(**fill)
+        template = MITIGATION[name][rating]
+        if train_method == API_TUNING:
+            template = API_MITIGATION.get(name, template)
+        mitigation = template.format(**fill)
         out.append(Challenge(name=name, rating=rating, why=why, mitigation=mitigation))
     return out
 

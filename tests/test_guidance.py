@@ -186,3 +186,12 @@ def test_api_only_model_gets_a_provider_tuning_plan():
 def test_later_fine_tune_method_for_prompt_first_verdicts(fields, expected):
     hp = guide("prompt-then-fine-tune", "few-shot", **fields).plan.hyperparameters
     assert hp["method"] == expected
+
+
+def test_provider_tuning_mitigations_do_not_mention_local_knobs():
+    g = guide("fine-tune", "api-fine-tune", model_access="api_only", labeled_examples=0)
+    c = by_name(g.challenges)
+    assert "weight decay" not in c["Overfitting"].mitigation
+    assert "validation" in c["Overfitting"].mitigation
+    assert c["Hyperparameter Selection and Tuning"].rating == "low"
+    assert "No labeled examples" in by_name(g.aspects)["Training Data"].judgement
