@@ -28,18 +28,18 @@ def _bar(fraction: float, width: int = 20) -> str:
 
 def verdict_panel(rec: Recommendation) -> Panel:
     style = VERDICT_STYLE.get(rec.verdict, "white")
-    body = Text()
-    body.append("Verdict     ", style="bold")
-    body.append(rec.verdict, style=f"bold {style}")
-    body.append("\nMethod      ", style="bold")
-    body.append(rec.method)
-    body.append("\nConfidence  ", style="bold")
-    body.append(f"{_bar(rec.confidence)} {rec.confidence:.0%}")
-    body.append("\nScore       ", style="bold")
-    body.append(f"{rec.score:+.2f}  (positive favours fine-tuning)")
+    rows: list[tuple[str, str, str]] = [
+        ("Verdict", rec.verdict, f"bold {style}"),
+        ("Method", rec.method, "bold"),
+        ("Confidence", f"{_bar(rec.confidence)} {rec.confidence:.0%}", ""),
+        ("Score", f"{rec.score:+.2f}  (positive favours fine-tuning)", ""),
+    ]
     if rec.alternatives:
-        body.append("\nAlternatives", style="bold")
-        body.append(f" {', '.join(rec.alternatives)}")
+        rows.append(("Alternatives", ", ".join(rec.alternatives), ""))
+    body = Text()
+    for i, (label, value, value_style) in enumerate(rows):
+        body.append(("\n" if i else "") + f"{label:<13}", style="bold")
+        body.append(value, style=value_style)
     body.append(f"\n\n{rec.summary}")
     return Panel(body, title="advisor recommend", border_style=style, expand=False)
 
