@@ -210,11 +210,11 @@ def test_questions_on_a_terminal_only_without_input(fake_engine, monkeypatch):
     answers = "\n".join(["chat", "10", "0", "5", "100", "y", "weekly"]) + "\n"
     result = run(input=answers)
     assert result.exit_code == 0, result.output
-    assert "Kind of task" in result.stderr
+    assert "What kind of task" in result.stderr
     assert fake_engine[-1][0].task_type.value == "chat"
     # any profile input means no questions, even at a terminal
     result = run("--labeled-examples", "5", input="")
-    assert result.exit_code == 0 and "Kind of task" not in result.output
+    assert result.exit_code == 0 and "What kind of task" not in result.output
 
 
 def test_no_questions_without_a_terminal(fake_engine):

@@ -19,15 +19,15 @@ from advisor.profile import Profile, build_profile, read_profile_file
 
 FORMATS = ("text", "markdown", "html", "json")
 # The questions asked on a terminal with no input at all: the fields that move the verdict most.
-QUESTIONS = (
-    "task_type",
-    "labeled_examples",
-    "gpu_memory_gb",
-    "budget_usd",
-    "monthly_queries",
-    "data_can_leave",
-    "requirements_change",
-)
+QUESTIONS: dict[str, str] = {
+    "task_type": "What kind of task is it?",
+    "labeled_examples": "How many labeled examples (input/output pairs) do you have?",
+    "gpu_memory_gb": "Memory of your largest GPU in GB (0 = no GPU)?",
+    "budget_usd": "One-off budget for adapting the model, in USD?",
+    "monthly_queries": "Expected queries per month in production?",
+    "data_can_leave": "May the training data be sent to a third-party API?",
+    "requirements_change": "How often does the task definition change?",
+}
 
 
 # ---------------------------------------------------------------- flags from the model
@@ -171,7 +171,7 @@ def _ask(values: dict[str, Any], skip: set[str]) -> dict[str, Any]:
         info = Profile.model_fields[name]
         base = _base_type(info.annotation)
         default = getattr(current, name)
-        label = info.description or name
+        label = QUESTIONS[name]
         if base is bool:
             answers[name] = click.confirm(label, default=default, err=True)
         elif isinstance(base, type) and issubclass(base, Enum):
