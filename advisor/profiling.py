@@ -30,7 +30,7 @@ from advisor.profiling_stats import (
 )
 
 SAMPLE_SIZE = 2000  # rows kept (uniformly) for token lengths and near-duplicates
-PERPLEXITY_SAMPLE = 48  # texts scored by the model for the domain shift
+PERPLEXITY_SAMPLE = 32  # texts scored by the model for the domain shift
 KEEP_BAD_ROWS = 20  # malformed rows listed by line number (all are counted)
 MAX_LABELS = 1000  # more distinct outputs than this: not a classification column
 MAX_TEST_HASHES = 500_000

@@ -84,7 +84,7 @@ def general_text() -> list[str]:
 _SENTENCE = re.compile(r"(?<=[.!?])\s+")
 
 
-def general_segments(tokenizer: Any, target_tokens: int, limit: int = 64) -> list[str]:
+def general_segments(tokenizer: Any, target_tokens: int, limit: int = 32) -> list[str]:
     """Runs of consecutive sentences from the general text, each about ``target_tokens`` long."""
     target = max(6, min(target_tokens, MAX_TOKENS))
     segments: list[str] = []
@@ -124,7 +124,7 @@ def perplexity(model: Any, tokenizer: Any, texts: list[str], batch_size: int = 1
             max_length=MAX_TOKENS,
             add_special_tokens=False,
         ).to(device)
-        with torch.no_grad():
+        with torch.inference_mode():
             logits = model(**enc).logits[:, :-1].float()
         targets = enc["input_ids"][:, 1:]
         mask = enc["attention_mask"][:, 1:].bool() & enc["attention_mask"][:, :-1].bool()
