@@ -149,14 +149,15 @@ def make_distribution(
     *,
     entry_point: str | None = None,
     version: str = "0.1.0",
+    module: str | None = None,
 ) -> PathDistribution:
     """Write an installed-looking distribution into ``root``: a module and a ``.dist-info``
     with ``entry_points.txt`` in group ``advisor``. Put ``root`` on ``sys.path`` (or
     ``PYTHONPATH``) and ``importlib.metadata`` finds it like a pip-installed plugin.
 
-    ``name`` is the distribution name; the module is ``name`` with ``-`` -> ``_``.
+    ``name`` is the distribution name; the module defaults to ``name`` with ``-`` -> ``_``.
     """
-    module = name.replace("-", "_").replace(".", "_")
+    module = module or name.replace("-", "_").replace(".", "_")
     root.mkdir(parents=True, exist_ok=True)
     (root / f"{module}.py").write_text(textwrap.dedent(source), encoding="utf-8")
     info = root / f"{module}-{version}.dist-info"
@@ -310,7 +311,7 @@ def fake_distribution(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterat
 
     def make(name: str, source: str, **kwargs: Any) -> PathDistribution:
         dist = make_distribution(root, name, source, **kwargs)
-        made.append(name.replace("-", "_").replace(".", "_"))
+        made.append(kwargs.get("module") or name.replace("-", "_").replace(".", "_"))
         importlib.invalidate_caches()
         return dist
 

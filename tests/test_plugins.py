@@ -369,3 +369,93 @@ def test_recommend_runs_with_only_the_core(tmp_path):
     assert json.loads(result.stdout)["reasons"] == []
     listed = _advisor(["plugins", "--json"], tmp_path, ADVISOR_PLUGINS="")
     assert json.loads(listed.stdout) == []
+
+
+# ---------------------------------------------------------------- the author guide's examples
+
+GUIDE = ROOT / "docs" / "plugins.md"
+
+
+def guide_blocks(marker: str) -> dict[str, str]:
+    """The ```python blocks of docs/plugins.md whose first line is ``# <marker>: NAME``."""
+    blocks = {}
+    for block in GUIDE.read_text(encoding="utf-8").split("```python\n")[1:]:
+        code = block.split("```", 1)[0]
+        first = code.splitlines()[0]
+        if first.startswith(f"# {marker}"):
+            blocks[first.partition(":")[2].strip() or marker] = code
+    return blocks
+
+
+def test_guide_has_an_example_for_every_hook():
+    from advisor.plugins import HOOK_NAMES
+
+    text = "".join(guide_blocks("example plugin").values())
+    for hook in HOOK_NAMES:
+        assert f"def {hook}(" in text, hook
+
+
+def test_guide_examples_load(fake_distribution):
+    import click
+
+    examples = guide_blocks("example plugin")
+    assert len(examples) >= 6
+    for name, code in examples.items():
+        fake_distribution(f"guide-{name}", code, entry_point=name)
+    plugins = Plugins(only=list(examples))
+    infos = {i.name: i for i in plugins.survey()}
+    group = click.Group("advisor")
+    plugins.call_commands(group)
+    for name in examples:
+        assert infos[name].errors == [], (name, infos[name].errors)
+        assert infos[name].hooks, name
+    provided = {h for i in infos.values() for h in i.provides}
+    assert provided == {
+        "advisor_evidence",
+        "advisor_prompt_strategies",
+        "advisor_training_backends",
+        "advisor_benchmarks",
+        "advisor_models",
+    }
+    assert "hello" in group.commands
+
+
+def test_guide_baseline_example_runs():
+    from advisor.testing import make_profile, tiny_classification
+
+    namespace: dict = {}
+    exec(compile(guide_blocks("example plugin")["polite-prompts"], "guide", "exec"), namespace)
+    train, test = tiny_classification()
+    predictions = namespace["majority"](train, test)
+    # Balanced labels: Counter keeps first-seen order on ties, and "positive" comes first.
+    assert predictions == ["positive"] * len(test.examples)
+    rules_ns: dict = {}
+    exec(compile(guide_blocks("example plugin")["org-rules"], "guide", "exec"), rules_ns)
+    (rule,) = rules_ns["advisor_evidence"]()
+    assert rule.weigh(make_profile(monthly_queries=2_000_000)) == 0.75
+    assert "full" in rule.excludes(make_profile(gpu_memory_gb=0))
+
+
+def test_guide_test_example_passes(tmp_path):
+    """The guide's pytest example runs against its own org-rules example, installed."""
+    site = tmp_path / "site"
+    make_distribution(
+        site,
+        "advisor-org-rules",
+        guide_blocks("example plugin")["org-rules"],
+        entry_point="org-rules",
+        module="my_plugin",
+    )
+    tests = tmp_path / "tests"
+    tests.mkdir()
+    (tests / "conftest.py").write_text("from advisor.testing import *  # noqa: F401,F403\n")
+    (tests / "test_example.py").write_text(guide_blocks("test example")["test example"])
+    proc = subprocess.run(
+        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "-k", "not pip_install"],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        env={**os.environ, "PYTHONPATH": str(site)},
+    )
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert "3 passed" in proc.stdout
