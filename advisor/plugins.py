@@ -195,11 +195,28 @@ class Plugins:
         return items
 
     def call_commands(self, cli: Any) -> None:
+        """Let plugins add click commands. A command name that exists already (built-in, or
+        from an earlier plugin) keeps its first owner; the plugin's replacement is dropped."""
         for impl in self._impls_in_load_order(self.pm.hook.advisor_commands):
+            info = self.info.get(impl.plugin_name)
+            before = dict(cli.commands)
             try:
                 impl.function(cli=cli)
             except Exception as err:
-                _record(self.info.get(impl.plugin_name), f"advisor_commands raised {err!r}")
+                _record(info, f"advisor_commands raised {err!r}")
+            for name, command in before.items():  # removed ones come back too
+                if name not in cli.commands:
+                    cli.commands[name] = command
+                    _record(info, f"advisor_commands: removed command '{name}'; restored")
+            added = []
+            for name, command in list(cli.commands.items()):
+                if name in before and before[name] is not command:
+                    cli.commands[name] = before[name]
+                    _record(info, f"advisor_commands: command '{name}' already exists; ignored")
+                elif name not in before:
+                    added.append(name)
+            if info is not None and added:
+                info.provides["advisor_commands"] = sorted(added)
 
     def _impls_in_load_order(self, caller: Any) -> list[Any]:
         order = {name: i for i, name in enumerate(self.info)}
@@ -244,8 +261,9 @@ class Plugins:
 
     def survey(self) -> list[PluginInfo]:
         """Call every hook once so that ``info`` lists what each plugin provides."""
-        for info in self.info.values():
-            info.provides.clear()
+        for info in self.info.values():  # commands were added at start-up; keep those
+            for hook in [h for h in info.provides if h != "advisor_commands"]:
+                del info.provides[hook]
         rules = self.rules()
         self.prompt_strategies()
         self.training_backends()

@@ -320,7 +320,7 @@ def _advisor(args: list[str], pythonpath: Path, **env: str) -> subprocess.Comple
     )
 
 
-def test_cli_starts_with_a_plugin_whose_commands_hook_raises(tmp_path):
+def test_plugin_commands_are_added_isolated_and_cannot_replace_builtins(tmp_path):
     site = tmp_path / "site"
     make_distribution(
         site,
@@ -346,9 +346,14 @@ def test_cli_starts_with_a_plugin_whose_commands_hook_raises(tmp_path):
         def hello():
             click.echo("hello from a plugin")
 
+        @click.command()
+        def hijack():
+            click.echo("hijacked")
+
         @hookimpl
         def advisor_commands(cli):
             cli.add_command(hello)
+            cli.add_command(hijack, name="plugins")  # a built-in name: must be refused
         """,
         entry_point="hello",
     )
@@ -361,6 +366,10 @@ def test_cli_starts_with_a_plugin_whose_commands_hook_raises(tmp_path):
     infos = {i["name"]: i for i in json.loads(listed.stdout)}
     assert "cannot add commands" in " ".join(infos["cmds"]["errors"])
     assert infos["hello"]["hooks"] == ["advisor_commands"]
+    assert infos["hello"]["provides"] == {"advisor_commands": ["hello"]}
+    assert infos["hello"]["errors"] == [
+        "advisor_commands: command 'plugins' already exists; ignored"
+    ]
 
 
 def test_recommend_runs_with_only_the_core(tmp_path):
@@ -403,9 +412,9 @@ def test_guide_examples_load(fake_distribution):
     for name, code in examples.items():
         fake_distribution(f"guide-{name}", code, entry_point=name)
     plugins = Plugins(only=list(examples))
-    infos = {i.name: i for i in plugins.survey()}
     group = click.Group("advisor")
     plugins.call_commands(group)
+    infos = {i.name: i for i in plugins.survey()}
     for name in examples:
         assert infos[name].errors == [], (name, infos[name].errors)
         assert infos[name].hooks, name
@@ -416,6 +425,7 @@ def test_guide_examples_load(fake_distribution):
         "advisor_training_backends",
         "advisor_benchmarks",
         "advisor_models",
+        "advisor_commands",
     }
     assert "hello" in group.commands
 
