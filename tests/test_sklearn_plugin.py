@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import json
+import shutil
 import subprocess
 import sys
 from importlib.metadata import PackageNotFoundError, distribution
@@ -183,7 +184,13 @@ def test_pip_install_then_uninstall_in_a_scratch_env(scratch_env):
     assert "sklearn-baseline" not in plugin_names()
     assert "linear-baseline-competitive" not in rule_ids()
 
-    env.pip_install(PLUGIN_DIR)
+    # Built from a copy: pip's in-tree build must not write into the checkout (parallel runs).
+    source = shutil.copytree(
+        PLUGIN_DIR,
+        env.root / "src",
+        ignore=shutil.ignore_patterns("build", "*.egg-info", "__pycache__", ".pytest_cache"),
+    )
+    env.pip_install(source)
     out = env.advisor("plugins", "--json")
     info = {i["name"]: i for i in json.loads(out.stdout)}["sklearn-baseline"]
     assert info["errors"] == [] and info["distribution"] == DIST
