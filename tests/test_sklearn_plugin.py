@@ -113,20 +113,22 @@ def test_fit_predict_on_tiny_data_learns_and_prices_itself(baseline, monkeypatch
     assert len(predictions) == len(test.examples)
     assert set(predictions) <= {"positive", "negative"}
     assert baseline.accuracy(predictions, test) >= 0.75
-    m = predictions.metrics
+    m = baseline.BaselineMetrics.model_validate(predictions.metrics)  # a plain dict, validated
     assert m.train_examples == 16 and m.test_examples == 8
     assert m.cpu_hour_usd == baseline.CPU_HOUR_USD
     assert m.predict_cpu_seconds_per_query_single > 0
     expected = 1000 * m.predict_cpu_seconds_per_query_single / 3600 * m.cpu_hour_usd
     assert m.cost_per_1k_queries_usd == pytest.approx(expected)
+    json.dumps(predictions.metrics)  # goes into results JSON as it is
 
 
 def test_cpu_price_comes_from_the_environment(baseline, monkeypatch):
     monkeypatch.setenv("ADVISOR_CPU_HOUR_USD", "3.6")
     train, test = tiny_classification()
     m = baseline.fit_predict(train, test).metrics
-    assert m.cpu_hour_source == "ADVISOR_CPU_HOUR_USD"
-    assert m.cost_per_1k_queries_usd == pytest.approx(m.predict_cpu_seconds_per_query_single)
+    assert m["cpu_hour_source"] == "ADVISOR_CPU_HOUR_USD"
+    # 3.6 USD per CPU hour = 0.001 USD per CPU second: 1,000 queries cost their CPU seconds.
+    assert m["cost_per_1k_queries_usd"] == pytest.approx(m["predict_cpu_seconds_per_query_single"])
     for bad in ("cheap", "-1", "inf"):
         monkeypatch.setenv("ADVISOR_CPU_HOUR_USD", bad)
         with pytest.raises(UsageError, match="ADVISOR_CPU_HOUR_USD"):
@@ -158,7 +160,7 @@ def test_real_data_accuracy_well_above_chance(baseline, name, chance_margin):
     counts = [sum(e.output == y for e in test.examples) for y in set(test.labels or [])]
     majority = max(counts) / len(test.examples)  # the best a constant answer can do
     assert acc >= majority + chance_margin, (acc, majority)
-    assert 0 < predictions.metrics.cost_per_1k_queries_usd < 0.01
+    assert 0 < predictions.metrics["cost_per_1k_queries_usd"] < 0.01
 
 
 # ---------------------------------------------------------------- pip install / uninstall

@@ -47,9 +47,10 @@ class BaselineMetrics(BaseModel):
 
 
 class Predictions(list):
-    """The predicted labels, in test order, with the run's ``metrics`` attached."""
+    """The predicted labels, in test order, with the run's ``metrics`` attached as a plain
+    dict (``BaselineMetrics`` dumped), as ``PromptStrategy.fit_predict``'s contract says."""
 
-    metrics: BaselineMetrics
+    metrics: dict[str, Any]
 
 
 def cpu_hour_price() -> tuple[float, str]:
@@ -125,7 +126,7 @@ def fit_predict(train: TaskData, test: TaskData) -> Predictions:
         cpu_hour_source=source,
         cost_per_1k_queries_usd=1000 * single_cpu / 3600 * price,
         hyperparameters={k: list(v) if isinstance(v, tuple) else v for k, v in hp.items()},
-    )
+    ).model_dump()
     return result
 
 

@@ -21,7 +21,7 @@ def test_baseline_learns_tiny_data(tiny_data):
     train, test = tiny_data
     predictions = fit_predict(train, test)
     assert accuracy(predictions, test) >= 0.75
-    assert predictions.metrics.cost_per_1k_queries_usd > 0
+    assert predictions.metrics["cost_per_1k_queries_usd"] > 0
 
 
 def test_installed_entry_point(advisor_plugins):
