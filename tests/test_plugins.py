@@ -469,3 +469,21 @@ def test_guide_test_example_passes(tmp_path):
     )
     assert proc.returncode == 0, proc.stdout + proc.stderr
     assert "3 passed" in proc.stdout
+
+
+def test_hook_with_a_wrong_signature_is_refused_at_registration(fake_distribution):
+    fake_distribution(
+        "adv-sig",
+        plugin_source(
+            """
+            @hookimpl
+            def advisor_evidence(profile):
+                return [make_rule("never.loaded")]
+            """
+        ),
+        entry_point="sig",
+    )
+    fake_distribution("adv-good", GOOD, entry_point="good")
+    plugins = Plugins(only=["sig", "good"])
+    assert "register failed: PluginValidationError" in errors(plugins, "sig")
+    assert [r.id for r in plugins.rules()] == ["good.rule"]
