@@ -1,9 +1,160 @@
-"""`advisor benchmark` (work in progress)."""
+"""`advisor benchmark`: prompting and fine-tuning on the same data and model, scored by lm-eval,
+with a paired significance test and a verdict on what `advisor recommend` said.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
 
 import click
 
+from advisor.bench.schema import DEFAULT_STRATEGIES, BenchmarkOptions
+from advisor.commands.recommend import add_profile_options
+from advisor.errors import UsageError
+from advisor.profile import Profile
+
+
+def _strategies(value: str) -> list[str]:
+    names = [n.strip() for n in value.split(",") if n.strip()]
+    if not names:
+        raise UsageError("--strategies is empty; name at least one, e.g. zero-shot,lora")
+    return names
+
 
 @click.command()
-def benchmark() -> None:
-    """Not built yet."""
-    raise click.ClickException("not built yet")
+@click.option(
+    "--data",
+    type=click.Path(path_type=Path),
+    help="Training data (JSONL/CSV); alone, it is split. Default: the embedded ticket-routing demo.",
+)
+@click.option("--test", type=click.Path(path_type=Path), help="Test data (same format as --data).")
+@click.option(
+    "--model", help="Model source name or local model folder. Default: the embedded SmolLM2-135M."
+)
+@click.option(
+    "--strategies",
+    default=",".join(DEFAULT_STRATEGIES),
+    show_default=True,
+    help="Comma-separated prompt strategies and training backends.",
+)
+@click.option(
+    "--limit",
+    type=click.IntRange(min=1),
+    default=100,
+    show_default=True,
+    help="Test examples to score (seeded choice).",
+)
+@click.option(
+    "--train-limit",
+    type=click.IntRange(min=1),
+    help="Training examples to use (seeded choice). Default: all.",
+)
+@click.option("--seed", type=int, default=0, show_default=True)
+@click.option(
+    "--output", type=click.Path(path_type=Path), help="Run directory. Default: runs/<timestamp>."
+)
+@click.option(
+    "--resume", is_flag=True, help="Continue a run in --output, skipping finished strategies."
+)
+@click.option(
+    "--shots",
+    type=click.IntRange(min=0),
+    default=5,
+    show_default=True,
+    help="Examples in the few-shot prompt.",
+)
+@click.option(
+    "--epochs", type=click.FloatRange(min=0, min_open=True), help="Fine-tune epochs [default: 1]."
+)
+@click.option(
+    "--max-steps", type=click.IntRange(min=1), help="Stop fine-tuning after this many steps."
+)
+@click.option(
+    "--batch-size",
+    type=click.IntRange(min=1),
+    default=8,
+    show_default=True,
+    help="lm-eval batch size.",
+)
+@click.option(
+    "--profile",
+    "profile_file",
+    type=click.Path(path_type=Path),
+    help="Profile file (YAML/TOML/JSON) for the advice.",
+)
+@click.option("--json", "as_json", is_flag=True, help="Print results.json to stdout.")
+@click.option("--quiet", is_flag=True, help="No progress bars.")
+def benchmark(**kw: Any) -> None:
+    """Run prompt strategies and fine-tunes on your data, compare, and check the advice.
+
+    \b
+    advisor benchmark                                  # embedded demo data
+    advisor benchmark --data train.jsonl --test test.jsonl --strategies zero-shot,3c,lora
+    """
+    profile_values = {k: kw.pop(k) for k in list(kw) if k in Profile.model_fields}
+    profile_values = {k: v for k, v in profile_values.items() if v is not None}
+    if kw["resume"] and kw["output"] is None:
+        raise UsageError("--resume needs --output (the run directory to continue)")
+    output = kw["output"] or Path("runs") / datetime.now(timezone.utc).strftime("%Y%m%d-%H%M%S")
+    options = BenchmarkOptions(
+        data=kw["data"],
+        test=kw["test"],
+        model=kw["model"],
+        strategies=_strategies(kw["strategies"]),
+        limit=kw["limit"],
+        train_limit=kw["train_limit"],
+        seed=kw["seed"],
+        output=output,
+        resume=kw["resume"],
+        shots=kw["shots"],
+        epochs=kw["epochs"],
+        max_steps=kw["max_steps"],
+        batch_size=kw["batch_size"],
+        profile=kw["profile_file"],
+        profile_values=profile_values,
+        progress=not kw["quiet"] and not kw["as_json"],
+    )
+    from advisor.bench.run import run_benchmark
+
+    results = run_benchmark(options)
+    if kw["as_json"]:
+        click.echo(results.model_dump_json(indent=1))
+        return
+    _print_summary(results, output)
+
+
+def _print_summary(results: Any, output: Path) -> None:
+    from rich.console import Console
+    from rich.table import Table
+
+    console = Console()
+    m = results.primary_metric
+    table = Table(title=f"{results.data.name}: {m} on {results.data.test_examples} test examples")
+    for col in ("strategy", "kind", m, "95% CI", "$ / 1k queries", "seconds"):
+        table.add_column(col)
+    for s in results.strategies:
+        lo, hi = s.ci95.get(m, (float("nan"), float("nan")))
+        cost = "n/a" if s.usd_per_1k_queries is None else f"{s.usd_per_1k_queries:.3g}"
+        table.add_row(
+            s.name,
+            s.kind,
+            f"{s.metrics.get(m, float('nan')):.3f}",
+            f"[{lo:.3f}, {hi:.3f}]",
+            cost,
+            f"{s.seconds:.0f}",
+        )
+    console.print(table)
+    v = results.verdict
+    if v:
+        colour = {"confirmed": "green", "contradicted": "red"}.get(v.outcome, "yellow")
+        console.print(
+            f"[bold {colour}]{v.outcome.upper()}[/]: {v.explanation}", markup=True, highlight=False
+        )
+    console.print(
+        f"Reports: {output / 'report.md'}, {output / 'report.html'}; results: {output / 'results.json'}"
+    )
+
+
+add_profile_options(benchmark)

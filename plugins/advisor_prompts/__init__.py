@@ -1,1 +1,42 @@
-"""placeholder"""
+"""Built-in prompt strategies: zero-shot, few-shot, 3c and cot.
+
+Each turns task data into an lm-eval task (see ``advisor.bench.lmtask``). Nothing heavy is
+imported here: building a task is string work.
+"""
+
+from __future__ import annotations
+
+from advisor.components import PromptStrategy
+from advisor.hookspecs import hookimpl
+
+ADVISOR_HOOKSPEC = "1.0"
+
+
+@hookimpl
+def advisor_prompt_strategies() -> list[PromptStrategy]:
+    from advisor_prompts import strategies as s
+
+    return [
+        PromptStrategy(
+            name="zero-shot",
+            description="The input and the allowed labels, nothing else (the format fine-tunes train on).",
+            build_task=s.zero_shot,
+        ),
+        PromptStrategy(
+            name="few-shot",
+            description="k solved examples from the training data (seeded choice) before the input.",
+            build_task=s.few_shot,
+        ),
+        PromptStrategy(
+            name="3c",
+            description="Clarity (explicit instruction), Context (task and data description), "
+            "Constraints (allowed labels or output format).",
+            build_task=s.three_c,
+        ),
+        PromptStrategy(
+            name="cot",
+            description="Reason step by step, then give the answer after 'Answer:' (generation tasks).",
+            task_types=["generation"],
+            build_task=s.chain_of_thought,
+        ),
+    ]

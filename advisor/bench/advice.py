@@ -1,0 +1,71 @@
+"""The advice side of the verdict: the profile of this data, `recommend`, and costs."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from advisor.bench.schema import BenchmarkOptions, BenchmarkResults
+from advisor.components import LoadedModel, TaskData
+from advisor.profile import Profile, build_profile, read_profile_file
+
+
+def data_profile(results: BenchmarkResults, options: BenchmarkOptions) -> Profile:
+    """Flags and the profile file fill the profile; what the data measures wins over both
+    (the verdict is about the data that was actually used)."""
+    values: dict[str, Any] = read_profile_file(options.profile) if options.profile else {}
+    values.update(options.profile_values)
+    data = results.data
+    values["labeled_examples"] = data.train_examples
+    values.setdefault("task_type", data.task_type)
+    if data.labels:
+        values["num_labels"] = len(data.labels)
+    if results.model_params_b and "model_params_b" not in values:
+        values["model_params_b"] = round(results.model_params_b, 4)
+    return build_profile(values)
+
+
+def advise(results: BenchmarkResults, options: BenchmarkOptions) -> tuple[Profile, dict[str, Any]]:
+    """Run `recommend` for this data's profile; a failing engine is reported, not raised."""
+    profile = data_profile(results, options)
+    try:
+        from advisor.engine import recommend
+
+        rec = recommend(profile)
+    except Exception as err:  # the verdict degrades to 'inconclusive' and says why
+        return profile, {"error": f"advice unavailable ({type(err).__name__}: {err})"}
+    return profile, {
+        "verdict": rec.verdict,
+        "method": rec.method,
+        "confidence": rec.confidence,
+        "score": rec.score,
+        "summary": rec.summary,
+        "reasons": [r.statement for r in rec.reasons[:5]],
+    }
+
+
+def attach_costs(
+    results: BenchmarkResults, profile: Profile, loaded: LoadedModel | None, test: TaskData
+) -> None:
+    """usd_per_1k_queries for every LM strategy, from its measured mean prompt length."""
+    from advisor.bench.pricing import describe, usd_per_1k
+
+    params_b = profile.model_params_b or results.model_params_b or 0.135
+    if test.task_type == "classification":
+        output_tokens = 1.0
+    elif loaded is not None:
+        tok = loaded.tokenizer
+        output_tokens = sum(len(tok(e.output)["input_ids"]) for e in test.examples) / len(
+            test.examples
+        )
+    else:
+        output_tokens = sum(len(e.output) for e in test.examples) / 4 / len(test.examples)
+    for s in results.strategies:
+        if s.prompt_tokens is not None:
+            s.usd_per_1k_queries = usd_per_1k(profile, params_b, s.prompt_tokens, output_tokens)
+    results.cost_notes = describe(profile, params_b)
+    for s in results.strategies:
+        if s.kind == "fine-tune" and s.train:
+            results.cost_notes.append(
+                f"{s.name}: trained {s.train.get('steps')} steps in {s.train.get('seconds', 0):.0f} s "
+                "on this machine (one-off; serving uses the zero-shot prompt length)."
+            )

@@ -1,0 +1,117 @@
+"""Resolving what a benchmark runs on: the data (validated, limited) and the strategies."""
+
+from __future__ import annotations
+
+import random
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from advisor.components import PromptStrategy, TaskData, TrainingBackend
+from advisor.data import load_task_data, split
+from advisor.errors import DataError, UsageError
+
+DEMO_ROOT = Path(__file__).resolve().parents[1] / "data" / "demo"
+DEFAULT_DEMO = "tickets"
+
+
+@dataclass
+class Plan:
+    """The strategies of one run, in the order they run: prompts, baselines, fine-tunes."""
+
+    prompts: list[PromptStrategy]
+    baselines: list[PromptStrategy]
+    fine_tunes: list[TrainingBackend]
+
+    @property
+    def names(self) -> list[str]:
+        return [s.name for s in (*self.prompts, *self.baselines, *self.fine_tunes)]
+
+
+def demo_paths(name: str = DEFAULT_DEMO) -> tuple[Path, Path]:
+    folder = DEMO_ROOT / name
+    return folder / "train.jsonl", folder / "test.jsonl"
+
+
+def _subset(data: TaskData, limit: int | None, seed: int) -> TaskData:
+    """A seeded random subset (the same rows for the same seed), in a shuffled order."""
+    examples = list(data.examples)
+    random.Random(seed).shuffle(examples)
+    if limit is not None:
+        examples = examples[:limit]
+    return data.model_copy(update={"examples": examples})
+
+
+def load_data(
+    data: Path | None,
+    test: Path | None,
+    *,
+    limit: int | None = None,
+    train_limit: int | None = None,
+    seed: int = 0,
+    test_fraction: float = 0.2,
+) -> tuple[TaskData, TaskData]:
+    """Train and test sets, checked for what the benchmark needs."""
+    if data is None and test is not None:
+        raise UsageError("--test needs --data (the training file)")
+    if data is None:
+        data, test = demo_paths()
+    train_set = load_task_data(data)
+    if test is None:
+        train_set, test_set = split(train_set, test_fraction, seed)
+        if not test_set.examples or not train_set.examples:
+            raise DataError(f"{data}: too few examples to split into train and test")
+    else:
+        test_set = load_task_data(test)
+    if test_set.task_type != train_set.task_type:
+        raise DataError(
+            f"{test}: a {test_set.task_type} file, but {data} is a {train_set.task_type} file"
+        )
+    train_set = _subset(train_set, train_limit, seed)
+    test_set = _subset(test_set, limit, seed + 1)
+    if train_set.task_type == "classification":
+        train_labels = sorted({e.output for e in train_set.examples})
+        missing = sorted({e.output for e in test_set.examples} - set(train_labels))
+        if missing:
+            where = " (after --train-limit)" if train_limit else ""
+            raise DataError(
+                f"test labels missing from the training data{where}: {', '.join(missing)}; "
+                "a prompt could name them but a fine-tune cannot learn them"
+            )
+        if len(train_labels) < 2:
+            raise DataError(f"{data}: classification needs at least 2 labels, found {train_labels}")
+        train_set = train_set.model_copy(update={"labels": train_labels})
+        test_set = test_set.model_copy(update={"labels": train_labels})
+    name = Path(str(data)).parent.name if Path(str(data)).stem == "train" else Path(str(data)).stem
+    return (
+        train_set.model_copy(update={"name": name}),
+        test_set.model_copy(update={"name": name}),
+    )
+
+
+def resolve_strategies(names: list[str], task_type: str, plugins: Any) -> Plan:
+    """Match each name to a prompt strategy or training backend from any plugin."""
+    prompts = {s.name: s for s in plugins.prompt_strategies()}
+    backends = {b.name: b for b in plugins.training_backends()}
+    if not names:
+        raise UsageError("no strategies given")
+    plan = Plan([], [], [])
+    seen: set[str] = set()
+    for name in names:
+        if name in seen:
+            continue
+        seen.add(name)
+        if name in prompts:
+            strategy = prompts[name]
+            if task_type not in strategy.task_types:
+                raise UsageError(
+                    f"strategy '{name}' supports {', '.join(strategy.task_types)} tasks, "
+                    f"not {task_type}"
+                )
+            (plan.baselines if strategy.kind == "baseline" else plan.prompts).append(strategy)
+        elif name in backends:
+            plan.fine_tunes.append(backends[name])
+        else:
+            available = ", ".join(sorted(prompts) + sorted(backends)) or "none"
+            raise UsageError(f"unknown strategy '{name}'; available: {available}")
+    return plan
