@@ -58,6 +58,9 @@ def optimizer_from_files(optimizer: Any, folder: Path) -> None:
     state = _join_tensors(json.loads((folder / "optimizer.json").read_text()), tensors)
     # JSON turned the integer parameter ids into strings.
     state["state"] = {int(k): v for k, v in state["state"].items()}
+    for group in state["param_groups"]:  # and tuples into lists
+        if isinstance(group.get("betas"), list):
+            group["betas"] = tuple(group["betas"])
     optimizer.load_state_dict(state)
 
 

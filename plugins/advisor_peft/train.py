@@ -146,13 +146,38 @@ def train(
 ) -> TrainResult:
     """Fine-tune ``base`` on ``data``; see the module docstring. ``interrupt_at`` simulates a
     Ctrl-C after that many steps (for tests)."""
+    return train_model(
+        base,
+        data,
+        config,
+        output_dir,
+        resume=resume,
+        progress=progress,
+        overwrite=overwrite,
+        interrupt_at=interrupt_at,
+    )[0]
+
+
+def train_model(
+    base: LoadedModel,
+    data: TaskData,
+    config: TrainConfig,
+    output_dir: Path,
+    *,
+    resume: bool = False,
+    progress: bool = True,
+    overwrite: bool = False,
+    interrupt_at: int | None = None,
+) -> tuple[TrainResult, Any]:
+    """``train`` that also returns the trained model (peft-wrapped for adapters), in memory."""
     import torch
 
     output_dir = Path(output_dir)
     work = partial_dir(output_dir)
     if output_dir.exists():
         if resume and (output_dir / METRICS_FILE).is_file():
-            return TrainResult.model_validate(json.loads((output_dir / METRICS_FILE).read_text()))
+            doc = json.loads((output_dir / METRICS_FILE).read_text())
+            return TrainResult.model_validate(doc), None
         if not overwrite and any(output_dir.iterdir()):
             raise UsageError(f"output folder {output_dir} already exists; choose another --output")
 
@@ -368,7 +393,9 @@ def train(
         os.replace(work, output_dir)
     if acc:
         acc.wait_for_everyone()
-    return result
+        model = acc.unwrap_model(model)
+    model.eval()
+    return result, model
 
 
 def _to(batch: dict[str, Any], device: Any) -> dict[str, Any]:

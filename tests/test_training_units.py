@@ -1,0 +1,300 @@
+"""Fast tests of the training plumbing: encoding, masking, collation, batch plans, schedules,
+checkpoint round trips, cache integrity checks and user-facing errors. No model is loaded."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from advisor_peft.collate import IGNORE, Encoded, collate, encode, eval_batches, plan_batches
+from click.testing import CliRunner
+
+from advisor.components import Example, TaskData, TrainConfig
+from advisor.errors import UsageError
+from advisor.template import render_prompt, render_target
+
+
+class CharTokenizer:
+    """One id per character; enough to check boundaries, padding and truncation."""
+
+    eos_token_id = 2
+    pad_token_id = 0
+
+    def __call__(self, text: str, add_special_tokens: bool = True) -> dict:
+        ids = [3 + (ord(c) % 200) for c in text]
+        return {"input_ids": ([1] if add_special_tokens else []) + ids}
+
+
+def _data(task_type: str = "classification") -> TaskData:
+    ex = [Example(input="good film", output="pos"), Example(input="bad", output="neg")]
+    labels = ["neg", "pos"] if task_type == "classification" else None
+    return TaskData(name="t", task_type=task_type, examples=ex, labels=labels)
+
+
+def test_encode_uses_shared_template_and_splits_at_answer():
+    data = _data()
+    tok = CharTokenizer()
+    enc = encode(data.examples[0], data, tok, max_length=512)
+    assert enc.prompt == tok(render_prompt("good film", ["neg", "pos"]))["input_ids"]
+    assert enc.answer == tok(render_target("pos"), add_special_tokens=False)["input_ids"]
+
+
+def test_generation_answer_ends_with_eos_classification_does_not():
+    tok = CharTokenizer()
+    gen = _data("generation")
+    assert encode(gen.examples[0], gen, tok, 512).answer[-1] == tok.eos_token_id
+    cls = _data()
+    assert encode(cls.examples[0], cls, tok, 512).answer[-1] != tok.eos_token_id
+
+
+def test_encode_truncates_prompt_start_and_keeps_answer():
+    data = TaskData(
+        name="t",
+        task_type="generation",
+        examples=[Example(input="x" * 300, output="short answer")],
+    )
+    enc = encode(data.examples[0], data, CharTokenizer(), max_length=64)
+    assert enc.length == 64
+    full_prompt = CharTokenizer()(render_prompt("x" * 300))["input_ids"]
+    assert enc.prompt == full_prompt[-len(enc.prompt) :]  # the end ("Answer:") survives
+    assert enc.answer[-1] == CharTokenizer.eos_token_id
+
+
+def test_collate_left_pads_and_masks_everything_but_answers():
+    a = Encoded(prompt=[5, 6, 7], answer=[8, 9])
+    b = Encoded(prompt=[5], answer=[10])
+    batch = collate([a, b], pad_id=0)
+    ids, mask, targets = batch["input_ids"], batch["attention_mask"], batch["targets"]
+    assert ids.tolist() == [[5, 6, 7, 8, 9], [0, 0, 0, 5, 10]]
+    assert mask.tolist() == [[1, 1, 1, 1, 1], [0, 0, 0, 1, 1]]
+    assert targets.tolist() == [[8, 9], [IGNORE, 10]]
+    # Padding does not shift positions: each sequence starts at 0.
+    assert batch["position_ids"].tolist() == [[0, 1, 2, 3, 4], [0, 0, 0, 0, 1]]
+    assert batch["tokens"] == 7 and batch["target_tokens"] == 3
+
+
+def test_answer_loss_matches_full_sequence_loss():
+    """The logits_to_keep shortcut gives the loss a plain causal-LM forward would give."""
+    import torch
+    from advisor_peft.collate import answer_loss
+    from transformers import LlamaConfig, LlamaForCausalLM
+
+    torch.manual_seed(0)
+    cfg = LlamaConfig(
+        vocab_size=50,
+        hidden_size=16,
+        intermediate_size=32,
+        num_hidden_layers=2,
+        num_attention_heads=2,
+        num_key_value_heads=2,
+    )
+    model = LlamaForCausalLM(cfg).eval()
+    items = [Encoded([1, 5, 6, 7], [8, 9]), Encoded([1, 4], [11])]
+    batch = collate(items, pad_id=0)
+    with torch.no_grad():
+        fast = answer_loss(model, batch, reduction="sum")
+    slow = 0.0
+    for it in items:  # unpadded, full logits, standard shift
+        ids = torch.tensor([it.prompt + it.answer])
+        with torch.no_grad():
+            logits = model(input_ids=ids).logits[0, :-1]
+        labels = ids[0, 1:].clone()
+        labels[: len(it.prompt) - 1] = IGNORE
+        slow += torch.nn.functional.cross_entropy(
+            logits, labels, ignore_index=IGNORE, reduction="sum"
+        )
+    assert float(fast) == pytest.approx(float(slow), rel=1e-4)
+
+
+def test_plan_batches_is_a_deterministic_permutation_with_less_padding():
+    lengths = [(i * 37) % 50 + 1 for i in range(200)]
+    plan = plan_batches(lengths, 8, seed=1, epoch=0)
+    assert sorted(i for b in plan for i in b) == list(range(200))
+    assert plan == plan_batches(lengths, 8, seed=1, epoch=0)
+    assert plan != plan_batches(lengths, 8, seed=1, epoch=1)
+
+    def padded(batches):
+        return sum(len(b) * max(lengths[i] for i in b) for b in batches)
+
+    assert padded(plan) < 0.8 * padded(plan_batches(lengths, 8, seed=1, epoch=0, group=False))
+    ev = eval_batches(lengths, 8)
+    assert sorted(i for b in ev for i in b) == list(range(200))
+
+
+@pytest.mark.parametrize("kind", ["linear", "cosine", "constant"])
+def test_schedule_warms_up_then_decays(kind):
+    from advisor_peft.train import _lr_lambda
+
+    f = _lr_lambda(TrainConfig(scheduler=kind, warmup_ratio=0.1), total=100)
+    values = [f(s) for s in range(100)]
+    assert values[0] < values[5] < values[10]
+    assert max(values) == pytest.approx(1.0, abs=0.1)
+    if kind == "constant":
+        assert values[-1] == pytest.approx(1.0)
+    else:
+        assert values[-1] < 0.05
+        assert all(a >= b for a, b in zip(values[10:], values[11:], strict=False))
+
+
+def test_optimizer_checkpoint_round_trip_without_pickle(tmp_path: Path):
+    import torch
+    from advisor_peft.checkpoint import (
+        list_checkpoints,
+        load_checkpoint,
+        optimizer_from_files,
+        rng_state,
+        save_checkpoint,
+    )
+
+    torch.manual_seed(0)
+    lin = torch.nn.Linear(4, 3)
+    opt = torch.optim.AdamW(lin.parameters(), lr=0.1)
+    sched = torch.optim.lr_scheduler.LambdaLR(opt, lambda s: 1.0 / (s + 1))
+    for _ in range(3):
+        lin(torch.randn(2, 4)).sum().backward()
+        opt.step()
+        sched.step()
+        opt.zero_grad()
+    for step in (1, 2, 3):
+        save_checkpoint(
+            tmp_path, step, dict(lin.named_parameters()), opt, sched, {"epoch": 0}, rng_state()
+        )
+    kept = list_checkpoints(tmp_path)
+    assert [p.name for p in kept] == ["step-0000002", "step-0000003"]
+    assert not any(p.suffix == ".pt" or p.suffix == ".bin" for p in kept[-1].iterdir())
+    doc = load_checkpoint(kept[-1])
+    assert torch.equal(doc["weights"]["weight"], lin.weight)
+
+    lin2 = torch.nn.Linear(4, 3)
+    opt2 = torch.optim.AdamW(lin2.parameters(), lr=0.1)
+    optimizer_from_files(opt2, kept[-1])
+    s1, s2 = opt.state_dict(), opt2.state_dict()
+    for k in s1["state"]:
+        for name, v in s1["state"][k].items():
+            assert torch.equal(v, s2["state"][k][name])
+    assert s1["param_groups"] == s2["param_groups"]
+
+
+def test_partial_checkpoint_folder_is_ignored(tmp_path: Path):
+    from advisor_peft.checkpoint import list_checkpoints
+
+    (tmp_path / "step-0000005").mkdir()  # killed before its state.json was written
+    (tmp_path / ".tmp-abc").mkdir()
+    assert list_checkpoints(tmp_path) == []
+
+
+# ---------------------------------------------------------------- model cache integrity
+
+
+def _fake_cache(folder: Path) -> None:
+    import torch
+    from advisor_peft.models import WEIGHTS, _write_manifest
+    from safetensors.torch import save_file
+
+    folder.mkdir(parents=True)
+    (folder / "config.json").write_text("{}")
+    save_file({"w": torch.arange(1000, dtype=torch.float32)}, str(folder / WEIGHTS))
+    _write_manifest(folder, "test")
+
+
+def test_cache_check_accepts_complete_and_rejects_damaged(tmp_path: Path):
+    from advisor_peft.models import MANIFEST, WEIGHTS, cache_problem
+
+    good = tmp_path / "good"
+    _fake_cache(good)
+    assert cache_problem(good) is None
+
+    no_manifest = tmp_path / "nm"
+    _fake_cache(no_manifest)
+    (no_manifest / MANIFEST).unlink()
+    assert "manifest" in cache_problem(no_manifest)
+
+    truncated = tmp_path / "tr"
+    _fake_cache(truncated)
+    raw = (truncated / WEIGHTS).read_bytes()
+    (truncated / WEIGHTS).write_bytes(raw[: len(raw) // 2])
+    assert "size" in cache_problem(truncated)
+
+    flipped = tmp_path / "fl"
+    _fake_cache(flipped)
+    raw = bytearray((flipped / WEIGHTS).read_bytes())
+    raw[-1] ^= 0xFF
+    (flipped / WEIGHTS).write_bytes(bytes(raw))
+    assert "checksum" in cache_problem(flipped)
+
+
+def test_cache_location_respects_env(monkeypatch, tmp_path: Path):
+    from advisor_peft.models import cache_root
+
+    monkeypatch.delenv("ADVISOR_CACHE", raising=False)
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "xdg"))
+    assert cache_root() == tmp_path / "xdg" / "advisor"
+    monkeypatch.setenv("ADVISOR_CACHE", str(tmp_path / "mine"))
+    assert cache_root() == tmp_path / "mine"
+
+
+# ---------------------------------------------------------------- errors and plugin wiring
+
+
+def test_unknown_model_name_says_how_to_provide_it(tmp_path: Path):
+    from advisor_peft.models import resolve_model
+
+    with pytest.raises(UsageError, match="--model PATH"):
+        resolve_model("meta-llama/Llama-3-8B")
+    (tmp_path / "empty").mkdir()
+    with pytest.raises(UsageError, match="no config.json"):
+        resolve_model(str(tmp_path / "empty"))
+
+
+def test_backends_are_registered_with_defaults_and_memory():
+    from advisor.plugins import get_plugins
+
+    backends = {b.name: b for b in get_plugins().training_backends()}
+    assert {"lora", "ia3", "full"} <= set(backends)
+    assert backends["ia3"].defaults["learning_rate"] > backends["lora"].defaults["learning_rate"]
+    mem = {k: backends[k].memory_gb(7.0) for k in ("lora", "ia3", "full")}
+    assert mem["full"] > 3 * mem["lora"] > 0
+    assert backends["lora"].memory_gb(70.0) > backends["lora"].memory_gb(7.0)
+
+
+def _run(args: list[str]):
+    from advisor.cli import cli
+
+    return CliRunner().invoke(cli, args)
+
+
+def test_train_cli_bad_data_line_is_named(tmp_path: Path):
+    f = tmp_path / "train.jsonl"
+    f.write_text('{"text": "a", "label": "x"}\n{"text": "b", "label": "y"}\n{"text": oops}\n')
+    res = _run(["train", "--data", str(f), "--output", str(tmp_path / "o")])
+    assert res.exit_code == 2
+    assert f"{f}:3" in res.output and "Traceback" not in res.output
+
+
+def test_train_cli_absent_label_column(tmp_path: Path):
+    f = tmp_path / "train.jsonl"
+    f.write_text('{"text": "a", "label": "x"}\n{"text": "b"}\n')
+    res = _run(["train", "--data", str(f), "--output", str(tmp_path / "o")])
+    assert res.exit_code == 2
+    assert f"{f}:2" in res.output and "'label'" in res.output
+    args = ["--text-field", "text", "--label-field", "y"]
+    res = _run(["train", "--data", str(f), "--output", str(tmp_path / "o"), *args])
+    assert res.exit_code == 2 and "missing field 'y'" in res.output
+
+
+def test_train_cli_missing_model_and_bad_method(tmp_path: Path):
+    f = tmp_path / "train.jsonl"
+    f.write_text('{"text": "a", "label": "x"}\n{"text": "b", "label": "y"}\n')
+    res = _run(["train", "--data", str(f), "--output", str(tmp_path / "o"), "--model", "nope-7b"])
+    assert res.exit_code == 2 and "--model PATH" in res.output
+    res = _run(["train", "--data", str(f), "--output", str(tmp_path / "o"), "--method", "magic"])
+    assert res.exit_code == 2 and "lora" in res.output
+
+
+def test_models_cli_json_lists_the_embedded_model():
+    res = _run(["models", "--json"])
+    assert res.exit_code == 0
+    rows = json.loads(res.output)
+    row = next(r for r in rows if r["name"] == "smollm2-135m")
+    assert row["params_b"] == pytest.approx(0.135) and row["location"]
