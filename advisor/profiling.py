@@ -341,17 +341,14 @@ def profile_from_data(
 
     notes: list[str] = []
     # ---- task type and labels
-    classification_fields = fields[1] in ("label", "labels", "class", "category", "target") or (
-        text_field is not None and fields[0] == text_field and fields[1] != "output"
-    )
+    # Canonical label names decide; otherwise a column counts as labels when few values repeat.
+    classification_fields = fields[1] in ("label", "labels", "class", "category", "target")
     looks_categorical = (
-        labels is not None and len(labels) <= max(50, examples // 20) and len(labels) < examples
-    )
-    is_classification = (
         labels is not None
-        and (classification_fields or looks_categorical)
-        and len(labels) <= MAX_LABELS
+        and len(labels) <= max(50, examples // 20)
+        and len(labels) <= max(2, examples // 2)
     )
+    is_classification = labels is not None and (classification_fields or looks_categorical)
     output_format: str | None = None
     label_counts = smallest = ratio = None
     num_labels = None

@@ -14,6 +14,7 @@ from __future__ import annotations
 import hashlib
 import random
 import re
+import string
 import unicodedata
 from array import array
 from collections.abc import Iterable
@@ -23,17 +24,24 @@ T = TypeVar("T")
 
 _PUNCT = re.compile(r"[^\w\s]", re.UNICODE)
 _SPACE = re.compile(r"\s+")
+_ASCII_PUNCT = str.maketrans({c: " " for c in string.punctuation if c != "_"})
 
 
 def normalise(text: str) -> str:
     """Case, accents, punctuation and spacing removed: rows equal after this are near-duplicates."""
+    if text.isascii():  # fast path: most rows
+        return " ".join(text.casefold().translate(_ASCII_PUNCT).split())
     text = unicodedata.normalize("NFKD", text)
     text = "".join(c for c in text if not unicodedata.combining(c))
     return _SPACE.sub(" ", _PUNCT.sub(" ", text.casefold())).strip()
 
 
 def hash64(text: str) -> int:
-    return int.from_bytes(hashlib.blake2b(text.encode("utf-8"), digest_size=8).digest(), "little")
+    """64-bit hash, stable within one process (Python's string hash: fast, seeded per run).
+
+    Only used to compare rows of the same run, never stored, so the per-run seed is harmless.
+    """
+    return hash(text) & 0xFFFF_FFFF_FFFF_FFFF
 
 
 class Reservoir(Generic[T]):
