@@ -37,17 +37,25 @@ def load_items() -> list[AbilityItem]:
         return [AbilityItem.model_validate(json.loads(line)) for line in fh if line.strip()]
 
 
-def _choice_scores(model: Any, tokenizer: Any, items: list[AbilityItem], batch_size: int) -> list[list[float]]:
+def _choice_scores(
+    model: Any, tokenizer: Any, items: list[AbilityItem], batch_size: int
+) -> list[list[float]]:
     """Mean log-probability of each choice's tokens given the question, per item."""
     import torch
 
     seqs: list[tuple[list[int], int]] = []  # (ids, number of continuation tokens)
     for item in items:
-        ctx = tokenizer(PROMPT.format(question=item.question), add_special_tokens=False)["input_ids"]
+        ctx = tokenizer(PROMPT.format(question=item.question), add_special_tokens=False)[
+            "input_ids"
+        ]
         for choice in item.choices:
             cont = tokenizer(" " + choice, add_special_tokens=False)["input_ids"]
             seqs.append((ctx + cont, len(cont)))
-    pad = tokenizer.pad_token_id if tokenizer.pad_token_id is not None else tokenizer.eos_token_id or 0
+    pad = (
+        tokenizer.pad_token_id
+        if tokenizer.pad_token_id is not None
+        else tokenizer.eos_token_id or 0
+    )
     device = next(model.parameters()).device
     scores: list[float] = []
     for start in range(0, len(seqs), batch_size):
@@ -73,7 +81,9 @@ def _choice_scores(model: Any, tokenizer: Any, items: list[AbilityItem], batch_s
     return out
 
 
-def ability_results(model: Any, tokenizer: Any, items: list[AbilityItem] | None = None, batch_size: int = 16) -> list[bool]:
+def ability_results(
+    model: Any, tokenizer: Any, items: list[AbilityItem] | None = None, batch_size: int = 16
+) -> list[bool]:
     """Per item: did the model rank the right choice first?"""
     items = items if items is not None else load_items()
     was_training = getattr(model, "training", False)
@@ -83,7 +93,10 @@ def ability_results(model: Any, tokenizer: Any, items: list[AbilityItem] | None 
     finally:
         if was_training:
             model.train()
-    return [max(range(len(s)), key=s.__getitem__) == item.answer for s, item in zip(per_item, items, strict=True)]
+    return [
+        max(range(len(s)), key=s.__getitem__) == item.answer
+        for s, item in zip(per_item, items, strict=True)
+    ]
 
 
 def general_ability(model: Any, tokenizer: Any, items: list[AbilityItem] | None = None) -> float:
@@ -116,7 +129,9 @@ class MethodForgetting(BaseModel):
     drop_points: float = Field(description="(before - after) x 100; positive = forgot")
     items_lost: int | None = None
     items_gained: int | None = None
-    p_value: float | None = Field(None, description="exact McNemar, when per-item results are given")
+    p_value: float | None = Field(
+        None, description="exact McNemar, when per-item results are given"
+    )
     level: Literal["none", "mild", "severe"]
 
 

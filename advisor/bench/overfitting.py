@@ -34,7 +34,9 @@ class OverfittingReport(BaseModel):
     gap_at_best: float | None = None
     final_gap: float | None = None
     stopped_early: bool = False
-    early_stop_step: int | None = Field(None, description="Last step trained when early stopping cut in.")
+    early_stop_step: int | None = Field(
+        None, description="Last step trained when early stopping cut in."
+    )
     level: Literal["none", "mild", "overfitting", "unknown"]
     summary: str
 
@@ -73,10 +75,18 @@ def overfitting_report(
         prev = step
         if t is None:
             continue
-        points.append(GapPoint(step=step, train_loss=round(t, 4), validation_loss=round(v, 4), gap=round(v - t, 4)))
+        points.append(
+            GapPoint(
+                step=step, train_loss=round(t, 4), validation_loss=round(v, 4), gap=round(v - t, 4)
+            )
+        )
     best = min(points, key=lambda p: (p.validation_loss, p.step))
     final = points[-1]
-    rise = (final.validation_loss - best.validation_loss) / best.validation_loss if best.validation_loss else 0.0
+    rise = (
+        (final.validation_loss - best.validation_loss) / best.validation_loss
+        if best.validation_loss
+        else 0.0
+    )
     widened = final.gap - best.gap > max(WIDEN * abs(best.gap), 0.05)
     if final.step == best.step or len(points) < 2:
         level = "none"
