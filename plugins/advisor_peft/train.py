@@ -207,7 +207,8 @@ def train_model(
     steps_per_epoch = max(1, per_epoch // config.grad_accum)
     total = config.max_steps or max(1, math.ceil(config.epochs * steps_per_epoch))
 
-    # ---- model, optimizer, schedule
+    # ---- model, optimizer, schedule (adapter initialisation depends on the seed only)
+    torch.manual_seed(config.seed)
     model = prepare_model(base.model, config).to(device)
     params = _trainable(model)
     decay = [p for p in params.values() if p.ndim >= 2]
