@@ -298,3 +298,61 @@ def test_models_cli_json_lists_the_embedded_model():
     rows = json.loads(res.output)
     row = next(r for r in rows if r["name"] == "smollm2-135m")
     assert row["params_b"] == pytest.approx(0.135) and row["location"]
+
+
+def test_train_cli_takes_defaults_from_plan_and_flags_win(tmp_path: Path):
+    """Glue only: a stand-in backend and model record the config the command builds."""
+    from advisor.components import LoadedModel, ModelSource, TrainingBackend, TrainResult
+    from advisor.hookspecs import hookimpl
+    from advisor.plugins import get_plugins
+
+    seen = {}
+
+    def fake_train(base, data, config, output_dir, **kw):
+        seen.update(config=config, kw=kw, base=base.name)
+        return TrainResult(
+            output_dir=output_dir, method=config.method, steps=1, train_loss=[(1, 0.5)]
+        )
+
+    class Fake:
+        @hookimpl
+        def advisor_training_backends(self):
+            return [
+                TrainingBackend(
+                    name="fake",
+                    description="records its config",
+                    method="lora",
+                    defaults={"learning_rate": 0.123},
+                    memory_gb=lambda b: 1.0,
+                    train=fake_train,
+                )
+            ]
+
+        @hookimpl
+        def advisor_models(self):
+            load = lambda: LoadedModel(name="stub", model=None, tokenizer=None)  # noqa: E731
+            return [ModelSource(name="stub", description="x", location="-", load=load)]
+
+    get_plugins().register(Fake(), name="fake")
+    f = tmp_path / "train.jsonl"
+    f.write_text(
+        "".join(json.dumps({"text": f"t{i}", "label": "ab"[i % 2]}) + "\n" for i in range(40))
+    )
+    args = ["train", "--data", str(f), "--output", str(tmp_path / "o"), "--method", "fake"]
+    res = _run([*args, "--model", "stub", "--batch-size", "2", "--resume", "--json"])
+    assert res.exit_code == 0, res.output
+    cfg = seen["config"]
+    from advisor.guidance import hyperparameters
+    from advisor.profile import load_profile
+
+    plan = hyperparameters(
+        load_profile(None, labeled_examples=40, task_type="classification"), "lora"
+    )
+    assert cfg.batch_size == 2  # the flag wins
+    assert cfg.epochs == plan["epochs"] and cfg.lora_r == plan["lora_r"]  # the plan's choice
+    assert cfg.learning_rate == plan["learning_rate"] != 0.123
+    assert seen["kw"]["resume"] is True and seen["base"] == "stub"
+    assert json.loads(res.output)["steps"] == 1
+
+    res = _run([*args, "--model", "stub", "--no-plan", "--json"])
+    assert seen["config"].learning_rate == 0.123 and seen["config"].epochs == TrainConfig().epochs

@@ -86,6 +86,15 @@ class _OneLineErrors(click.Command):
 @click.option("--seed", type=int, help="Random seed (split, batch order, initialisation, dropout).")
 @click.option("--text-field", help="Input column, when not text/input.")
 @click.option("--label-field", help="Output column, when not label/output.")
+@click.option(
+    "--profile",
+    "profile_file",
+    type=click.Path(dir_okay=False),
+    help="Task profile; defaults come from the plan `advisor recommend` makes for it.",
+)
+@click.option(
+    "--no-plan", is_flag=True, help="Ignore the recommended plan; use the backend's own defaults."
+)
 @click.option("--resume", is_flag=True, help="Continue an interrupted run in the same --output.")
 @click.option("--overwrite", is_flag=True, help="Replace an existing finished --output.")
 @click.option("--json", "as_json", is_flag=True, help="Print the result as JSON.")
@@ -97,6 +106,8 @@ def train(
     model_name: str | None,
     text_field: str | None,
     label_field: str | None,
+    profile_file: str | None,
+    no_plan: bool,
     resume: bool,
     overwrite: bool,
     as_json: bool,
@@ -119,7 +130,8 @@ def train(
         raise UsageError(f"unknown --method '{method}'; available: {', '.join(backends) or 'none'}")
     backend = backends[method]
     data = load_task_data(data_file, text_field=text_field, label_field=label_field)
-    values = {**backend.defaults, **{k: v for k, v in hyper.items() if v is not None}}
+    plan = {} if no_plan else _plan_defaults(backend.method, data, profile_file)
+    values = {**backend.defaults, **plan, **{k: v for k, v in hyper.items() if v is not None}}
     try:
         from advisor.components import TrainConfig
 
@@ -129,6 +141,15 @@ def train(
     source = _model_source(model_name)
     main = int(os.environ.get("RANK", "0")) == 0
     if main and not as_json:
+        length = (
+            f"max {config.max_steps} steps" if config.max_steps else f"{config.epochs:g} epochs"
+        )
+        click.echo(
+            f"{config.method}: {length}, lr {config.learning_rate:g}, batch {config.batch_size}"
+            f" x {config.grad_accum}, {config.scheduler} schedule, validation {config.validation_fraction:.0%}"
+            + (" (defaults from the recommended plan)" if plan else ""),
+            err=True,
+        )
         click.echo(f"Loading {source.name} from {source.location} ...", err=True)
     base = source.load()
     result = backend.train(
@@ -153,6 +174,26 @@ def train(
         f"{result.examples_per_second:.2f} examples/s, {result.tokens_per_second:.0f} tokens/s."
     )
     click.echo(f"Saved to {result.output_dir}")
+
+
+def _plan_defaults(method: str, data: Any, profile_file: str | None) -> dict[str, Any]:
+    """The hyperparameters of the fine-tuning plan `advisor recommend` gives for this data
+    (and profile file), restricted to TrainConfig fields; empty when no plan can be made."""
+    from advisor.components import TrainConfig
+    from advisor.profile import load_profile
+
+    try:
+        from advisor.guidance import hyperparameters
+    except ImportError:
+        return {}
+    measured = {
+        "labeled_examples": len(data.examples),
+        "task_type": data.task_type,
+        "num_labels": len(data.labels) if data.labels else None,
+    }
+    profile = load_profile(profile_file, **measured)
+    hp = hyperparameters(profile, method)
+    return {k: v for k, v in hp.items() if k in TrainConfig.model_fields and k != "method"}
 
 
 def _model_source(name: str | None) -> Any:
