@@ -1,0 +1,114 @@
+"""Comparison, verdict and reports from hand-made per-example results (no model)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from advisor.bench.report import html, markdown, write_reports
+from advisor.bench.schema import (
+    BenchmarkOptions,
+    BenchmarkResults,
+    DataSummary,
+    ExampleResult,
+    StrategyResult,
+)
+from advisor.bench.verdict import compare, decide
+
+
+def _strategy(name: str, kind: str, correct: list[int], cost: float = 0.01) -> StrategyResult:
+    examples = [
+        ExampleResult(doc_id=i, target="a", prediction="a" if c else "b", scores={"acc": float(c)})
+        for i, c in enumerate(correct)
+    ]
+    return StrategyResult(
+        name=name,
+        kind=kind,
+        metrics={"acc": sum(correct) / len(correct)},
+        ci95={"acc": (0.1, 0.9)},
+        n=len(correct),
+        seconds=1.0,
+        usd_per_1k_queries=cost,
+        examples=examples,
+    )
+
+
+# 40 examples: the fine-tune fixes 14 the prompt gets wrong and breaks 1.
+PROMPT = [1] * 20 + [0] * 14 + [1] + [0] * 5
+TUNED = [1] * 20 + [1] * 14 + [0] + [0] * 5
+
+
+def test_compare_picks_best_of_each_kind_and_runs_mcnemar():
+    worse_prompt = _strategy("zero-shot", "prompt", [0] * 40)
+    c = compare(
+        [
+            worse_prompt,
+            _strategy("few-shot", "prompt", PROMPT),
+            _strategy("lora", "fine-tune", TUNED),
+        ],
+        "acc",
+    )
+    assert c is not None
+    assert (c.prompt, c.fine_tune) == ("few-shot", "lora")
+    assert c.discordant == (14, 1)
+    assert c.difference == pytest.approx(13 / 40)
+    assert c.p_value == pytest.approx(2 * 16 / 2**15)  # 2 * (C(15,0)+C(15,1)) / 2^15
+    assert c.ci95[0] > 0
+    assert "McNemar" in c.test
+
+
+@pytest.mark.parametrize(
+    ("advice", "expected"),
+    [
+        ("fine-tune", "confirmed"),
+        ("prompt-then-fine-tune", "confirmed"),
+        ("prompt", "contradicted"),
+    ],
+)
+def test_verdict_follows_the_significant_winner(advice, expected):
+    c = compare(
+        [_strategy("few-shot", "prompt", PROMPT), _strategy("lora", "fine-tune", TUNED)], "acc"
+    )
+    v = decide(c, {"verdict": advice, "method": "lora", "confidence": 0.7})
+    assert v.outcome == expected
+    assert v.measured_winner == "fine-tune"
+    assert "p = " in v.explanation and "lora 0.850" in v.explanation
+
+
+def test_verdict_inconclusive_when_not_significant_or_missing_side():
+    near = [1] * 20 + [0] * 20
+    other = [1] * 19 + [0] + [1] + [0] * 19
+    c = compare(
+        [_strategy("zero-shot", "prompt", near), _strategy("lora", "fine-tune", other)], "acc"
+    )
+    assert decide(c, {"verdict": "fine-tune"}).outcome == "inconclusive"
+    assert compare([_strategy("zero-shot", "prompt", near)], "acc") is None
+    assert decide(None, {"verdict": "prompt"}).outcome == "inconclusive"
+    assert decide(c, {"error": "advice unavailable"}).outcome == "inconclusive"
+
+
+def test_reports_escape_user_data_and_draw_charts(tmp_path):
+    evil = "<script>alert(1)</script>"
+    results = BenchmarkResults(
+        options=BenchmarkOptions(output=tmp_path),
+        model="m",
+        data=DataSummary(
+            name=evil, task_type="classification", train_examples=10, test_examples=40
+        ),
+        primary_metric="acc",
+        task_dir=str(tmp_path / "tasks"),
+        strategies=[
+            _strategy("few-shot", "prompt", PROMPT, 0.02),
+            _strategy("lora", "fine-tune", TUNED),
+        ],
+    )
+    results.comparison = compare(results.strategies, "acc")
+    results.verdict = decide(results.comparison, {"verdict": "fine-tune", "method": "lora"})
+    page = html(results)
+    assert evil not in page and "&lt;script&gt;" in page
+    assert page.count("<svg") == 2 and "<rect" in page and "<circle" in page
+    md = markdown(results)
+    assert "CONFIRMED" in md and "| lora | fine-tune | 0.850 |" in md
+    md_path, html_path = write_reports(results, Path(tmp_path))
+    assert md_path.read_text() == md and html_path.exists()
