@@ -356,3 +356,36 @@ def test_train_cli_takes_defaults_from_plan_and_flags_win(tmp_path: Path):
 
     res = _run([*args, "--model", "stub", "--no-plan", "--json"])
     assert seen["config"].learning_rate == 0.123 and seen["config"].epochs == TrainConfig().epochs
+
+
+def _tiny_llama(vocab: int = 256):
+    import torch
+    from transformers import LlamaConfig, LlamaForCausalLM
+
+    torch.manual_seed(0)
+    cfg = LlamaConfig(
+        vocab_size=vocab,
+        hidden_size=16,
+        intermediate_size=32,
+        num_hidden_layers=2,
+        num_attention_heads=2,
+        num_key_value_heads=2,
+    )
+    return LlamaForCausalLM(cfg).eval()
+
+
+def test_cached_label_scoring_equals_one_sequence_per_label():
+    from advisor_peft.scoring import accuracy, label_loglikelihoods, label_loglikelihoods_plain
+
+    ex = [
+        Example(input="good film " * (i % 3 + 1), output=["pos", "neg", "meh"][i % 3])
+        for i in range(7)
+    ]
+    data = TaskData(name="t", task_type="classification", examples=ex, labels=["meh", "neg", "pos"])
+    model, tok = _tiny_llama(), CharTokenizer()
+    fast = label_loglikelihoods(model, tok, data, ex, batch_size=3)
+    slow = label_loglikelihoods_plain(model, tok, data, ex)
+    assert len(fast) == 7 and all(len(r) == 3 for r in fast)
+    for a, b in zip(fast, slow, strict=True):
+        assert a == pytest.approx(b, abs=1e-3)
+    assert 0.0 <= accuracy(model, tok, data, ex) <= 1.0

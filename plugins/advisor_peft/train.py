@@ -346,6 +346,9 @@ def train_model(
             )
             if interrupt_at is not None and step == interrupt_at:
                 interrupt.hit = True
+            if acc:  # stop together: one process alone would leave the others waiting
+                hit = acc.reduce(torch.tensor(float(interrupt.hit), device=device), "sum")
+                interrupt.hit = bool(hit > 0)
             if interrupt.hit or (
                 config.save_every and step % config.save_every == 0 and step < total
             ):
