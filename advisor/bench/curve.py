@@ -1,0 +1,431 @@
+"""Learning curve: how many labelled examples before a fine-tune beats prompting?
+
+Fine-tunes on nested, stratified, seeded subsets of the training data (16, 64, 256, all by
+default), scores each on the same test task as the best prompt strategy, and reports:
+
+* the crossover: the training-set size where the fine-tune's score first reaches the best
+  prompt's, interpolated linearly in log(size) between the two measured sizes around it,
+  with a range from doing the same with the ends of each point's 95% interval;
+* each point's paired test against the prompt (bootstrap over the same test examples);
+* when the fine-tune is still below the prompt and still rising at the largest size, an
+  extrapolation of score = a + b*ln(size) fitted on the last three points (capped at 100x
+  the data at hand; a rough guide, reported as such).
+
+The pure parts (subsets, crossover, extrapolation, SVG) are separate from ``run_curve``,
+which drives the benchmark building blocks in ``advisor.bench.run``.
+"""
+
+from __future__ import annotations
+
+import math
+import random
+import time
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import BaseModel, Field
+
+from advisor.components import Example, TaskData
+
+DEFAULT_SIZES: tuple[int | None, ...] = (16, 64, 256, None)  # None = all
+MAX_EXTRAPOLATION = 100  # times the largest size measured
+
+
+# --------------------------------------------------------------------------- subsets
+
+
+def stratified_order(data: TaskData, seed: int = 0) -> list[Example]:
+    """Examples in an order whose every prefix keeps the label proportions (seeded).
+
+    Each example's key is its (shuffled) rank within its label divided by the label's size;
+    sorting by it interleaves the labels proportionally, so a prefix of any length is a
+    stratified sample and longer prefixes contain shorter ones (nested).
+    """
+    rng = random.Random(seed)
+    if data.task_type != "classification":
+        order = list(data.examples)
+        rng.shuffle(order)
+        return order
+    groups: dict[str, list[Example]] = {}
+    for e in data.examples:
+        groups.setdefault(e.output, []).append(e)
+    keyed: list[tuple[float, float, Example]] = []
+    for label in sorted(groups):
+        items = groups[label]
+        rng.shuffle(items)
+        for rank, e in enumerate(items):
+            keyed.append(((rank + 0.5) / len(items), rng.random(), e))
+    keyed.sort(key=lambda k: (k[0], k[1]))
+    return [e for _, _, e in keyed]
+
+
+def resolve_sizes(sizes: Sequence[int | None], available: int) -> list[int]:
+    """Sorted unique sizes, ``None`` and sizes above what is available becoming 'all'."""
+    out = sorted(
+        {available if s is None or s >= available else int(s) for s in sizes if s is None or s > 0}
+    )
+    if not out:
+        raise ValueError("no training-set sizes to run")
+    return out
+
+
+def nested_subsets(data: TaskData, sizes: Sequence[int | None], seed: int = 0) -> list[TaskData]:
+    order = stratified_order(data, seed)
+    return [
+        data.model_copy(update={"examples": order[:n]}) for n in resolve_sizes(sizes, len(order))
+    ]
+
+
+# --------------------------------------------------------------------------- analysis
+
+
+def find_crossover(sizes: Sequence[float], scores: Sequence[float], target: float) -> float | None:
+    """First size where ``scores`` reach ``target`` going up, interpolated in log(size).
+
+    Returns sizes[0] when the first point is already at or above the target, None when no
+    measured point reaches it.
+    """
+    for i, (n, s) in enumerate(zip(sizes, scores, strict=True)):
+        if s >= target:
+            if i == 0:
+                return float(n)
+            n0, s0 = sizes[i - 1], scores[i - 1]
+            frac = (target - s0) / (s - s0) if s != s0 else 1.0
+            return math.exp(math.log(n0) + frac * (math.log(n) - math.log(n0)))
+    return None
+
+
+def extrapolate_size(
+    sizes: Sequence[float],
+    scores: Sequence[float],
+    target: float,
+    *,
+    max_factor: float = MAX_EXTRAPOLATION,
+) -> int | None:
+    """Size where a fit score = a + b*ln(size) on the last three points reaches ``target``.
+
+    None when the curve is not rising, or the answer is beyond ``max_factor`` x the largest size.
+    """
+    xs = [math.log(n) for n in sizes[-3:]]
+    ys = list(scores[-3:])
+    if len(xs) < 2:
+        return None
+    mx, my = sum(xs) / len(xs), sum(ys) / len(ys)
+    var = sum((x - mx) ** 2 for x in xs)
+    if var == 0:
+        return None
+    b = sum((x - mx) * (y - my) for x, y in zip(xs, ys, strict=True)) / var
+    if b <= 1e-6:
+        return None
+    a = my - b * mx
+    n = math.exp((target - a) / b)
+    if n > max_factor * sizes[-1]:
+        return None
+    return max(int(math.ceil(n)), int(sizes[-1]))
+
+
+class CurvePoint(BaseModel):
+    size: int
+    score: float
+    ci95: tuple[float, float] | None = None
+    difference: float | None = Field(None, description="fine-tune minus prompt, same test examples")
+    p_value: float | None = Field(None, description="paired bootstrap against the best prompt")
+    train_seconds: float | None = None
+    eval_seconds: float | None = None
+    steps: int | None = None
+    stopped_early: bool = False
+
+
+class CurveResult(BaseModel):
+    method: str
+    metric: str
+    test_examples: int
+    prompt_strategy: str
+    prompt_score: float
+    prompt_ci95: tuple[float, float] | None = None
+    points: list[CurvePoint]
+    status: Literal["crosses", "above_from_start", "never"]
+    crossover_size: float | None = None
+    crossover_range: tuple[float | None, float | None] | None = Field(
+        None, description="From the 95% intervals: (earliest, latest); None = not within the data"
+    )
+    still_rising: bool = False
+    extrapolated_size: int | None = None
+    seconds: float = 0.0
+    summary: str = ""
+
+
+def analyse_curve(
+    points: list[CurvePoint],
+    *,
+    method: str,
+    metric: str,
+    test_examples: int,
+    prompt_strategy: str,
+    prompt_score: float,
+    prompt_ci95: tuple[float, float] | None = None,
+    seconds: float = 0.0,
+) -> CurveResult:
+    """Crossover, its range, and extrapolation from measured points (pure)."""
+    points = sorted(points, key=lambda p: p.size)
+    sizes = [p.size for p in points]
+    scores = [p.score for p in points]
+    cross = find_crossover(sizes, scores, prompt_score)
+    lows = [p.ci95[0] if p.ci95 else p.score for p in points]
+    highs = [p.ci95[1] if p.ci95 else p.score for p in points]
+    rng = (find_crossover(sizes, highs, prompt_score), find_crossover(sizes, lows, prompt_score))
+    status = "never" if cross is None else "above_from_start" if cross == sizes[0] else "crosses"
+    rising = len(scores) >= 2 and scores[-1] > scores[-2]
+    extra = extrapolate_size(sizes, scores, prompt_score) if cross is None and rising else None
+    result = CurveResult(
+        method=method,
+        metric=metric,
+        test_examples=test_examples,
+        prompt_strategy=prompt_strategy,
+        prompt_score=prompt_score,
+        prompt_ci95=prompt_ci95,
+        points=points,
+        status=status,  # type: ignore[arg-type]
+        crossover_size=round(cross, 1) if cross is not None else None,
+        crossover_range=rng,
+        still_rising=rising,
+        extrapolated_size=extra,
+        seconds=seconds,
+    )
+    result.summary = curve_summary(result)
+    return result
+
+
+def curve_summary(r: CurveResult) -> str:
+    best = f"the best prompt ({r.prompt_strategy}, {r.metric} {r.prompt_score:.3f})"
+    largest = r.points[-1].size
+    if r.status == "above_from_start":
+        return f"{r.method} already matches or beats {best} with {r.points[0].size} examples."
+    if r.status == "crosses":
+        lo, hi = r.crossover_range or (None, None)
+        span = ""
+        if lo is not None or hi is not None:
+            lo_s = f"{lo:.0f}" if lo is not None else "?"
+            hi_s = f"{hi:.0f}" if hi is not None else f">{largest}"
+            span = f" (95% range {lo_s} to {hi_s})"
+        return (
+            f"{r.method} overtakes {best} at about {r.crossover_size:.0f} labelled examples{span}."
+        )
+    text = f"{r.method} does not reach {best} within the {largest} examples at hand"
+    if r.extrapolated_size is not None:
+        return (
+            text
+            + f"; the curve is still rising and a log-linear fit suggests about {r.extrapolated_size} examples (rough guide)."
+        )
+    if r.still_rising:
+        return (
+            text
+            + f"; it is still rising, but more than {MAX_EXTRAPOLATION}x the data would be needed at this rate."
+        )
+    return text + "; the curve has flattened, so more data alone is unlikely to close the gap."
+
+
+def curve_svg(r: CurveResult, width: int = 520, height: int = 300) -> str:
+    """A self-contained SVG: fine-tune score vs training size (log x) and the prompt line."""
+    from html import escape
+
+    left, right, top, bottom = 50, 20, 20, 40
+    sizes = [p.size for p in r.points]
+    lo_x, hi_x = math.log(min(sizes)), math.log(max(sizes))
+    hi_x = hi_x if hi_x > lo_x else lo_x + 1
+    values = [r.prompt_score] + [
+        v for p in r.points for v in ((p.ci95 or (p.score, p.score)) + (p.score,))
+    ]
+    y0, y1 = min(0.0, min(values)), max(1.0, max(values))
+
+    def x(n: float) -> float:
+        return left + (math.log(n) - lo_x) / (hi_x - lo_x) * (width - left - right)
+
+    def y(v: float) -> float:
+        return top + (1 - (v - y0) / (y1 - y0)) * (height - top - bottom)
+
+    parts = [
+        f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" role="img" '
+        f'aria-label="learning curve" font-family="sans-serif" font-size="11">',
+        f'<line x1="{left}" y1="{y(y0):.1f}" x2="{width - right}" y2="{y(y0):.1f}" stroke="#444"/>',
+        f'<line x1="{left}" y1="{top}" x2="{left}" y2="{y(y0):.1f}" stroke="#444"/>',
+    ]
+    for v in (y0, (y0 + y1) / 2, y1):
+        parts.append(f'<text x="{left - 6}" y="{y(v) + 4:.1f}" text-anchor="end">{v:.2f}</text>')
+    for n in sizes:
+        parts.append(
+            f'<text x="{x(n):.1f}" y="{height - bottom + 16}" text-anchor="middle">{n}</text>'
+        )
+    parts.append(
+        f'<text x="{(left + width - right) / 2}" y="{height - 6}" text-anchor="middle">'
+        f"training examples (log scale)</text>"
+    )
+    py = y(r.prompt_score)
+    parts.append(
+        f'<line x1="{left}" y1="{py:.1f}" x2="{width - right}" y2="{py:.1f}" stroke="#d62728" stroke-dasharray="6 4"/>'
+    )
+    parts.append(
+        f'<text x="{width - right}" y="{py - 5:.1f}" text-anchor="end" fill="#d62728">'
+        f"{escape(r.prompt_strategy)} {r.prompt_score:.2f}</text>"
+    )
+    path = " ".join(
+        f"{'M' if i == 0 else 'L'}{x(p.size):.1f},{y(p.score):.1f}" for i, p in enumerate(r.points)
+    )
+    parts.append(f'<path d="{path}" fill="none" stroke="#1f77b4" stroke-width="2"/>')
+    for p in r.points:
+        if p.ci95:
+            parts.append(
+                f'<line x1="{x(p.size):.1f}" y1="{y(p.ci95[0]):.1f}" x2="{x(p.size):.1f}" '
+                f'y2="{y(p.ci95[1]):.1f}" stroke="#1f77b4" stroke-opacity="0.5"/>'
+            )
+        parts.append(f'<circle cx="{x(p.size):.1f}" cy="{y(p.score):.1f}" r="3.5" fill="#1f77b4"/>')
+    parts.append(
+        f'<text x="{left + 6}" y="{top + 10}" fill="#1f77b4">{escape(r.method)} ({escape(r.metric)})</text>'
+    )
+    if r.crossover_size is not None and r.status == "crosses":
+        cx = x(r.crossover_size)
+        parts.append(
+            f'<line x1="{cx:.1f}" y1="{top}" x2="{cx:.1f}" y2="{y(y0):.1f}" stroke="#2ca02c" stroke-dasharray="2 3"/>'
+        )
+        parts.append(
+            f'<text x="{cx + 4:.1f}" y="{top + 24}" fill="#2ca02c">crossover ~{r.crossover_size:.0f}</text>'
+        )
+    parts.append("</svg>")
+    return "\n".join(parts)
+
+
+# --------------------------------------------------------------------------- running
+
+
+def _paired(
+    prompt_examples: list[Any], ft_examples: list[Any], metric: str
+) -> tuple[float, float] | None:
+    from advisor.bench.stats import paired_bootstrap
+
+    a = {e.doc_id: e.scores.get(metric) for e in prompt_examples}
+    pairs = [(a[e.doc_id], e.scores.get(metric)) for e in ft_examples if e.doc_id in a]
+    pairs = [(u, v) for u, v in pairs if u is not None and v is not None]
+    if not pairs:
+        return None
+    diff, _ci, p = paired_bootstrap([u for u, _ in pairs], [v for _, v in pairs])
+    return diff, p
+
+
+def run_curve(
+    options: Any,
+    *,
+    sizes: Sequence[int | None] = DEFAULT_SIZES,
+    method: str = "lora",
+    prompts: Sequence[str] = ("zero-shot", "few-shot"),
+    plugins: Any = None,
+) -> CurveResult:
+    """Train ``method`` on nested subsets and compare each with the best of ``prompts``.
+
+    ``options`` is a ``BenchmarkOptions`` (data, test, model, limit, seed, shots, epochs,
+    max_steps, batch_size, output, progress). Writes ``curve.json`` and ``curve.svg`` into
+    ``options.output / 'curve'``.
+    """
+    from advisor.bench import lmtask
+    from advisor.bench.inputs import load_data, resolve_strategies
+    from advisor.bench.run import (
+        ZERO_SHOT,
+        build_tasks,
+        evaluate_strategy,
+        load_base,
+        train_strategy,
+    )
+
+    if plugins is None:
+        from advisor.plugins import get_plugins
+
+        plugins = get_plugins()
+    t0 = time.perf_counter()
+    train, test = load_data(
+        options.data,
+        options.test,
+        limit=options.limit,
+        seed=options.seed,
+        test_fraction=options.test_fraction,
+    )
+    plan = resolve_strategies([*prompts, method], train.task_type, plugins)
+    if not plan.fine_tunes:
+        raise ValueError(f"'{method}' is not a training backend")
+    backend = plan.fine_tunes[0]
+    prompt_like = list(plan.prompts)
+    if all(s.name != ZERO_SHOT for s in prompt_like):
+        prompt_like.append(next(s for s in plugins.prompt_strategies() if s.name == ZERO_SHOT))
+    out_dir = Path(options.output) / "curve"
+    task_dir = out_dir / "tasks"
+    tasks = build_tasks(train, test, prompt_like, task_dir, shots=options.shots, seed=options.seed)
+    runner = next(r for r in plugins.benchmarks() if r.name == options.runner)
+    loaded = load_base(options.model, plugins)
+    metric = lmtask.PRIMARY_METRIC[train.task_type]
+
+    prompt_results = [
+        evaluate_strategy(
+            loaded,
+            runner,
+            task_dir,
+            tasks[s.name],
+            name=s.name,
+            kind="prompt",
+            batch_size=options.batch_size,
+            progress=options.progress,
+        )
+        for s in plan.prompts
+    ]
+    best = max(prompt_results, key=lambda r: r.metrics.get(metric, 0.0))
+    points: list[CurvePoint] = []
+    for subset in nested_subsets(train, sizes, options.seed):
+        n = len(subset.examples)
+        start = time.perf_counter()
+        trained = train_strategy(
+            loaded,
+            backend,
+            subset,
+            out_dir / "finetunes" / f"{method}-{n}",
+            epochs=options.epochs,
+            max_steps=options.max_steps,
+            seed=options.seed,
+            progress=options.progress,
+        )
+        train_seconds = time.perf_counter() - start
+        scored = evaluate_strategy(
+            loaded,
+            runner,
+            task_dir,
+            tasks[ZERO_SHOT],
+            name=f"{method}-{n}",
+            kind="fine-tune",
+            artifact=trained.output_dir,
+            batch_size=options.batch_size,
+            progress=options.progress,
+        )
+        paired = _paired(best.examples, scored.examples, metric)
+        points.append(
+            CurvePoint(
+                size=n,
+                score=scored.metrics.get(metric, 0.0),
+                ci95=scored.ci95.get(metric),
+                difference=round(paired[0], 4) if paired else None,
+                p_value=round(paired[1], 4) if paired else None,
+                train_seconds=round(train_seconds, 1),
+                eval_seconds=round(scored.eval_seconds, 1),
+                steps=trained.steps,
+                stopped_early=trained.stopped_early,
+            )
+        )
+    result = analyse_curve(
+        points,
+        method=method,
+        metric=metric,
+        test_examples=len(test.examples),
+        prompt_strategy=best.name,
+        prompt_score=best.metrics.get(metric, 0.0),
+        prompt_ci95=best.ci95.get(metric),
+        seconds=round(time.perf_counter() - t0, 1),
+    )
+    lmtask.write_atomic(out_dir / "curve.json", result.model_dump_json(indent=1))
+    lmtask.write_atomic(out_dir / "curve.svg", curve_svg(result))
+    return result

@@ -1,0 +1,132 @@
+"""advisor.bench.curve: nested stratified subsets, crossover, extrapolation, plot; a tiny real run (slow)."""
+
+from __future__ import annotations
+
+import math
+import xml.etree.ElementTree as ET
+from collections import Counter
+
+import pytest
+
+from advisor.bench.curve import (
+    CurvePoint,
+    analyse_curve,
+    curve_svg,
+    extrapolate_size,
+    find_crossover,
+    nested_subsets,
+    resolve_sizes,
+    stratified_order,
+)
+from advisor.components import Example, TaskData
+
+
+def _data(counts: dict[str, int]) -> TaskData:
+    ex = [Example(input=f"{lab} {i}", output=lab) for lab, n in counts.items() for i in range(n)]
+    return TaskData(name="t", task_type="classification", examples=ex, labels=sorted(counts))
+
+
+def test_subsets_are_nested_stratified_and_seeded():
+    data = _data({"a": 60, "b": 30, "c": 10})
+    subs = nested_subsets(data, (10, 50, None), seed=3)
+    assert [len(s.examples) for s in subs] == [10, 50, 100]
+    for small, big in zip(subs, subs[1:], strict=False):
+        assert [e.input for e in small.examples] == [
+            e.input for e in big.examples[: len(small.examples)]
+        ]
+    assert Counter(e.output for e in subs[0].examples) == {"a": 6, "b": 3, "c": 1}
+    assert Counter(e.output for e in subs[1].examples) == {"a": 30, "b": 15, "c": 5}
+    again = nested_subsets(data, (10,), seed=3)[0]
+    other = nested_subsets(data, (10,), seed=4)[0]
+    assert [e.input for e in again.examples] == [e.input for e in subs[0].examples]
+    assert [e.input for e in other.examples] != [e.input for e in again.examples]
+
+
+def test_generation_order_is_a_seeded_shuffle():
+    data = TaskData(
+        name="g",
+        task_type="generation",
+        examples=[Example(input=str(i), output="x") for i in range(20)],
+    )
+    order = stratified_order(data, seed=1)
+    assert sorted(e.input for e in order) == sorted(e.input for e in data.examples)
+    assert [e.input for e in order] != [e.input for e in data.examples]
+
+
+def test_resolve_sizes():
+    assert resolve_sizes((16, 64, 256, None), 100) == [16, 64, 100]
+    assert resolve_sizes((None,), 7) == [7]
+    with pytest.raises(ValueError):
+        resolve_sizes((0,), 10)
+
+
+def test_find_crossover_interpolates_in_log_size():
+    # 0.4 at 16, 0.8 at 64: reaching 0.6 half-way in log space is sqrt(16*64) = 32
+    assert find_crossover([16, 64], [0.4, 0.8], 0.6) == pytest.approx(32.0)
+    assert find_crossover([16, 64], [0.7, 0.8], 0.6) == 16
+    assert find_crossover([16, 64], [0.2, 0.3], 0.6) is None
+
+
+def test_extrapolation():
+    sizes = [16, 64, 256]
+    scores = [0.2 + 0.1 * math.log(n) for n in sizes]  # exactly log-linear
+    n = extrapolate_size(sizes, scores, 0.2 + 0.1 * math.log(1000))
+    assert n == pytest.approx(1000, rel=0.01)
+    assert extrapolate_size(sizes, [0.5, 0.5, 0.5], 0.9) is None  # flat
+    assert extrapolate_size(sizes, scores, 5.0) is None  # beyond 100x
+
+
+def _pts(scores, ci=0.05):
+    return [
+        CurvePoint(size=n, score=s, ci95=(s - ci, s + ci))
+        for n, s in zip((16, 64, 256), scores, strict=True)
+    ]
+
+
+def test_analyse_curve_statuses_and_summary():
+    kw = dict(method="lora", metric="acc", test_examples=100, prompt_strategy="few-shot")
+    crosses = analyse_curve(_pts([0.3, 0.5, 0.8]), prompt_score=0.6, **kw)
+    assert crosses.status == "crosses" and 64 < crosses.crossover_size < 256
+    lo, hi = crosses.crossover_range
+    assert lo < crosses.crossover_size < hi
+    assert "overtakes the best prompt (few-shot" in crosses.summary
+    never = analyse_curve(_pts([0.2, 0.3, 0.4]), prompt_score=0.6, **kw)
+    assert never.status == "never" and never.still_rising and never.extrapolated_size > 256
+    assert "suggests about" in never.summary
+    flat = analyse_curve(_pts([0.3, 0.35, 0.34]), prompt_score=0.6, **kw)
+    assert flat.extrapolated_size is None and "flattened" in flat.summary
+    start = analyse_curve(_pts([0.7, 0.8, 0.9]), prompt_score=0.6, **kw)
+    assert start.status == "above_from_start"
+
+
+def test_svg_is_well_formed_and_escaped():
+    r = analyse_curve(
+        _pts([0.3, 0.5, 0.8]),
+        method="lora",
+        metric="acc",
+        test_examples=10,
+        prompt_strategy="<b>3c</b>",
+        prompt_score=0.6,
+    )
+    svg = curve_svg(r)
+    root = ET.fromstring(svg)
+    assert root.tag.endswith("svg") and "<b>" not in svg and "crossover" in svg
+
+
+@pytest.mark.slow
+def test_tiny_real_curve(tmp_path):
+    """Two sizes, a few training steps, 12 test examples on the embedded model and lm-eval."""
+    pytest.importorskip("advisor_lmeval")
+    from advisor.bench.curve import run_curve
+    from advisor.bench.schema import BenchmarkOptions
+
+    opts = BenchmarkOptions(
+        output=tmp_path, limit=12, max_steps=2, shots=1, progress=False, batch_size=16
+    )
+    r = run_curve(opts, sizes=(6, 12), prompts=("zero-shot",))
+    assert [p.size for p in r.points] == [6, 12]
+    assert all(0.0 <= p.score <= 1.0 and p.p_value is not None for p in r.points)
+    assert r.test_examples == 12 and r.prompt_strategy == "zero-shot"
+    assert (tmp_path / "curve" / "curve.json").exists() and (
+        tmp_path / "curve" / "curve.svg"
+    ).exists()
