@@ -122,18 +122,19 @@ def test_prompts_and_lora_give_verdict_reports_and_resume(tmp_path):
 
 
 @pytest.mark.slow
-def test_adapter_evaluation_leaves_the_base_unchanged(tmp_path):
-    """attached() adds an adapter for scoring and removes it without touching the base."""
+def test_adapter_evaluation_leaves_the_base_unchanged(tmp_path, monkeypatch):
+    """attached() scores with the adapter and leaves the base untouched, both ways: merged into
+    a copy (small models) and attached to the shared base then removed (large models)."""
+    import copy
+
     import torch
-    from advisor_lmeval.runner import attached
+    from advisor_lmeval import runner
     from advisor_peft.models import load_model
     from peft import LoraConfig, get_peft_model
 
     loaded = load_model()
     before = {k: v.clone() for k, v in loaded.model.state_dict().items()}
     # A random (non-zero) adapter saved to disk, as a backend would leave it.
-    import copy
-
     donor = get_peft_model(
         copy.deepcopy(loaded.model),
         LoraConfig(r=2, target_modules=["q_proj"], init_lora_weights=False),
@@ -142,10 +143,15 @@ def test_adapter_evaluation_leaves_the_base_unchanged(tmp_path):
     ids = loaded.tokenizer("Hello there", return_tensors="pt")["input_ids"]
     with torch.no_grad():
         base_logits = loaded.model(ids).logits
-        with attached(loaded, tmp_path / "adapter") as model:
+        with runner.attached(loaded, tmp_path / "adapter") as model:
+            merged_logits = model(ids).logits
+        monkeypatch.setattr(runner, "MERGE_COPY_MAX_PARAMS", 0)
+        with runner.attached(loaded, tmp_path / "adapter") as model:
+            assert type(model).__name__ == "PeftModel"
             tuned_logits = model(ids).logits
         after_logits = loaded.model(ids).logits
     assert not torch.allclose(base_logits, tuned_logits)
+    assert torch.allclose(merged_logits, tuned_logits, atol=1e-4)
     assert torch.equal(base_logits, after_logits)
     after = loaded.model.state_dict()
     assert before.keys() == after.keys()

@@ -8,6 +8,7 @@ again afterwards, so the base comes back unchanged.
 from __future__ import annotations
 
 import contextlib
+import copy
 import logging
 import time
 from collections.abc import Callable, Iterator
@@ -18,6 +19,10 @@ from advisor.bench.schema import ExampleResult
 from advisor.components import LoadedModel
 
 Progress = Callable[[int, int], None]  # (done, total) requests
+
+# Below this size a fine-tune is merged into a copy of the base for scoring (fast, memory x2);
+# above it the adapter is attached to the shared base and removed afterwards.
+MERGE_COPY_MAX_PARAMS = 2_000_000_000
 
 _task_managers: dict[tuple[str, tuple[str, ...]], Any] = {}
 
@@ -97,6 +102,13 @@ def attached(loaded: LoadedModel, artifact: str | Path | None) -> Iterator[Any]:
     if (path / "adapter_config.json").exists():
         from peft import PeftModel
 
+        if _params(loaded.model) <= MERGE_COPY_MAX_PARAMS:
+            # Small model: merge the adapter into a copy, so scoring runs at base-model speed.
+            merged = PeftModel.from_pretrained(copy.deepcopy(loaded.model), str(path))
+            model = merged.merge_and_unload()
+            model.eval()
+            yield model
+            return
         model = PeftModel.from_pretrained(loaded.model, str(path), is_trainable=False)
         model.eval()
         try:
@@ -109,6 +121,10 @@ def attached(loaded: LoadedModel, artifact: str | Path | None) -> Iterator[Any]:
     model = AutoModelForCausalLM.from_pretrained(str(path))
     model.eval()
     yield model
+
+
+def _params(model: Any) -> int:
+    return sum(p.numel() for p in model.parameters())
 
 
 def _prediction(sample: dict[str, Any], choices: list[str] | None) -> str:
