@@ -112,3 +112,36 @@ def test_reports_escape_user_data_and_draw_charts(tmp_path):
     assert "CONFIRMED" in md and "| lora | fine-tune | 0.850 |" in md
     md_path, html_path = write_reports(results, Path(tmp_path))
     assert md_path.read_text() == md and html_path.exists()
+
+
+def test_profile_takes_flags_and_file_but_data_wins(tmp_path):
+    from advisor.bench.advice import data_profile
+
+    profile_file = tmp_path / "p.yaml"
+    profile_file.write_text(
+        "labeled_examples: 99999\nmonthly_queries: 5000000\ntask_type: extraction\n"
+    )
+    options = BenchmarkOptions(
+        output=tmp_path,
+        profile=profile_file,
+        profile_values={"gpu_memory_gb": 24.0, "gpu_count": 1},
+    )
+    results = BenchmarkResults(
+        options=options,
+        model="m",
+        model_params_b=0.135,
+        data=DataSummary(
+            name="d",
+            task_type="classification",
+            train_examples=321,
+            test_examples=50,
+            labels=["a", "b", "c"],
+        ),
+        primary_metric="acc",
+        task_dir="t",
+    )
+    p = data_profile(results, options)
+    assert p.labeled_examples == 321 and p.num_labels == 3  # measured on the data
+    assert p.monthly_queries == 5_000_000 and p.gpu_memory_gb == 24.0  # file and flags
+    assert p.task_type.value == "extraction"  # the user's finer task type is kept
+    assert p.model_params_b == 0.135

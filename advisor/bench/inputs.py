@@ -13,6 +13,7 @@ from advisor.errors import DataError, UsageError
 
 DEMO_ROOT = Path(__file__).resolve().parents[1] / "data" / "demo"
 DEFAULT_DEMO = "tickets"
+DEMO_TRAIN_LIMIT = 240
 
 
 @dataclass
@@ -55,7 +56,9 @@ def load_data(
     if data is None and test is not None:
         raise UsageError("--test needs --data (the training file)")
     if data is None:
+        # The demo must finish in minutes on 2 cores: a few hundred training examples.
         data, test = demo_paths()
+        train_limit = train_limit or DEMO_TRAIN_LIMIT
     train_set = load_task_data(data)
     if test is None:
         train_set, test_set = split(train_set, test_fraction, seed)

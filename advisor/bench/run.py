@@ -220,6 +220,11 @@ def run_benchmark(options: BenchmarkOptions, plugins: Any = None) -> BenchmarkRe
 
         plugins = get_plugins()
     t0 = time.perf_counter()
+    if options.threads:
+        import torch
+
+        # On shared, oversubscribed cores one thread can beat two spinning OpenMP threads.
+        torch.set_num_threads(options.threads)
     train, test = load_data(
         options.data,
         options.test,

@@ -38,6 +38,7 @@ class BenchmarkOptions(BaseModel):
     profile_values: dict[str, Any] = Field(default_factory=dict)
     alpha: float = Field(0.05, gt=0, lt=1, description="Significance level of the paired test.")
     runner: str = "lmeval"
+    threads: int | None = Field(None, ge=1, description="torch CPU threads; None: torch's default.")
     progress: bool = True
 
 

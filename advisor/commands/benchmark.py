@@ -79,6 +79,9 @@ def _strategies(value: str) -> list[str]:
     help="lm-eval batch size.",
 )
 @click.option(
+    "--threads", type=click.IntRange(min=1), help="torch CPU threads [default: torch's choice]."
+)
+@click.option(
     "--profile",
     "profile_file",
     type=click.Path(path_type=Path),
@@ -112,6 +115,7 @@ def benchmark(**kw: Any) -> None:
         epochs=kw["epochs"],
         max_steps=kw["max_steps"],
         batch_size=kw["batch_size"],
+        threads=kw["threads"],
         profile=kw["profile_file"],
         profile_values=profile_values,
         progress=not kw["quiet"] and not kw["as_json"],
