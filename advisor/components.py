@@ -81,6 +81,7 @@ class TrainConfig(BaseModel):
     batch_size: int = 8
     grad_accum: int = 1
     weight_decay: float = 0.0
+    max_grad_norm: float | None = Field(1.0, description="Clip the gradient norm; None = no clipping.")
     warmup_ratio: float = 0.06
     scheduler: Literal["linear", "cosine", "constant"] = "linear"
     validation_fraction: float = 0.1

@@ -50,14 +50,18 @@ class _OneLineErrors(click.Command):
 @click.option(
     "--model", "model_name", help="Model name or local folder / .gguf path [default: smollm2-135m]."
 )
-@click.option("--epochs", type=POS_FLOAT, help="Passes over the training split [default: 3].")
+@click.option(
+    "--epochs", type=POS_FLOAT, help="Passes over the training split [default: from the plan]."
+)
 @click.option(
     "--max-steps", type=POS_INT, help="Stop after this many optimizer steps (overrides --epochs)."
 )
 @click.option(
-    "--lr", "learning_rate", type=POS_FLOAT, help="Peak learning rate [default: per method]."
+    "--lr", "learning_rate", type=POS_FLOAT, help="Peak learning rate [default: from the plan]."
 )
-@click.option("--batch-size", type=POS_INT, help="Examples per batch and process [default: 8].")
+@click.option(
+    "--batch-size", type=POS_INT, help="Examples per batch and process [default: from the plan]."
+)
 @click.option("--grad-accum", type=POS_INT, help="Batches per optimizer step [default: 1].")
 @click.option("--weight-decay", type=click.FloatRange(min=0), help="AdamW weight decay.")
 @click.option(
@@ -116,6 +120,9 @@ def train(
 ) -> None:
     """Fine-tune a model on your data; writes an adapter PeftModel.from_pretrained can load.
 
+    Unset options come from the fine-tuning plan `advisor recommend` makes for this data
+    (and --profile), then from the backend's defaults; --no-plan skips the plan.
+
     \b
     advisor train --data train.jsonl --output runs/lora
     advisor train --data train.jsonl --method ia3 --output runs/ia3 --epochs 2
@@ -132,6 +139,8 @@ def train(
     data = load_task_data(data_file, text_field=text_field, label_field=label_field)
     plan = {} if no_plan else _plan_defaults(backend.method, data, profile_file)
     values = {**backend.defaults, **plan, **{k: v for k, v in hyper.items() if v is not None}}
+    if values.get("max_grad_norm") == 0:
+        values["max_grad_norm"] = None
     try:
         from advisor.components import TrainConfig
 

@@ -322,6 +322,11 @@ def train_model(
                 step_loss += float(loss.detach())
                 state["tokens"] += batch["tokens"] * world
                 state["examples"] += batch["input_ids"].shape[0] * world
+            if config.max_grad_norm:
+                if acc:
+                    acc.clip_grad_norm_(model.parameters(), config.max_grad_norm)
+                else:
+                    torch.nn.utils.clip_grad_norm_(list(params.values()), config.max_grad_norm)
             optimizer.step()
             scheduler.step()
             optimizer.zero_grad(set_to_none=True)
