@@ -1,9 +1,11 @@
 """Catastrophic forgetting: general ability before and after fine-tuning.
 
 ``general_ability`` scores a model (plain or PeftModel) on the shipped multiple-choice
-check (``advisor/data/general/ability.jsonl``): for each item, the choice whose tokens get
-the highest mean log-probability after the question is the model's answer (mean, not sum,
-so longer choices are not penalised for their length). ``forgetting_report`` compares the
+check (``advisor/data/general/ability.jsonl``): for each item, the choice with the highest
+log-probability per character after the question is the model's answer (like lm-eval's
+``acc_norm``). On the embedded SmolLM2-135M this scores 59.7% on the 62 items, against
+56.5% for the raw sum (which favours short choices) and 51.6% for the per-token mean
+(which favours long ones); chance is 25%. ``forgetting_report`` compares the
 scores after each method with the score before, with an exact McNemar test when per-item
 results are given. Heavy imports stay inside the functions.
 """
@@ -40,17 +42,17 @@ def load_items() -> list[AbilityItem]:
 def _choice_scores(
     model: Any, tokenizer: Any, items: list[AbilityItem], batch_size: int
 ) -> list[list[float]]:
-    """Mean log-probability of each choice's tokens given the question, per item."""
+    """Log-probability per character of each choice given the question, per item."""
     import torch
 
-    seqs: list[tuple[list[int], int]] = []  # (ids, number of continuation tokens)
+    seqs: list[tuple[list[int], int, int]] = []  # (ids, continuation tokens, characters)
     for item in items:
         ctx = tokenizer(PROMPT.format(question=item.question), add_special_tokens=False)[
             "input_ids"
         ]
         for choice in item.choices:
             cont = tokenizer(" " + choice, add_special_tokens=False)["input_ids"]
-            seqs.append((ctx + cont, len(cont)))
+            seqs.append((ctx + cont, len(cont), len(choice) + 1))
     pad = (
         tokenizer.pad_token_id
         if tokenizer.pad_token_id is not None
@@ -60,19 +62,19 @@ def _choice_scores(
     scores: list[float] = []
     for start in range(0, len(seqs), batch_size):
         chunk = seqs[start : start + batch_size]
-        width = max(len(ids) for ids, _ in chunk)
+        width = max(len(ids) for ids, _, _ in chunk)
         input_ids = torch.full((len(chunk), width), pad, dtype=torch.long)
         mask = torch.zeros((len(chunk), width), dtype=torch.long)
-        for i, (ids, _) in enumerate(chunk):
+        for i, (ids, _, _) in enumerate(chunk):
             input_ids[i, : len(ids)] = torch.tensor(ids)
             mask[i, : len(ids)] = 1
         with torch.inference_mode():
             logits = model(input_ids=input_ids.to(device), attention_mask=mask.to(device)).logits
         logprobs = torch.log_softmax(logits.float(), dim=-1).cpu()
-        for i, (ids, n_cont) in enumerate(chunk):
+        for i, (ids, n_cont, n_chars) in enumerate(chunk):
             positions = range(len(ids) - n_cont, len(ids))
             total = sum(float(logprobs[i, p - 1, ids[p]]) for p in positions)
-            scores.append(total / n_cont)
+            scores.append(total / n_chars)
     out: list[list[float]] = []
     k = 0
     for item in items:
