@@ -109,7 +109,7 @@ def _render(dp) -> None:
         d = dp.domain_shift
         row(
             "domain shift",
-            f"{d.level}: perplexity {d.perplexity_data:g} vs {d.perplexity_general:g} on general text "
+            f"{d.level}: per-character perplexity {d.perplexity_data:g} vs {d.perplexity_general:g} on general text "
             f"(x{d.ratio:g}; {d.sample_size} texts, {d.model})",
         )
     else:
