@@ -528,7 +528,7 @@ def find_problems(dp: DataProfile) -> list[Problem]:
     if dp.domain_shift and dp.domain_shift.level == "high":
         add(
             "info",
-            f"high domain shift (perplexity {dp.domain_shift.ratio:g}x general text)",
+            f"high domain shift (per-character perplexity {dp.domain_shift.ratio:g}x general text)",
             "prompting alone may struggle; fine-tuning (or continued pre-training) on this text helps most here",
         )
     return out
