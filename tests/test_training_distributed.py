@@ -38,7 +38,7 @@ def test_two_process_accelerate_run(tmp_path: Path):
         "--multi_gpu", "--num_processes", "2", "--num_machines", "1", "--mixed_precision", "no",
         "--dynamo_backend", "no", "-m", "advisor.cli",
         "train", "--data", str(data), "--output", str(out), "--max-steps", "2",
-        "--batch-size", "2", "--validation-fraction", "0", "--json", "--no-progress",
+        "--batch-size", "2", "--grad-accum", "1", "--validation-fraction", "0", "--json", "--no-progress",
     ]  # fmt: skip
     proc = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=600)
     assert proc.returncode == 0, proc.stderr[-3000:]
