@@ -202,3 +202,14 @@ def test_pip_install_then_uninstall_in_a_scratch_env(scratch_env):
     env.pip_uninstall(DIST)
     assert "sklearn-baseline" not in plugin_names()
     assert "linear-baseline-competitive" not in rule_ids()
+
+
+def test_benchmark_scores_the_baseline_with_its_cost(baseline):
+    """The orchestration keeps the cost the baseline measured (not lost with the list copy)."""
+    from advisor.bench.run import score_baseline
+
+    strategy = next(s for s in Plugins().prompt_strategies() if s.name == "tfidf-logreg")
+    train, test = tiny_classification()
+    result = score_baseline(strategy, train, test)
+    assert result.kind == "baseline" and result.n == len(test.examples)
+    assert result.usd_per_1k_queries is not None and result.usd_per_1k_queries > 0

@@ -140,7 +140,8 @@ def score_baseline(strategy: PromptStrategy, train: TaskData, test: TaskData) ->
     if strategy.fit_predict is None:
         raise UsageError(f"baseline '{strategy.name}' has no fit_predict")
     start = time.perf_counter()
-    preds = list(strategy.fit_predict(train, test))
+    raw = strategy.fit_predict(train, test)
+    preds = list(raw)  # the returned sequence may carry a ``metrics`` dict (e.g. its cost)
     seconds = time.perf_counter() - start
     if len(preds) != len(test.examples):
         raise UsageError(
@@ -156,7 +157,7 @@ def score_baseline(strategy: PromptStrategy, train: TaskData, test: TaskData) ->
             ExampleResult(doc_id=i, target=ex.output, prediction=str(pred), scores=scores)
         )
     metrics = {m: sum(e.scores[m] for e in examples) / len(examples) for m in examples[0].scores}
-    cost = getattr(preds, "metrics", {}) if hasattr(preds, "metrics") else {}
+    cost = getattr(raw, "metrics", None) or {}
     return StrategyResult(
         name=strategy.name,
         kind="baseline",
