@@ -76,7 +76,9 @@ def load_task_data(
     """Load a whole file. With ``strict`` a malformed or empty row is an error naming its line."""
     p = Path(path)
     examples: list[Example] = []
-    fields: tuple[str, str] | None = (text_field, label_field) if text_field and label_field else None
+    fields: tuple[str, str] | None = (
+        (text_field, label_field) if text_field and label_field else None
+    )
     for n, row, problem in iter_rows(p):
         if row is None:
             if strict:
@@ -84,6 +86,13 @@ def load_task_data(
             continue
         if fields is None:
             fields = detect_fields(row)
+            if fields is not None and (text_field or label_field):
+                # One field named by the user, the other from the usual pair.
+                fields = (text_field or fields[0], label_field or fields[1])
+            elif fields is None and text_field and "label" in row:
+                fields = (text_field, "label")
+            elif fields is None and label_field and "text" in row:
+                fields = ("text", label_field)
             if fields is None:
                 raise DataError(
                     f"{p}:{n}: no 'text'/'label' or 'input'/'output' fields (found: "
@@ -95,15 +104,18 @@ def load_task_data(
         x, y = row[fields[0]], row[fields[1]]
         if x is None or y is None or not str(x).strip() or not str(y).strip():
             if strict:
-                raise DataError(f"{p}:{n}: empty '{fields[0] if not str(x or '').strip() else fields[1]}'")
+                raise DataError(
+                    f"{p}:{n}: empty '{fields[0] if not str(x or '').strip() else fields[1]}'"
+                )
             continue
         examples.append(Example(input=str(x).strip(), output=str(y).strip(), line=n))
     if not examples:
         raise DataError(f"{p}: no examples (the file is empty)")
     if task_type is None:
-        task_type = "classification" if fields == CLASSIFICATION_FIELDS or (
-            fields and fields[0] == text_field
-        ) else "generation"
+        # An 'output' column means free text to generate; any other target column is a label.
+        task_type = (
+            "generation" if fields and fields[1] == GENERATION_FIELDS[1] else "classification"
+        )
     labels = sorted({e.output for e in examples}) if task_type == "classification" else None
     return TaskData(
         name=name or p.stem, task_type=task_type, examples=examples, labels=labels, source=str(p)
