@@ -18,7 +18,9 @@ class Component(BaseModel):
 
     name: str = Field(pattern=r"^[a-z0-9][a-z0-9_.-]*$")
     description: str
-    origin: str = Field("unknown", description="Plugin that provided it (set by the plugin manager).")
+    origin: str = Field(
+        "unknown", description="Plugin that provided it (set by the plugin manager)."
+    )
 
 
 # ---------------------------------------------------------------- data
@@ -53,7 +55,9 @@ class LoadedModel(BaseModel):
     name: str
     model: Any
     tokenizer: Any
-    path: Path | None = Field(None, description="Folder with config, tokenizer and safetensors weights.")
+    path: Path | None = Field(
+        None, description="Folder with config, tokenizer and safetensors weights."
+    )
 
 
 class ModelSource(Component):
@@ -62,7 +66,9 @@ class ModelSource(Component):
     location: str = Field(description="File or folder it loads from (or will be cached to).")
     params_b: float | None = None
     available: bool = True
-    cached: bool | None = Field(None, description="Converted copy present (sources that convert once).")
+    cached: bool | None = Field(
+        None, description="Converted copy present (sources that convert once)."
+    )
     load: Callable[[], LoadedModel] = Field(exclude=True)
 
 
@@ -81,7 +87,9 @@ class TrainConfig(BaseModel):
     batch_size: int = 8
     grad_accum: int = 1
     weight_decay: float = 0.0
-    max_grad_norm: float | None = Field(1.0, description="Clip the gradient norm; None = no clipping.")
+    max_grad_norm: float | None = Field(
+        1.0, description="Clip the gradient norm; None = no clipping."
+    )
     warmup_ratio: float = 0.06
     scheduler: Literal["linear", "cosine", "constant"] = "linear"
     validation_fraction: float = 0.1
@@ -117,7 +125,9 @@ class TrainingBackend(Component):
 
     method: str
     defaults: dict[str, Any] = Field(default_factory=dict)
-    memory_gb: Callable[[float], float] = Field(exclude=True, description="params_b -> GB to train.")
+    memory_gb: Callable[[float], float] = Field(
+        exclude=True, description="params_b -> GB to train."
+    )
     train: Callable[..., TrainResult] = Field(exclude=True)
 
 

@@ -63,8 +63,17 @@ class OutputFormat(str, Enum):
 
 
 # Ordered levels, for rules that compare ("at least ml_engineer").
-EXPERTISE_LEVEL = {Expertise.none: 0, Expertise.basic: 1, Expertise.ml_engineer: 2, Expertise.ml_researcher: 3}
-CHANGE_LEVEL = {RequirementsChange.rarely: 0, RequirementsChange.monthly: 1, RequirementsChange.weekly: 2}
+EXPERTISE_LEVEL = {
+    Expertise.none: 0,
+    Expertise.basic: 1,
+    Expertise.ml_engineer: 2,
+    Expertise.ml_researcher: 3,
+}
+CHANGE_LEVEL = {
+    RequirementsChange.rarely: 0,
+    RequirementsChange.monthly: 1,
+    RequirementsChange.weekly: 2,
+}
 SHIFT_LEVEL = {DomainShift.low: 0, DomainShift.medium: 1, DomainShift.high: 2}
 
 
@@ -75,12 +84,17 @@ class Profile(BaseModel):
 
     task_type: TaskType = Field(TaskType.classification, description="Kind of task.")
     goal: Goal = Field(
-        Goal.behaviour, description="Teach a skill/format/style (behaviour) or inject facts (knowledge)."
+        Goal.behaviour,
+        description="Teach a skill/format/style (behaviour) or inject facts (knowledge).",
     )
     labeled_examples: int = Field(500, ge=0, description="Input/output pairs available.")
     num_labels: int | None = Field(None, ge=2, description="Number of classes, for classification.")
-    budget_usd: float = Field(100.0, ge=0, description="One-off compute budget for adaptation, USD.")
-    gpu_memory_gb: float = Field(0.0, ge=0, description="Memory of the largest GPU at hand; 0 = no GPU.")
+    budget_usd: float = Field(
+        100.0, ge=0, description="One-off compute budget for adaptation, USD."
+    )
+    gpu_memory_gb: float = Field(
+        0.0, ge=0, description="Memory of the largest GPU at hand; 0 = no GPU."
+    )
     gpu_count: int = Field(0, ge=0, description="Number of GPUs at hand.")
     expertise: Expertise = Field(Expertise.basic, description="ML expertise of the team.")
     model_params_b: float | None = Field(
@@ -98,7 +112,9 @@ class Profile(BaseModel):
     domain_shift: DomainShift = Field(
         DomainShift.medium, description="Distance of the task's text from general web text."
     )
-    output_format: OutputFormat = Field(OutputFormat.free, description="Strict schema/format required?")
+    output_format: OutputFormat = Field(
+        OutputFormat.free, description="Strict schema/format required?"
+    )
     deadline_days: int | None = Field(None, ge=0, description="Days until it must work.")
 
     @property

@@ -66,7 +66,9 @@ class Reason(BaseModel):
     statement: str
     source: Source
     fields: list[str]
-    weight: float = Field(description="Signed points: positive favours fine-tuning, negative prompting.")
+    weight: float = Field(
+        description="Signed points: positive favours fine-tuning, negative prompting."
+    )
     origin: str = Field("advisor_evidence", description="Plugin that supplied the rule.")
 
 
@@ -87,7 +89,9 @@ class Challenge(BaseModel):
     rating: Rating
     why: str
     mitigation: str
-    measured: str | None = Field(None, description="A measured value that replaces the guess, if any.")
+    measured: str | None = Field(
+        None, description="A measured value that replaces the guess, if any."
+    )
 
 
 class PlanStep(BaseModel):
@@ -119,7 +123,9 @@ class MethodCost(BaseModel):
 
     method: str
     memory_gb: float | None = Field(None, description="Peak memory to train (None for prompting).")
-    fits_gpu: bool | None = Field(None, description="Whether it fits the profile's GPU; None without one.")
+    fits_gpu: bool | None = Field(
+        None, description="Whether it fits the profile's GPU; None without one."
+    )
     train_flops: float | None = None
     train_gpu_hours: float | None = None
     train_usd: float | None = None
@@ -130,7 +136,8 @@ class MethodCost(BaseModel):
 class CostReport(BaseModel):
     methods: list[MethodCost]
     break_even_monthly_queries: int | None = Field(
-        None, description="Monthly volume above which the fine-tune is cheaper than the few-shot prompt."
+        None,
+        description="Monthly volume above which the fine-tune is cheaper than the few-shot prompt.",
     )
     price_table: str = Field(description="Name, date and source of the price table used.")
     assumptions: list[str] = Field(default_factory=list)
@@ -155,6 +162,7 @@ class Recommendation(BaseModel):
     cost: CostReport
     benchmark_command: str
     profile_sources: dict[str, str] = Field(
-        default_factory=dict, description="Where each profile field came from: flag, file, data, default."
+        default_factory=dict,
+        description="Where each profile field came from: flag, file, data, default.",
     )
     version: str

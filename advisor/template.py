@@ -11,7 +11,9 @@ from collections.abc import Sequence
 ANSWER_PREFIX = "Answer:"
 
 
-def render_prompt(text: str, labels: Sequence[str] | None = None, instruction: str | None = None) -> str:
+def render_prompt(
+    text: str, labels: Sequence[str] | None = None, instruction: str | None = None
+) -> str:
     """The input part: optional instruction, the allowed labels, the text, then 'Answer:'."""
     parts = []
     if instruction:
