@@ -65,6 +65,9 @@ def test_find_crossover_interpolates_in_log_size():
     assert find_crossover([16, 64], [0.4, 0.8], 0.6) == pytest.approx(32.0)
     assert find_crossover([16, 64], [0.7, 0.8], 0.6) == 16
     assert find_crossover([16, 64], [0.2, 0.3], 0.6) is None
+    # a noisy first point that touches the target and falls back does not count
+    cross = find_crossover([16, 64, 256], [0.325, 0.15, 0.525], 0.3)
+    assert 64 < cross < 256
 
 
 def test_extrapolation():

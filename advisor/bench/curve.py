@@ -81,19 +81,21 @@ def nested_subsets(data: TaskData, sizes: Sequence[int | None], seed: int = 0) -
 
 
 def find_crossover(sizes: Sequence[float], scores: Sequence[float], target: float) -> float | None:
-    """First size where ``scores`` reach ``target`` going up, interpolated in log(size).
+    """Size from which ``scores`` stay at or above ``target``, interpolated in log(size).
 
-    Returns sizes[0] when the first point is already at or above the target, None when no
-    measured point reaches it.
+    Uses the last upward crossing, so a noisy early point that touches the target and then
+    falls back does not count. Returns sizes[0] when every point is at or above the target,
+    None when the largest size is still below it.
     """
-    for i, (n, s) in enumerate(zip(sizes, scores, strict=True)):
-        if s >= target:
-            if i == 0:
-                return float(n)
-            n0, s0 = sizes[i - 1], scores[i - 1]
-            frac = (target - s0) / (s - s0) if s != s0 else 1.0
-            return math.exp(math.log(n0) + frac * (math.log(n) - math.log(n0)))
-    return None
+    below = [i for i, s in enumerate(scores) if s < target]
+    if not below:
+        return float(sizes[0])
+    i = below[-1]
+    if i == len(scores) - 1:
+        return None
+    n0, s0, n, s = sizes[i], scores[i], sizes[i + 1], scores[i + 1]
+    frac = (target - s0) / (s - s0) if s != s0 else 1.0
+    return math.exp(math.log(n0) + frac * (math.log(n) - math.log(n0)))
 
 
 def extrapolate_size(
