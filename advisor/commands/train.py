@@ -9,25 +9,11 @@ from typing import Any
 
 import click
 
+from advisor.commands._options import NON_NEG_FLOAT, POS_FLOAT, POS_INT, OneLineErrors
 from advisor.errors import UsageError
 
-POS_INT = click.IntRange(min=1)
-POS_FLOAT = click.FloatRange(min=0, min_open=True)
 
-
-class _OneLineErrors(click.Command):
-    """A bad flag value becomes the CLI's one-line UsageError, not click's usage block."""
-
-    def make_context(self, info_name, args, parent=None, **extra):  # type: ignore[override]
-        try:
-            return super().make_context(info_name, args, parent=parent, **extra)
-        except click.exceptions.Exit:
-            raise
-        except click.UsageError as err:
-            raise UsageError(err.format_message()) from None
-
-
-@click.command(cls=_OneLineErrors)
+@click.command(cls=OneLineErrors)
 @click.option(
     "--data",
     "data_file",
@@ -63,7 +49,7 @@ class _OneLineErrors(click.Command):
     "--batch-size", type=POS_INT, help="Examples per batch and process [default: from the plan]."
 )
 @click.option("--grad-accum", type=POS_INT, help="Batches per optimizer step [default: 1].")
-@click.option("--weight-decay", type=click.FloatRange(min=0), help="AdamW weight decay.")
+@click.option("--weight-decay", type=NON_NEG_FLOAT, help="AdamW weight decay.")
 @click.option(
     "--warmup-ratio", type=click.FloatRange(0, 1), help="Share of steps spent warming up."
 )
