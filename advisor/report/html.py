@@ -11,6 +11,7 @@ import re
 from collections.abc import Iterable, Sequence
 
 from advisor.recommendation import Recommendation
+from advisor.report.common import COST_COLUMNS, cost_cells
 
 CSS = """
 :root { --ft: #a23b9c; --pe: #1f7fa6; --neutral: #888; --ink: #1d1d1f; --line: #ddd; }
@@ -49,10 +50,6 @@ def _table(headers: Sequence[str], rows: Iterable[Sequence[str]], raw: bool = Fa
         cells = "".join(f"<td>{c if raw else esc(c)}</td>" for c in row)
         body.append(f"<tr>{cells}</tr>")
     return f"<table><thead><tr>{head}</tr></thead><tbody>{''.join(body)}</tbody></table>"
-
-
-def _num(value: float | None, spec: str) -> str:
-    return "-" if value is None else format(value, spec)
 
 
 def _truncate(text: str, n: int) -> str:
@@ -222,33 +219,12 @@ def _plan(rec: Recommendation) -> str:
 
 def _cost(rec: Recommendation) -> str:
     cost = rec.cost
-    rows = []
-    for m in cost.methods:
-        nums = (
-            _num(m.memory_gb, ",.1f"),
-            {True: "yes", False: "no", None: "-"}[m.fits_gpu],
-            _num(m.train_gpu_hours, ",.2f"),
-            _num(m.train_usd, ",.2f"),
-            _num(m.usd_per_1k_queries, ",.4f"),
-            _num(m.monthly_usd, ",.2f"),
-        )
-        rows.append((esc(m.method), *(f'<span class="num">{esc(n)}</span>' for n in nums)))
+    rows = [
+        (esc(method), *(f'<span class="num">{esc(n)}</span>' for n in nums))
+        for method, *nums in map(cost_cells, cost.methods)
+    ]
     out = [cost_chart(rec)]
-    out.append(
-        _table(
-            (
-                "method",
-                "train GB",
-                "fits GPU",
-                "GPU-hours",
-                "train $",
-                "$ / 1k queries",
-                "$ / month",
-            ),
-            rows,
-            raw=True,
-        )
-    )
+    out.append(_table(COST_COLUMNS, rows, raw=True))
     if cost.break_even_monthly_queries is not None:
         out.append(
             f"<p>Break-even: above <strong>{cost.break_even_monthly_queries:,}</strong> queries a month "

@@ -6,6 +6,7 @@ import re
 from collections.abc import Iterable, Sequence
 
 from advisor.recommendation import Recommendation
+from advisor.report.common import COST_COLUMNS, cost_cells
 
 
 def cell(value: object) -> str:
@@ -32,10 +33,6 @@ def table(headers: Sequence[str], rows: Iterable[Sequence[object]]) -> str:
     lines = ["| " + " | ".join(headers) + " |", "|" + "|".join("---" for _ in headers) + "|"]
     lines += ["| " + " | ".join(cell(v) for v in row) + " |" for row in rows]
     return "\n".join(lines)
-
-
-def _num(value: float | None, spec: str) -> str:
-    return "-" if value is None else format(value, spec)
 
 
 def render(rec: Recommendation) -> str:
@@ -144,34 +141,8 @@ def _plan(rec: Recommendation) -> list[str]:
 
 def _cost(rec: Recommendation) -> list[str]:
     cost = rec.cost
-    rows = (
-        (
-            m.method,
-            _num(m.memory_gb, ",.1f"),
-            {True: "yes", False: "no", None: "-"}[m.fits_gpu],
-            _num(m.train_gpu_hours, ",.2f"),
-            _num(m.train_usd, ",.2f"),
-            _num(m.usd_per_1k_queries, ",.4f"),
-            _num(m.monthly_usd, ",.2f"),
-        )
-        for m in cost.methods
-    )
     out = ["## Cost", ""]
-    out += [
-        table(
-            (
-                "method",
-                "train GB",
-                "fits GPU",
-                "GPU-hours",
-                "train $",
-                "$ / 1k queries",
-                "$ / month",
-            ),
-            rows,
-        ),
-        "",
-    ]
+    out += [table(COST_COLUMNS, map(cost_cells, cost.methods)), ""]
     if cost.break_even_monthly_queries is not None:
         out.append(
             f"Break-even: above **{cost.break_even_monthly_queries:,}** queries a month the fine-tune "

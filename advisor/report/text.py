@@ -10,15 +10,12 @@ from rich.panel import Panel
 from rich.table import Table
 from rich.text import Text
 
-from advisor.recommendation import MethodCost, Recommendation
+from advisor.recommendation import Recommendation
+from advisor.report.common import COST_COLUMNS, cost_cells
 
 VERDICT_STYLE = {"prompt": "cyan", "fine-tune": "magenta", "prompt-then-fine-tune": "yellow"}
 RATING_STYLE = {"low": "green", "medium": "yellow", "high": "red"}
 FAVOURS_STYLE = {"fine-tune": "magenta", "prompt": "cyan", "neutral": "dim"}
-
-
-def _fmt(value: float | None, spec: str = ",.2f", none: str = "-") -> str:
-    return none if value is None else format(value, spec)
 
 
 def _bar(fraction: float, width: int = 20) -> str:
@@ -123,34 +120,13 @@ def plan_renderables(rec: Recommendation) -> list:
     return out
 
 
-def _cost_row(m: MethodCost) -> list[str]:
-    fits = {True: "yes", False: "no", None: "-"}[m.fits_gpu]
-    return [
-        m.method,
-        _fmt(m.memory_gb, ",.1f"),
-        fits,
-        _fmt(m.train_gpu_hours, ",.2f"),
-        _fmt(m.train_usd, ",.2f"),
-        _fmt(m.usd_per_1k_queries, ",.4f"),
-        _fmt(m.monthly_usd, ",.2f"),
-    ]
-
-
 def cost_renderables(rec: Recommendation) -> list:
     cost = rec.cost
     table = Table(title="Cost", title_justify="left")
-    for col in (
-        "method",
-        "train GB",
-        "fits GPU",
-        "GPU-hours",
-        "train $",
-        "$ / 1k queries",
-        "$ / month",
-    ):
+    for col in COST_COLUMNS:
         table.add_column(col, justify="left" if col == "method" else "right")
     for m in cost.methods:
-        table.add_row(*_cost_row(m))
+        table.add_row(*cost_cells(m))
     notes = Text()
     if cost.break_even_monthly_queries is not None:
         notes.append(
