@@ -451,6 +451,31 @@ class _Job:
             name=self.prices.name, date=self.prices.date, sources=self.prices.sources
         )
 
+    def result(
+        self,
+        rows: list[MethodCost],
+        break_even: int | None,
+        break_even_method: str | None,
+        **fields: Any,
+    ) -> CostEstimate:
+        """The CostEstimate with the fields every path fills the same way; ``fields`` add the rest."""
+        return CostEstimate(
+            model_params_b=self.params_b,
+            gpu_memory_gb=self.profile.gpu_memory_gb,
+            gpu_count=self.profile.gpu_count,
+            inputs=self.inputs,
+            training_tokens=self.tokens,
+            break_even_method=break_even_method,
+            prices=self.price_info(),
+            report=CostReport(
+                methods=rows,
+                break_even_monthly_queries=break_even,
+                price_table=self.prices.label(),
+                assumptions=self.assumptions,
+            ),
+            **fields,
+        )
+
     @property
     def few_shot_prompt(self) -> int:
         return self.inputs.prompt_tokens + self.inputs.shots * self.inputs.avg_tokens
@@ -602,16 +627,14 @@ def _self_hosted_estimate(job: _Job) -> CostEstimate:
         f"Break-even compares {be_method} with the {inputs.shots}-shot prompt.",
         "Only compute is priced: one training run, no hyperparameter sweeps, no engineering or evaluation time.",
     ]
-    return CostEstimate(
-        model_params_b=params_b,
+    return job.result(
+        rows,
+        be,
+        be_method,
         model_access="open_weights",
         gpu=gpu_key,
         gpu_name=gpu.name,
-        gpu_memory_gb=profile.gpu_memory_gb,
-        gpu_count=profile.gpu_count,
         api=None,
-        inputs=inputs,
-        training_tokens=job.tokens,
         memory=memory,
         gpus_needed=needed,
         inference_memory_gb={
@@ -619,14 +642,6 @@ def _self_hosted_estimate(job: _Job) -> CostEstimate:
             for q in queries
         },
         queries=queries,
-        break_even_method=be_method,
-        prices=job.price_info(),
-        report=CostReport(
-            methods=rows,
-            break_even_monthly_queries=be,
-            price_table=job.prices.label(),
-            assumptions=job.assumptions,
-        ),
     )
 
 
@@ -686,28 +701,18 @@ def _api_estimate(job: _Job) -> CostEstimate:
             f" the tuned model costs ${ft.usd_per_1m_input:g} input, ${ft.usd_per_1m_output:g} output"
             f" per 1M tokens. Break-even compares it with the {inputs.shots}-shot prompt."
         )
-    return CostEstimate(
-        model_params_b=job.params_b,
+    return job.result(
+        rows,
+        be,
+        be_method,
         model_access="api_only",
         gpu=None,
         gpu_name=None,
-        gpu_memory_gb=profile.gpu_memory_gb,
-        gpu_count=profile.gpu_count,
         api=api_key,
-        inputs=inputs,
-        training_tokens=job.tokens,
         memory=[],
         gpus_needed={},
         inference_memory_gb={},
         queries=queries,
-        break_even_method=be_method,
-        prices=job.price_info(),
-        report=CostReport(
-            methods=rows,
-            break_even_monthly_queries=be,
-            price_table=job.prices.label(),
-            assumptions=job.assumptions,
-        ),
     )
 
 
