@@ -14,7 +14,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from advisor.engine import TUNING_METHODS, decide, recommend, score_profile
-from advisor.profile import Expertise, Profile, build_profile
+from advisor.profile import Expertise, Profile, TaskType, build_profile
 
 RULES = load_rules()
 RANK = {"prompt": 0, "prompt-then-fine-tune": 1, "fine-tune": 2}
@@ -26,18 +26,7 @@ gpu_memory = st.one_of(
 
 profiles = st.fixed_dictionaries(
     {
-        "task_type": st.sampled_from(
-            [
-                "classification",
-                "extraction",
-                "generation",
-                "summarization",
-                "qa",
-                "code",
-                "chat",
-                "other",
-            ]
-        ),
+        "task_type": st.sampled_from([t.value for t in TaskType]),
         "goal": st.sampled_from(["behaviour", "knowledge", "both"]),
         "labeled_examples": st.one_of(st.integers(0, 200), st.integers(0, 2_000_000)),
         "num_labels": st.one_of(st.none(), st.integers(2, 500)),

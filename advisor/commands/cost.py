@@ -13,6 +13,7 @@ from advisor.commands._options import (
     POS_INT,
     OneLineErrors,
 )
+from advisor.profile import ModelAccess, TaskType
 
 
 @click.command(cls=OneLineErrors)
@@ -27,7 +28,7 @@ from advisor.commands._options import (
 )
 @click.option(
     "--model-access",
-    type=click.Choice(["open_weights", "api_only"]),
+    type=click.Choice([a.value for a in ModelAccess]),
     help="Own the weights, or reach the model only through an API.",
 )
 @click.option(
@@ -48,18 +49,7 @@ from advisor.commands._options import (
 )
 @click.option(
     "--task-type",
-    type=click.Choice(
-        [
-            "classification",
-            "extraction",
-            "generation",
-            "summarization",
-            "qa",
-            "code",
-            "chat",
-            "other",
-        ]
-    ),
+    type=click.Choice([t.value for t in TaskType]),
     help="Kind of task; sets the default output length.",
 )
 @click.option(
