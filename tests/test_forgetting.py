@@ -11,9 +11,9 @@ from advisor.bench.forgetting import (
     forgetting_report,
     general_ability,
     load_items,
-    mcnemar_exact,
 )
 from advisor.bench.overfitting import overfitting_from_result, overfitting_report
+from advisor.bench.stats import mcnemar_exact
 from advisor.components import TrainResult
 
 # ------------------------------------------------------------------ forgetting report
@@ -27,10 +27,11 @@ def test_shipped_items_are_valid():
 
 
 def test_mcnemar_exact_values():
-    assert mcnemar_exact([True] * 5, [False] * 5) == pytest.approx(2 / 32)
-    assert mcnemar_exact([True, False], [True, False]) == 1.0
+    # forgetting_report uses the shared test: before=a, after=b, so (p, gained, lost)
+    assert mcnemar_exact([True] * 5, [False] * 5) == (pytest.approx(2 / 32), 0, 5)
+    assert mcnemar_exact([True, False], [True, False]) == (1.0, 0, 0)
     # 1 lost, 1 gained: no evidence either way
-    assert mcnemar_exact([True, False], [False, True]) == 1.0
+    assert mcnemar_exact([True, False], [False, True]) == (1.0, 1, 1)
     with pytest.raises(ValueError):
         mcnemar_exact([True], [True, False])
 

@@ -13,11 +13,12 @@ results are given. Heavy imports stay inside the functions.
 from __future__ import annotations
 
 import json
-import math
 from importlib import resources
 from typing import Any, Literal
 
 from pydantic import BaseModel, Field
+
+from advisor.bench.stats import mcnemar_exact
 
 PROMPT = "Question: {question}\nAnswer:"
 # Drops in accuracy points that we call mild / severe (rules of thumb for a 62-item check,
@@ -110,20 +111,6 @@ def general_ability(model: Any, tokenizer: Any, items: list[AbilityItem] | None 
 # --------------------------------------------------------------------------- report
 
 
-def mcnemar_exact(before: list[bool], after: list[bool]) -> float:
-    """Two-sided exact McNemar p-value for paired right/wrong results."""
-    if len(before) != len(after):
-        raise ValueError("before and after must score the same items")
-    b = sum(1 for x, y in zip(before, after, strict=True) if x and not y)  # lost
-    c = sum(1 for x, y in zip(before, after, strict=True) if y and not x)  # gained
-    n = b + c
-    if n == 0:
-        return 1.0
-    k = min(b, c)
-    tail = sum(math.comb(n, i) for i in range(k + 1)) / 2**n
-    return min(1.0, 2 * tail)
-
-
 class MethodForgetting(BaseModel):
     method: str
     before: float
@@ -166,9 +153,8 @@ def forgetting_report(
         drop = round((base - acc) * 100, 2)
         lost = gained = p = None
         if isinstance(before, list) and isinstance(after, list):
-            lost = sum(1 for x, y in zip(before, after, strict=True) if x and not y)
-            gained = sum(1 for x, y in zip(before, after, strict=True) if y and not x)
-            p = round(mcnemar_exact(before, after), 4)
+            p_value, gained, lost = mcnemar_exact(before, after)
+            p = round(p_value, 4)
         rows.append(
             MethodForgetting(
                 method=method,
