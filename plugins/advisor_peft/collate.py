@@ -86,19 +86,24 @@ def collate(items: list[Encoded], pad_id: int) -> dict[str, Any]:
     }
 
 
+def answer_logits(model: Any, batch: dict[str, Any]) -> Any:
+    """Logits predicting each answer position of ``batch["targets"]``; only the batch's last
+    (answer-long) positions are computed, so the vocabulary projection stays small."""
+    return model(
+        input_ids=batch["input_ids"],
+        attention_mask=batch["attention_mask"],
+        position_ids=batch["position_ids"],
+        logits_to_keep=batch["targets"].shape[1] + 1,
+        use_cache=False,
+    ).logits[:, :-1, :]
+
+
 def answer_loss(model: Any, batch: dict[str, Any], reduction: str = "mean") -> Any:
     """Cross-entropy on the answer tokens only, computing logits just where they are needed."""
     import torch.nn.functional as F
 
     targets = batch["targets"]
-    out = model(
-        input_ids=batch["input_ids"],
-        attention_mask=batch["attention_mask"],
-        position_ids=batch["position_ids"],
-        logits_to_keep=targets.shape[1] + 1,
-        use_cache=False,
-    )
-    logits = out.logits[:, :-1, :].float()
+    logits = answer_logits(model, batch).float()
     loss = F.cross_entropy(
         logits.reshape(-1, logits.shape[-1]),
         targets.reshape(-1),

@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from advisor.components import Example, TaskData
-from advisor_peft.collate import IGNORE, Encoded, collate, encode, eval_batches
+from advisor_peft.collate import IGNORE, Encoded, answer_logits, collate, encode, eval_batches
 
 
 def label_loglikelihoods(
@@ -104,13 +104,7 @@ def label_loglikelihoods_plain(
         for idx in eval_batches([i.length for i in items], batch_size):
             batch = collate([items[i] for i in idx], pad)
             targets = batch["targets"]
-            logits = model(
-                input_ids=batch["input_ids"],
-                attention_mask=batch["attention_mask"],
-                position_ids=batch["position_ids"],
-                logits_to_keep=targets.shape[1] + 1,
-                use_cache=False,
-            ).logits[:, :-1, :]
+            logits = answer_logits(model, batch)
             logp = torch.log_softmax(logits.float(), dim=-1)
             keep = targets != IGNORE
             picked = logp.gather(-1, targets.clamp(min=0).unsqueeze(-1)).squeeze(-1)

@@ -134,28 +134,11 @@ def _distributed() -> Any:
 
 
 def train(
-    base: LoadedModel,
-    data: TaskData,
-    config: TrainConfig,
-    output_dir: Path,
-    *,
-    resume: bool = False,
-    progress: bool = True,
-    overwrite: bool = False,
-    interrupt_at: int | None = None,
+    base: LoadedModel, data: TaskData, config: TrainConfig, output_dir: Path, **options: Any
 ) -> TrainResult:
-    """Fine-tune ``base`` on ``data``; see the module docstring. ``interrupt_at`` simulates a
-    Ctrl-C after that many steps (for tests)."""
-    return train_model(
-        base,
-        data,
-        config,
-        output_dir,
-        resume=resume,
-        progress=progress,
-        overwrite=overwrite,
-        interrupt_at=interrupt_at,
-    )[0]
+    """Fine-tune ``base`` on ``data``; see the module docstring. ``options`` are train_model's
+    keywords (resume, progress, overwrite; interrupt_at simulates a Ctrl-C, for tests)."""
+    return train_model(base, data, config, output_dir, **options)[0]
 
 
 def train_model(
