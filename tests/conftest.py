@@ -30,3 +30,22 @@ def _fresh_plugins(monkeypatch):
     reset_plugins()
     yield
     reset_plugins()
+
+
+@pytest.fixture(scope="module")
+def one_torch_thread():
+    """Two cores shared with other jobs: one thread avoids OpenMP threads spinning on each other."""
+    import torch
+
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(before)
+
+
+@pytest.fixture(scope="module")
+def embedded_model():
+    """The embedded model through the user's cache (converted once, reused by every test run)."""
+    from advisor_peft.models import load_model
+
+    return load_model()

@@ -10,7 +10,7 @@ import pytest
 
 from advisor.components import Example, TaskData, TrainConfig
 
-pytestmark = pytest.mark.slow
+pytestmark = [pytest.mark.slow, pytest.mark.usefixtures("one_torch_thread")]
 
 POS = [
     "great fun",
@@ -23,24 +23,6 @@ POS = [
     "fine",
 ]
 NEG = ["awful", "boring mess", "hated it", "terrible plot", "dull", "very bad", "a waste", "poor"]
-
-
-@pytest.fixture(scope="module", autouse=True)
-def _one_thread():
-    """Two cores shared with other jobs: one thread avoids OpenMP threads spinning on each other."""
-    import torch
-
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
-
-
-@pytest.fixture(scope="module")
-def base():
-    from advisor_peft.models import load_model
-
-    return load_model()
 
 
 @pytest.fixture(scope="module")
@@ -56,34 +38,34 @@ def _fingerprint(model) -> float:
     return float(sum(p.detach().double().sum() for p in model.parameters()))
 
 
-def _mean_loss(model, base, data) -> float:
+def _mean_loss(model, embedded_model, data) -> float:
     import torch
     from advisor_peft.collate import answer_loss, collate, encode
 
-    items = [encode(e, data, base.tokenizer, 64) for e in data.examples]
-    batch = collate(items, base.tokenizer.pad_token_id)
+    items = [encode(e, data, embedded_model.tokenizer, 64) for e in data.examples]
+    batch = collate(items, embedded_model.tokenizer.pad_token_id)
     model.eval()
     with torch.no_grad():
         return float(answer_loss(model, batch))
 
 
-def test_lora_loss_falls_adapter_reloads_base_untouched(base, data, tmp_path: Path):
+def test_lora_loss_falls_adapter_reloads_base_untouched(embedded_model, data, tmp_path: Path):
     import torch
     from advisor_peft.collate import collate, encode
     from advisor_peft.train import train_model
     from peft import PeftModel
 
-    before_weights = _fingerprint(base.model)
-    before = _mean_loss(base.model, base, data)
+    before_weights = _fingerprint(embedded_model.model)
+    before = _mean_loss(embedded_model.model, embedded_model, data)
     cfg = TrainConfig(max_steps=8, batch_size=4, learning_rate=2e-3, eval_every=4, save_every=100)
     out = tmp_path / "lora"
-    result, model = train_model(base, data, cfg, out, progress=False)
+    result, model = train_model(embedded_model, data, cfg, out, progress=False)
 
-    after = _mean_loss(model, base, data)
+    after = _mean_loss(model, embedded_model, data)
     assert after < 0.5 * before, (before, after)
     assert result.steps == 8 and len(result.train_loss) == 8
     assert result.tokens_per_second > 0 and result.examples_per_second > 0
-    assert _fingerprint(base.model) == before_weights  # the shared base is unchanged
+    assert _fingerprint(embedded_model.model) == before_weights  # the shared base is unchanged
 
     assert {"adapter_config.json", "adapter_model.safetensors", "train_config.json"} <= {
         p.name for p in out.iterdir()
@@ -92,13 +74,13 @@ def test_lora_loss_falls_adapter_reloads_base_untouched(base, data, tmp_path: Pa
     assert metrics["train_loss"][0][0] == 1 and metrics["validation_loss"]
     assert metrics["best_step"] in (4, 8) and not Path(str(out) + ".partial").exists()
 
-    reloaded = PeftModel.from_pretrained(copy.deepcopy(base.model), out).eval()
-    batch = collate([encode(e, data, base.tokenizer, 64) for e in data.examples[:4]], 2)
+    reloaded = PeftModel.from_pretrained(copy.deepcopy(embedded_model.model), out).eval()
+    batch = collate([encode(e, data, embedded_model.tokenizer, 64) for e in data.examples[:4]], 2)
     kw = {k: batch[k] for k in ("input_ids", "attention_mask", "position_ids")}
     with torch.no_grad():
         want = model(**kw).logits
         got = reloaded(**kw).logits
-        plain = base.model(**kw).logits
+        plain = embedded_model.model(**kw).logits
     assert torch.allclose(got, want, atol=1e-4)
     assert not torch.allclose(plain, want, atol=1e-2)
 
@@ -109,20 +91,20 @@ def _adapter(folder: Path) -> dict:
     return load_file(str(folder / "adapter_model.safetensors"))
 
 
-def test_resume_after_interrupt_matches_uninterrupted(base, data, tmp_path: Path):
+def test_resume_after_interrupt_matches_uninterrupted(embedded_model, data, tmp_path: Path):
     import torch
     from advisor_peft.train import train
 
     cfg = TrainConfig(max_steps=6, batch_size=4, learning_rate=1e-3, eval_every=3, save_every=2)
-    whole = train(base, data, cfg, tmp_path / "whole", progress=False)
+    whole = train(embedded_model, data, cfg, tmp_path / "whole", progress=False)
 
     cut = tmp_path / "cut"
     with pytest.raises(KeyboardInterrupt):
-        train(base, data, cfg, cut, progress=False, interrupt_at=3)
+        train(embedded_model, data, cfg, cut, progress=False, interrupt_at=3)
     assert not cut.exists()  # an interrupted run never looks finished
     assert (tmp_path / "cut.partial" / "checkpoints" / "step-0000003" / "state.json").is_file()
 
-    resumed = train(base, data, cfg, cut, resume=True, progress=False)
+    resumed = train(embedded_model, data, cfg, cut, resume=True, progress=False)
     assert resumed.steps == whole.steps == 6
     a, b = _adapter(tmp_path / "whole"), _adapter(cut)
     assert a.keys() == b.keys()
@@ -136,56 +118,60 @@ def test_resume_after_interrupt_matches_uninterrupted(base, data, tmp_path: Path
         assert [v for _, v in got] == pytest.approx([v for _, v in want], abs=1e-5)
 
 
-def test_resume_refuses_changed_options(base, data, tmp_path: Path):
+def test_resume_refuses_changed_options(embedded_model, data, tmp_path: Path):
     from advisor_peft.train import train
 
     from advisor.errors import UsageError
 
     cfg = TrainConfig(max_steps=4, batch_size=4, save_every=100)
     with pytest.raises(KeyboardInterrupt):
-        train(base, data, cfg, tmp_path / "o", progress=False, interrupt_at=1)
+        train(embedded_model, data, cfg, tmp_path / "o", progress=False, interrupt_at=1)
     changed = cfg.model_copy(update={"learning_rate": 1e-5})
     with pytest.raises(UsageError, match="learning_rate"):
-        train(base, data, changed, tmp_path / "o", resume=True, progress=False)
+        train(embedded_model, data, changed, tmp_path / "o", resume=True, progress=False)
 
 
-def test_ia3_trains_and_reloads(base, data, tmp_path: Path):
+def test_ia3_trains_and_reloads(embedded_model, data, tmp_path: Path):
     from advisor_peft.backends import config_for
     from advisor_peft.train import train_model
     from peft import PeftModel
 
     cfg = config_for("ia3", max_steps=4, batch_size=4, eval_every=2)
-    result, model = train_model(base, data, cfg, tmp_path / "ia3", progress=False)
+    result, model = train_model(embedded_model, data, cfg, tmp_path / "ia3", progress=False)
     assert result.method == "ia3" and result.steps == 4
-    assert _mean_loss(model, base, data) < _mean_loss(base.model, base, data)
+    assert _mean_loss(model, embedded_model, data) < _mean_loss(
+        embedded_model.model, embedded_model, data
+    )
     adapter = json.loads((tmp_path / "ia3" / "adapter_config.json").read_text())
     assert adapter["peft_type"] == "IA3"
-    PeftModel.from_pretrained(copy.deepcopy(base.model), tmp_path / "ia3")
+    PeftModel.from_pretrained(copy.deepcopy(embedded_model.model), tmp_path / "ia3")
 
 
-def test_full_fine_tune_writes_a_loadable_model_folder(base, data, tmp_path: Path):
+def test_full_fine_tune_writes_a_loadable_model_folder(embedded_model, data, tmp_path: Path):
     from advisor_peft.backends import config_for
     from advisor_peft.models import load_model
     from advisor_peft.train import train_model
 
     cfg = config_for("full", max_steps=3, batch_size=4, learning_rate=5e-5, eval_every=3)
-    before = _fingerprint(base.model)
-    result, model = train_model(base, data, cfg, tmp_path / "full", progress=False)
-    assert result.method == "full" and _fingerprint(base.model) == before
+    before = _fingerprint(embedded_model.model)
+    result, model = train_model(embedded_model, data, cfg, tmp_path / "full", progress=False)
+    assert result.method == "full" and _fingerprint(embedded_model.model) == before
     reloaded = load_model(str(tmp_path / "full"))
     assert _fingerprint(reloaded.model) == pytest.approx(_fingerprint(model), rel=1e-9)
     assert _fingerprint(reloaded.model) != pytest.approx(before, rel=1e-9)
-    assert _mean_loss(model, base, data) < _mean_loss(base.model, base, data)
+    assert _mean_loss(model, embedded_model, data) < _mean_loss(
+        embedded_model.model, embedded_model, data
+    )
 
 
-def test_early_stopping_fires_and_keeps_the_best_step(base, data, tmp_path: Path):
+def test_early_stopping_fires_and_keeps_the_best_step(embedded_model, data, tmp_path: Path):
     from advisor_peft.train import train
 
     # A learning rate far too high makes the validation loss rise after the first check.
     cfg = TrainConfig(
         max_steps=12, batch_size=4, learning_rate=0.5, warmup_ratio=0, eval_every=1, patience=2
     )
-    result = train(base, data, cfg, tmp_path / "es", progress=False)
+    result = train(embedded_model, data, cfg, tmp_path / "es", progress=False)
     assert result.stopped_early and result.steps < 12
     val = dict(result.validation_loss)
     assert result.best_step == min(val, key=val.get)
