@@ -22,3 +22,10 @@ class OneLineErrors(click.Command):
             raise
         except click.UsageError as err:
             raise UsageError(err.format_message()) from None
+
+
+def profile_option(help_text: str):
+    """The ``--profile FILE`` option of the commands that read a task profile (as ``profile_file``)."""
+    return click.option(
+        "--profile", "profile_file", type=click.Path(dir_okay=False), help=help_text
+    )

@@ -12,17 +12,13 @@ from advisor.commands._options import (
     POS_FLOAT,
     POS_INT,
     OneLineErrors,
+    profile_option,
 )
 from advisor.profile import ModelAccess, TaskType
 
 
 @click.command(cls=OneLineErrors)
-@click.option(
-    "--profile",
-    "profile_file",
-    type=click.Path(dir_okay=False),
-    help="Task profile (YAML, TOML or JSON); flags below override it.",
-)
+@profile_option("Task profile (YAML, TOML or JSON); flags below override it.")
 @click.option(
     "--model-params-b", type=POS_FLOAT, help="Model size in billions of parameters [default: 7]."
 )

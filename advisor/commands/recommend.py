@@ -14,6 +14,7 @@ from typing import Any, get_args
 
 import click
 
+from advisor.commands._options import profile_option
 from advisor.errors import UsageError
 from advisor.profile import Profile, build_profile, read_profile_file
 
@@ -258,11 +259,8 @@ def _print_schema() -> None:
 
 
 @click.command()
-@click.option(
-    "--profile",
-    "profile_file",
-    type=click.Path(dir_okay=False),
-    help="YAML, TOML or JSON file with Profile fields. Precedence: flags > file > --data > defaults.",
+@profile_option(
+    "YAML, TOML or JSON file with Profile fields. Precedence: flags > file > --data > defaults."
 )
 @click.option(
     "--data",

@@ -9,7 +9,13 @@ from typing import Any
 
 import click
 
-from advisor.commands._options import NON_NEG_FLOAT, POS_FLOAT, POS_INT, OneLineErrors
+from advisor.commands._options import (
+    NON_NEG_FLOAT,
+    POS_FLOAT,
+    POS_INT,
+    OneLineErrors,
+    profile_option,
+)
 from advisor.errors import UsageError
 
 
@@ -76,12 +82,7 @@ from advisor.errors import UsageError
 @click.option("--seed", type=int, help="Random seed (split, batch order, initialisation, dropout).")
 @click.option("--text-field", help="Input column, when not text/input.")
 @click.option("--label-field", help="Output column, when not label/output.")
-@click.option(
-    "--profile",
-    "profile_file",
-    type=click.Path(dir_okay=False),
-    help="Task profile; defaults come from the plan `advisor recommend` makes for it.",
-)
+@profile_option("Task profile; defaults come from the plan `advisor recommend` makes for it.")
 @click.option(
     "--no-plan", is_flag=True, help="Ignore the recommended plan; use the backend's own defaults."
 )
