@@ -192,42 +192,60 @@ def test_forced_verdicts_follow_constraints_not_score() -> None:
 # ---------------------------------------------------------------- method choice
 
 
-def test_method_preferences() -> None:
-    rec = recommend(
-        labeled_examples=9000,
-        model_params_b=65,
-        gpu_memory_gb=48,
-        gpu_count=1,
-        expertise="ml_researcher",
-        rules=RULES,
-    )
-    assert (rec.verdict, rec.method) == ("fine-tune", "qlora")
-    rec = recommend(
-        labeled_examples=20000,
-        model_params_b=7,
-        gpu_memory_gb=24,
-        gpu_count=1,
-        expertise="ml_engineer",
-        rules=RULES,
-    )
-    assert (rec.verdict, rec.method) == ("fine-tune", "lora")
-    rec = recommend(
-        labeled_examples=20000,
-        model_params_b=0.3,
-        gpu_memory_gb=24,
-        gpu_count=1,
-        expertise="ml_engineer",
-        rules=RULES,
-    )
-    assert rec.method == "full"
-    rec = recommend(
-        labeled_examples=0, task_type="generation", output_format="structured", rules=RULES
-    )
-    assert (rec.verdict, rec.method) == ("prompt", "3c")
-    rec = recommend(
-        labeled_examples=8, task_type="qa", model_access="api_only", model_params_b=540, rules=RULES
-    )
-    assert rec.method == "cot"
+@pytest.mark.parametrize(
+    ("profile", "verdict", "method"),
+    [
+        (
+            dict(
+                labeled_examples=9000,
+                model_params_b=65,
+                gpu_memory_gb=48,
+                gpu_count=1,
+                expertise="ml_researcher",
+            ),
+            "fine-tune",
+            "qlora",
+        ),
+        (
+            dict(
+                labeled_examples=20000,
+                model_params_b=7,
+                gpu_memory_gb=24,
+                gpu_count=1,
+                expertise="ml_engineer",
+            ),
+            "fine-tune",
+            "lora",
+        ),
+        (
+            dict(
+                labeled_examples=20000,
+                model_params_b=0.3,
+                gpu_memory_gb=24,
+                gpu_count=1,
+                expertise="ml_engineer",
+            ),
+            None,
+            "full",
+        ),
+        (
+            dict(labeled_examples=0, task_type="generation", output_format="structured"),
+            "prompt",
+            "3c",
+        ),
+        (
+            dict(labeled_examples=8, task_type="qa", model_access="api_only", model_params_b=540),
+            None,
+            "cot",
+        ),
+    ],
+    ids=["qlora", "lora", "full", "3c", "cot"],
+)
+def test_method_preferences(profile: dict[str, Any], verdict: str | None, method: str) -> None:
+    rec = recommend(**profile, rules=RULES)
+    assert rec.method == method
+    if verdict is not None:  # None: only the method is pinned for this profile
+        assert rec.verdict == verdict
 
 
 def test_prompt_then_fine_tune_names_the_next_fine_tune() -> None:
