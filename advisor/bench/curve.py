@@ -20,7 +20,7 @@ from __future__ import annotations
 import math
 import random
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any, Literal
 
@@ -137,6 +137,10 @@ class CurvePoint(BaseModel):
     eval_seconds: float | None = None
     steps: int | None = None
     stopped_early: bool = False
+    overfitting: str | None = Field(None, description="OverfittingReport level of this fine-tune")
+    reused: str | None = Field(
+        None, description="Strategy whose fine-tune on all the data gave this point"
+    )
 
 
 class CurveResult(BaseModel):
@@ -314,6 +318,103 @@ def _paired(
     return diff, p
 
 
+def _point(
+    n: int, scored: Any, best: Any, metric: str, train: dict[str, Any], train_seconds: float
+) -> CurvePoint:
+    paired = _paired(best.examples, scored.examples, metric)
+    overfit = train.get("overfitting")
+    return CurvePoint(
+        size=n,
+        score=scored.metrics.get(metric, 0.0),
+        ci95=scored.ci95.get(metric),
+        difference=round(paired[0], 4) if paired else None,
+        p_value=round(paired[1], 4) if paired else None,
+        train_seconds=round(train_seconds, 1),
+        eval_seconds=round(scored.eval_seconds, 1),
+        steps=train.get("steps"),
+        stopped_early=bool(train.get("stopped_early")),
+        overfitting=overfit.get("level") if isinstance(overfit, dict) else None,
+    )
+
+
+def measure_points(
+    loaded: Any,
+    backend: Any,
+    runner: Any,
+    train: TaskData,
+    task_dir: Path,
+    task: str,
+    best: Any,
+    metric: str,
+    out_dir: Path,
+    *,
+    sizes: Sequence[int | None] = DEFAULT_SIZES,
+    seed: int = 0,
+    epochs: float | None = None,
+    max_steps: int | None = None,
+    batch_size: int = 8,
+    progress: bool = True,
+    resume: bool = False,
+    done: Sequence[CurvePoint] = (),
+    reuse_all: Any = None,
+    on_point: Callable[[CurvePoint], None] | None = None,
+) -> list[CurvePoint]:
+    """Fine-tune ``backend`` on each nested subset and score it on ``task`` against ``best``.
+
+    Sizes already in ``done`` are kept (resume); ``reuse_all`` (a StrategyResult of the same
+    backend trained on all of ``train``) stands in for the 'all' size instead of training
+    again. ``on_point`` gets each new point as it finishes, so a caller can save it.
+    """
+    from advisor.bench.overfitting import overfitting_from_result
+    from advisor.bench.run import evaluate_strategy, train_strategy
+
+    points = {p.size: p for p in done}
+    for subset in nested_subsets(train, sizes, seed):
+        n = len(subset.examples)
+        if n in points:
+            continue
+        if reuse_all is not None and n == len(train.examples) and reuse_all.train:
+            train_info = dict(reuse_all.train)
+            if reuse_all.overfitting is not None:
+                train_info["overfitting"] = reuse_all.overfitting.model_dump()
+            point = _point(
+                n, reuse_all, best, metric, train_info, float(train_info.get("seconds") or 0.0)
+            )
+            point.reused = reuse_all.name
+        else:
+            start = time.perf_counter()
+            trained = train_strategy(
+                loaded,
+                backend,
+                subset,
+                out_dir / "finetunes" / f"{backend.name}-{n}",
+                epochs=epochs,
+                max_steps=max_steps,
+                seed=seed,
+                resume=resume,
+                progress=progress,
+            )
+            train_seconds = time.perf_counter() - start
+            scored = evaluate_strategy(
+                loaded,
+                runner,
+                task_dir,
+                task,
+                name=f"{backend.name}-{n}",
+                kind="fine-tune",
+                artifact=trained.output_dir,
+                batch_size=batch_size,
+                progress=progress,
+            )
+            info = trained.model_dump(mode="json")
+            info["overfitting"] = overfitting_from_result(trained).model_dump()
+            point = _point(n, scored, best, metric, info, train_seconds)
+        points[n] = point
+        if on_point is not None:
+            on_point(point)
+    return sorted(points.values(), key=lambda p: p.size)
+
+
 def run_curve(
     options: Any,
     *,
@@ -326,17 +427,12 @@ def run_curve(
 
     ``options`` is a ``BenchmarkOptions`` (data, test, model, limit, seed, shots, epochs,
     max_steps, batch_size, output, progress). Writes ``curve.json`` and ``curve.svg`` into
-    ``options.output / 'curve'``.
+    ``options.output / 'curve'``. ``advisor benchmark --curve`` runs the same measurement
+    inside a benchmark (resumable per size, sharing the loaded model).
     """
     from advisor.bench import lmtask
     from advisor.bench.inputs import load_data, resolve_strategies
-    from advisor.bench.run import (
-        ZERO_SHOT,
-        build_tasks,
-        evaluate_strategy,
-        load_base,
-        train_strategy,
-    )
+    from advisor.bench.run import ZERO_SHOT, build_tasks, evaluate_strategy, load_base
 
     if plugins is None:
         from advisor.plugins import get_plugins
@@ -378,46 +474,23 @@ def run_curve(
         for s in plan.prompts
     ]
     best = max(prompt_results, key=lambda r: r.metrics.get(metric, 0.0))
-    points: list[CurvePoint] = []
-    for subset in nested_subsets(train, sizes, options.seed):
-        n = len(subset.examples)
-        start = time.perf_counter()
-        trained = train_strategy(
-            loaded,
-            backend,
-            subset,
-            out_dir / "finetunes" / f"{method}-{n}",
-            epochs=options.epochs,
-            max_steps=options.max_steps,
-            seed=options.seed,
-            progress=options.progress,
-        )
-        train_seconds = time.perf_counter() - start
-        scored = evaluate_strategy(
-            loaded,
-            runner,
-            task_dir,
-            tasks[ZERO_SHOT],
-            name=f"{method}-{n}",
-            kind="fine-tune",
-            artifact=trained.output_dir,
-            batch_size=options.batch_size,
-            progress=options.progress,
-        )
-        paired = _paired(best.examples, scored.examples, metric)
-        points.append(
-            CurvePoint(
-                size=n,
-                score=scored.metrics.get(metric, 0.0),
-                ci95=scored.ci95.get(metric),
-                difference=round(paired[0], 4) if paired else None,
-                p_value=round(paired[1], 4) if paired else None,
-                train_seconds=round(train_seconds, 1),
-                eval_seconds=round(scored.eval_seconds, 1),
-                steps=trained.steps,
-                stopped_early=trained.stopped_early,
-            )
-        )
+    points = measure_points(
+        loaded,
+        backend,
+        runner,
+        train,
+        task_dir,
+        tasks[ZERO_SHOT],
+        best,
+        metric,
+        out_dir,
+        sizes=sizes,
+        seed=options.seed,
+        epochs=options.epochs,
+        max_steps=options.max_steps,
+        batch_size=options.batch_size,
+        progress=options.progress,
+    )
     result = analyse_curve(
         points,
         method=method,

@@ -5,8 +5,16 @@ from __future__ import annotations
 from html import escape
 from pathlib import Path
 
+from advisor.bench.curve import curve_svg
 from advisor.bench.lmtask import write_atomic
-from advisor.bench.schema import BenchmarkResults, StrategyResult
+from advisor.bench.schema import BenchmarkResults, MeasuredChallenge, StrategyResult
+
+# The seed's names: the challenges measured here, and the aspect the learning curve answers.
+OVERFITTING = "Overfitting"
+FORGETTING = "Catastrophic forgetting"
+DATA_SCARCITY = "Data Scarcity"
+TRAINING_DATA = "Training Data"
+_SEVERITY = {"unknown": 0, "none": 1, "mild": 2, "overfitting": 3, "severe": 3}
 
 COLOURS = {"prompt": "#4C78A8", "fine-tune": "#F58518", "baseline": "#54A24B"}
 
@@ -103,8 +111,240 @@ def markdown(results: BenchmarkResults) -> str:
         f"`lm_eval --model hf --model_args pretrained=MODEL_DIR --include_path {results.task_dir} --tasks TASK`.",
         "Fine-tunes are scored on the zero-shot task (the prompt format they were trained on).",
         "",
+        *_measured_sections_md(results),
     ]
     return "\n".join(out)
+
+
+def _fine_tunes(results: BenchmarkResults) -> list[StrategyResult]:
+    return [s for s in results.strategies if s.kind == "fine-tune"]
+
+
+def _worst(levels: list[str]) -> str | None:
+    return max(levels, key=lambda lv: _SEVERITY.get(lv, 0)) if levels else None
+
+
+def measured_challenges(
+    results: BenchmarkResults, rated: dict[str, str] | None = None
+) -> list[MeasuredChallenge]:
+    """The seed's challenges this run measured, each with `recommend`'s rating it replaces."""
+    rated = rated or {}
+    out: list[MeasuredChallenge] = []
+    tuned = [s for s in _fine_tunes(results) if s.overfitting is not None]
+    if tuned:
+        text = "; ".join(f"{s.name}: {s.overfitting.summary}" for s in tuned)  # type: ignore[union-attr]
+        level = _worst([s.overfitting.level for s in tuned])  # type: ignore[union-attr]
+        out.append(
+            MeasuredChallenge(
+                name=OVERFITTING, measured=text, level=level, rated=rated.get(OVERFITTING)
+            )
+        )
+    f = results.forgetting
+    if f and f.get("methods"):
+        drops = "; ".join(
+            f"{m['method']} {m['drop_points']:+.1f} points ({m['level']})" for m in f["methods"]
+        )
+        text = f"general-ability drop after fine-tuning: {drops}"
+        if f.get("least_forgetting"):
+            text += f"; least forgetting: {f['least_forgetting']}"
+        out.append(
+            MeasuredChallenge(
+                name=FORGETTING,
+                measured=text,
+                level=_worst([m["level"] for m in f["methods"]]),
+                rated=rated.get(FORGETTING),
+            )
+        )
+    if results.curve is not None:
+        out.append(
+            MeasuredChallenge(
+                name=DATA_SCARCITY,
+                measured=results.curve.summary,
+                level=results.curve.status,
+                rated=rated.get(DATA_SCARCITY),
+            )
+        )
+    return out
+
+
+def _overfitting_rows(results: BenchmarkResults) -> list[list[str]]:
+    rows = []
+    for s in _fine_tunes(results):
+        o = s.overfitting
+        if o is None:
+            continue
+        if not o.points:
+            rows.append([s.name, o.level, "n/a", "n/a", "n/a", "no validation loss recorded"])
+            continue
+        stop = f"cut in at step {o.early_stop_step}" if o.stopped_early else "did not cut in"
+        rows.append(
+            [
+                s.name,
+                o.level,
+                str(o.best_step),
+                f"{o.best_validation_loss:.3f} → {o.final_validation_loss:.3f}",
+                f"{o.gap_at_best:+.3f} → {o.final_gap:+.3f}",
+                stop,
+            ]
+        )
+    return rows
+
+
+OVERFIT_HEADER = [
+    "fine-tune",
+    "level",
+    "best step",
+    "validation loss (best → final)",
+    "train/validation gap (best → final)",
+    "early stopping",
+]
+FORGET_HEADER = ["method", "before", "after", "drop (points)", "items lost / gained", "p", "level"]
+CURVE_HEADER = ["training examples", "score", "95% CI", "vs prompt", "p", "steps", "overfitting"]
+
+
+def _forgetting_rows(results: BenchmarkResults) -> list[list[str]]:
+    f = results.forgetting or {}
+    rows = []
+    for m in f.get("methods", []):
+        lost = m.get("items_lost")
+        p = m.get("p_value")
+        rows.append(
+            [
+                m["method"],
+                f"{m['before']:.1%}",
+                f"{m['after']:.1%}",
+                f"{m['drop_points']:+.1f}",
+                f"{lost} / {m.get('items_gained')}" if lost is not None else "n/a",
+                f"{p:.3g}" if p is not None else "n/a",
+                m["level"],
+            ]
+        )
+    return rows
+
+
+def _forgetting_text(results: BenchmarkResults) -> list[str]:
+    f = results.forgetting
+    if not f:
+        return []
+    lines = [
+        f"General ability of the base model: {f['before']:.1%}"
+        + (f" on {f['items']} items" if f.get("items") else "")
+        + " (the shipped multiple-choice check, unrelated to the task; chance 25%).",
+        f["summary"] + ".",
+    ]
+    by = {m["method"]: m for m in f.get("methods", [])}
+    lora = next((m for n, m in by.items() if n.startswith("lora")), None)
+    full = by.get("full")
+    if lora and full:
+        lines.append(
+            f"LoRA vs full fine-tuning: {lora['method']} dropped {lora['drop_points']:+.1f} points, "
+            f"full {full['drop_points']:+.1f} points."
+        )
+    return lines
+
+
+def _curve_rows(results: BenchmarkResults) -> list[list[str]]:
+    c = results.curve
+    rows = []
+    for p in c.points if c else []:
+        ci = f"[{p.ci95[0]:.3f}, {p.ci95[1]:.3f}]" if p.ci95 else "n/a"
+        rows.append(
+            [
+                str(p.size) + (" (all)" if p.size == results.data.train_examples else ""),
+                f"{p.score:.3f}",
+                ci,
+                f"{p.difference:+.3f}" if p.difference is not None else "n/a",
+                f"{p.p_value:.3g}" if p.p_value is not None else "n/a",
+                str(p.steps) if p.steps is not None else "n/a",
+                (p.overfitting or "n/a") + (" (early stop)" if p.stopped_early else ""),
+            ]
+        )
+    return rows
+
+
+def _curve_text(results: BenchmarkResults) -> list[str]:
+    c = results.curve
+    if c is None:
+        return []
+    return [
+        f"{c.method} fine-tuned on nested, stratified subsets of the training data and scored on "
+        f"the same {c.test_examples} test examples as {c.prompt_strategy} "
+        f"({c.metric} {c.prompt_score:.3f}); {c.seconds:.0f} s.",
+        f"**{c.summary}**",
+    ]
+
+
+def _measured_sections_md(results: BenchmarkResults) -> list[str]:
+    out: list[str] = []
+
+    def table(header: list[str], rows: list[list[str]]) -> None:
+        out.append("| " + " | ".join(header) + " |")
+        out.append("|" + "---|" * len(header))
+        for row in rows:
+            out.append("| " + " | ".join(c.replace("|", "\\|") for c in row) + " |")
+        out.append("")
+
+    if results.challenges:
+        out += ["## Measured challenges", ""]
+        out.append(
+            "The seed's challenges, measured on this data (replacing the ratings of `advisor recommend`):"
+        )
+        out.append("")
+        table(
+            ["challenge", "measured", "level", "`recommend` rated"],
+            [[c.name, c.measured, c.level or "", c.rated or "n/a"] for c in results.challenges],
+        )
+    if rows := _overfitting_rows(results):
+        out += [f"## {OVERFITTING}", ""]
+        table(OVERFIT_HEADER, rows)
+        for s in _fine_tunes(results):
+            if s.overfitting is not None:
+                out += [f"- {s.name}: {s.overfitting.summary}."]
+        out.append("")
+    if results.forgetting:
+        out += [f"## {FORGETTING}", ""]
+        table(FORGET_HEADER, _forgetting_rows(results))
+        out += [line + "\n" for line in _forgetting_text(results)]
+    if results.curve is not None:
+        out += [f"## {DATA_SCARCITY} / {TRAINING_DATA}: learning curve", ""]
+        out += [line + "\n" for line in _curve_text(results)]
+        table(CURVE_HEADER, _curve_rows(results))
+        out += ["![learning curve](curve.svg)", ""]
+    return out
+
+
+def _html_table(header: list[str], rows: list[list[str]]) -> str:
+    head = "".join(f"<th>{escape(c)}</th>" for c in header)
+    body = "".join("<tr>" + "".join(f"<td>{escape(c)}</td>" for c in r) + "</tr>" for r in rows)
+    return f"<table><tr>{head}</tr>{body}</table>"
+
+
+def _measured_sections_html(results: BenchmarkResults) -> str:
+    parts: list[str] = []
+    if results.challenges:
+        parts.append("<h2>Measured challenges</h2>")
+        parts.append(
+            "<p>The seed's challenges, measured on this data (replacing the ratings of "
+            "<code>advisor recommend</code>):</p>"
+        )
+        parts.append(
+            _html_table(
+                ["challenge", "measured", "level", "recommend rated"],
+                [[c.name, c.measured, c.level or "", c.rated or "n/a"] for c in results.challenges],
+            )
+        )
+    if rows := _overfitting_rows(results):
+        parts.append(f"<h2>{OVERFITTING}</h2>" + _html_table(OVERFIT_HEADER, rows))
+    if results.forgetting:
+        parts.append(f"<h2>{FORGETTING}</h2>")
+        parts.append(_html_table(FORGET_HEADER, _forgetting_rows(results)))
+        parts += [f"<p>{_inline_md(line)}</p>" for line in _forgetting_text(results)]
+    if results.curve is not None:
+        parts.append(f"<h2>{DATA_SCARCITY} / {TRAINING_DATA}: learning curve</h2>")
+        parts += [f"<p>{_inline_md(line)}</p>" for line in _curve_text(results)]
+        parts.append(curve_svg(results.curve))
+        parts.append(_html_table(CURVE_HEADER, _curve_rows(results)))
+    return "\n".join(parts)
 
 
 def _bar_chart(strategies: list[StrategyResult], metric: str) -> str:
@@ -213,6 +453,7 @@ table{{border-collapse:collapse}}td,th{{border:1px solid #ccc;padding:4px 8px;te
 <h2>Score with 95% confidence interval</h2>{_bar_chart(results.strategies, m)}
 <h2>Cost versus score</h2>{_scatter(results.strategies, m)}
 <ul>{"".join(f"<li>{escape(n)}</li>" for n in results.cost_notes)}</ul>
+{_measured_sections_html(results)}
 <p>lm-eval tasks: <code>{escape(results.task_dir)}</code>. Fine-tunes are scored on the zero-shot task.</p>
 </body></html>
 """

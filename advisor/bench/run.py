@@ -12,13 +12,25 @@ and after tuning).
 
 from __future__ import annotations
 
+import contextlib
+import copy
 import json
 import time
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
 from advisor.bench import lmtask
+from advisor.bench.curve import (
+    DEFAULT_SIZES,
+    CurveResult,
+    analyse_curve,
+    curve_svg,
+    measure_points,
+    resolve_sizes,
+)
 from advisor.bench.inputs import Plan, load_data, resolve_strategies
+from advisor.bench.overfitting import overfitting_from_result
 from advisor.bench.progress import phase
 from advisor.bench.schema import (
     BenchmarkOptions,
@@ -40,6 +52,7 @@ from advisor.components import (
 from advisor.errors import UsageError
 
 RESULTS = "results.json"
+CURVE_SVG = "curve.svg"
 TASKS = "tasks"
 FINETUNES = "finetunes"
 ZERO_SHOT = "zero-shot"  # fine-tunes are trained and scored on this strategy's prompt format
@@ -198,6 +211,141 @@ def load_results(run_dir: Path) -> BenchmarkResults | None:
         ) from None
 
 
+@contextlib.contextmanager
+def tuned_model(loaded: LoadedModel, artifact: str | Path) -> Iterator[Any]:
+    """The fine-tuned model as the runner scores it; the shared base comes back unchanged."""
+    try:
+        from advisor_lmeval.runner import attached
+    except ImportError:
+        attached = None
+    if attached is not None:
+        with attached(loaded, artifact) as tuned:
+            yield tuned
+        return
+    path = Path(artifact)
+    if (path / "adapter_config.json").exists():
+        from peft import PeftModel
+
+        yield PeftModel.from_pretrained(copy.deepcopy(loaded.model), str(path)).merge_and_unload()
+        return
+    from transformers import AutoModelForCausalLM
+
+    yield AutoModelForCausalLM.from_pretrained(str(path))
+
+
+def score_ability(
+    loaded: LoadedModel,
+    artifact: str | Path | None = None,
+    *,
+    name: str = "base",
+    progress: bool = True,
+) -> list[bool]:
+    """Per-item results on the shipped general-ability check, base or with a fine-tune."""
+    from advisor.bench.forgetting import ability_results
+
+    with phase(f"general ability {name}", enabled=progress):
+        if artifact is None:
+            return ability_results(loaded.model, loaded.tokenizer)
+        with tuned_model(loaded, artifact) as tuned:
+            return ability_results(tuned, loaded.tokenizer)
+
+
+def _ability_before(results: BenchmarkResults, loaded: LoadedModel, progress: bool) -> None:
+    if results.general_ability_before is None:
+        results.general_ability_before = score_ability(loaded, progress=progress)
+
+
+def forgetting_summary(results: BenchmarkResults) -> dict[str, Any] | None:
+    """ForgettingReport over every fine-tune scored after training (as a dict)."""
+    from advisor.bench.forgetting import forgetting_report
+
+    after = {
+        s.name: s.general_ability
+        for s in results.strategies
+        if s.kind == "fine-tune" and s.general_ability is not None
+    }
+    if results.general_ability_before is None or not after:
+        return None
+    return forgetting_report(results.general_ability_before, dict(after)).model_dump(mode="json")
+
+
+def run_learning_curve(
+    results: BenchmarkResults,
+    options: BenchmarkOptions,
+    plan: Plan,
+    model: Callable[[], LoadedModel],
+    runner: BenchmarkRunner,
+    train: TaskData,
+    tasks: dict[str, str],
+    task_dir: Path,
+    run_dir: Path,
+) -> CurveResult:
+    """The first training backend on nested subsets, against the best prompt strategy.
+
+    Each size is saved to ``results.curve_points`` as it finishes, so --resume continues the
+    curve; the 'all' size reuses the benchmark's own fine-tune of that backend.
+    """
+    start = time.perf_counter()
+    metric = results.primary_metric
+    backend = plan.fine_tunes[0]
+    prompts = [s for s in results.strategies if s.kind == "prompt"]
+    best = max(prompts, key=lambda r: r.metrics.get(metric, 0.0))
+    sizes = options.curve_sizes or list(DEFAULT_SIZES)
+    wanted = set(resolve_sizes(sizes, len(train.examples)))
+    results.curve_points = [p for p in results.curve_points if p.size in wanted]
+
+    def keep(point: Any) -> None:
+        results.curve_points.append(point)
+        save_results(results, run_dir)
+
+    todo = wanted - {p.size for p in results.curve_points}
+    reuse = results.get(backend.name)
+    needs_model = any(not (n == len(train.examples) and reuse and reuse.train) for n in todo)
+    points = measure_points(
+        model() if needs_model else None,
+        backend,
+        runner,
+        train,
+        task_dir,
+        tasks[ZERO_SHOT],
+        best,
+        metric,
+        run_dir / "curve",
+        sizes=sizes,
+        seed=options.seed,
+        epochs=options.epochs,
+        max_steps=options.max_steps,
+        batch_size=options.batch_size,
+        progress=options.progress,
+        resume=options.resume,
+        done=results.curve_points,
+        reuse_all=reuse,
+        on_point=keep,
+    )
+    results.seconds["curve"] = results.seconds.get("curve", 0.0) + time.perf_counter() - start
+    return analyse_curve(
+        points,
+        method=backend.name,
+        metric=metric,
+        test_examples=results.data.test_examples,
+        prompt_strategy=best.name,
+        prompt_score=best.metrics.get(metric, 0.0),
+        prompt_ci95=best.ci95.get(metric),
+        seconds=round(results.seconds["curve"], 1),
+    )
+
+
+def rated_challenges(profile: Any) -> dict[str, str]:
+    """What `advisor recommend` rated each challenge for this profile (name -> rating)."""
+    try:
+        from advisor.engine import recommend
+
+        rec = recommend(profile)
+    except Exception:  # the measured values still stand without the guesses
+        return {}
+    return {c.name: str(getattr(c.rating, "value", c.rating)) for c in rec.challenges}
+
+
 # ------------------------------------------------------------------ orchestration
 
 
@@ -213,7 +361,7 @@ def _check_resume(previous: BenchmarkResults, results: BenchmarkResults, run_dir
 def run_benchmark(options: BenchmarkOptions, plugins: Any = None) -> BenchmarkResults:
     """Run every strategy in ``options`` and return (and write) the results."""
     from advisor.bench.advice import advise, attach_costs
-    from advisor.bench.report import write_reports
+    from advisor.bench.report import measured_challenges, write_reports
     from advisor.bench.verdict import compare, decide
 
     if plugins is None:
@@ -241,6 +389,10 @@ def run_benchmark(options: BenchmarkOptions, plugins: Any = None) -> BenchmarkRe
             f"unknown benchmark runner '{options.runner}'; available: {', '.join(runners) or 'none'}"
         )
     runner = runners[options.runner]
+    if options.curve and not plan.fine_tunes:
+        raise UsageError("--curve needs a training backend in --strategies (e.g. lora)")
+    if options.curve and not plan.prompts:
+        raise UsageError("--curve compares with a prompt strategy; add one to --strategies")
 
     run_dir = options.output
     task_dir = run_dir / TASKS
@@ -269,6 +421,8 @@ def run_benchmark(options: BenchmarkOptions, plugins: Any = None) -> BenchmarkRe
         results.strategies = [s for s in previous.strategies if s.name in plan.names]
         results.model, results.model_params_b = previous.model, previous.model_params_b
         results.seconds = dict(previous.seconds)
+        results.general_ability_before = previous.general_ability_before
+        results.curve_points = list(previous.curve_points)
     done = {s.name for s in results.strategies}
 
     # Tasks: the prompt strategies', plus zero-shot whenever a fine-tune will be scored.
@@ -281,20 +435,27 @@ def run_benchmark(options: BenchmarkOptions, plugins: Any = None) -> BenchmarkRe
 
     todo = [n for n in plan.names if n not in done]
     loaded: LoadedModel | None = None
+
+    def model() -> LoadedModel:
+        """The shared base, loaded on first need (a resumed run may need none)."""
+        nonlocal loaded
+        if loaded is None:
+            start = time.perf_counter()
+            with phase("load model", enabled=options.progress):
+                loaded = load_base(options.model, plugins)
+            results.seconds["load_model"] = time.perf_counter() - start
+            results.model = loaded.name
+            results.model_params_b = _params_b(loaded)
+        return loaded
+
     if any(n not in {b.name for b in plan.baselines} for n in todo):
-        start = time.perf_counter()
-        with phase("load model", enabled=options.progress):
-            loaded = load_base(options.model, plugins)
-        results.seconds["load_model"] = time.perf_counter() - start
-        results.model = loaded.name
-        results.model_params_b = _params_b(loaded)
+        model()
 
     for strategy in plan.prompts:
         if strategy.name in done:
             continue
-        assert loaded is not None
         result = evaluate_strategy(
-            loaded,
+            model(),
             runner,
             task_dir,
             tasks[strategy.name],
@@ -312,11 +473,10 @@ def run_benchmark(options: BenchmarkOptions, plugins: Any = None) -> BenchmarkRe
     for backend in plan.fine_tunes:
         if backend.name in done:
             continue
-        assert loaded is not None
         out_dir = run_dir / FINETUNES / backend.name
         start = time.perf_counter()
         trained = train_strategy(
-            loaded,
+            model(),
             backend,
             train,
             out_dir,
@@ -328,7 +488,7 @@ def run_benchmark(options: BenchmarkOptions, plugins: Any = None) -> BenchmarkRe
         )
         train_seconds = time.perf_counter() - start
         result = evaluate_strategy(
-            loaded,
+            model(),
             runner,
             task_dir,
             tasks[ZERO_SHOT],
@@ -340,8 +500,35 @@ def run_benchmark(options: BenchmarkOptions, plugins: Any = None) -> BenchmarkRe
         )
         result.train = trained.model_dump(mode="json")
         result.seconds = train_seconds + result.eval_seconds
+        result.overfitting = overfitting_from_result(trained)
+        if options.forgetting:
+            _ability_before(results, model(), options.progress)
+            result.general_ability = score_ability(
+                model(), trained.output_dir, name=backend.name, progress=options.progress
+            )
         results.strategies.append(result)
         save_results(results, run_dir)
+
+    # Fine-tunes finished by an older run (or with --no-forgetting) get their measurements now.
+    for s in results.strategies:
+        if s.kind != "fine-tune":
+            continue
+        if s.overfitting is None and s.train:
+            s.overfitting = overfitting_from_result(TrainResult.model_validate(s.train))
+        if options.forgetting and s.general_ability is None and s.artifact:
+            _ability_before(results, model(), options.progress)
+            s.general_ability = score_ability(
+                model(), s.artifact, name=s.name, progress=options.progress
+            )
+            save_results(results, run_dir)
+    if options.forgetting:
+        results.forgetting = forgetting_summary(results)
+
+    if options.curve:
+        results.curve = run_learning_curve(
+            results, options, plan, model, runner, train, tasks, task_dir, run_dir
+        )
+        lmtask.write_atomic(run_dir / CURVE_SVG, curve_svg(results.curve))
 
     order = {n: i for i, n in enumerate(plan.names)}
     results.strategies.sort(key=lambda s: order.get(s.name, len(order)))
@@ -351,6 +538,7 @@ def run_benchmark(options: BenchmarkOptions, plugins: Any = None) -> BenchmarkRe
     attach_costs(results, profile, loaded, test)
     results.comparison = compare(results.strategies, results.primary_metric, seed=options.seed)
     results.verdict = decide(results.comparison, advice, options.alpha)
+    results.challenges = measured_challenges(results, rated_challenges(profile))
     results.seconds["total"] = results.seconds.get("total", 0.0) + time.perf_counter() - t0
     results.complete = True
     save_results(results, run_dir)

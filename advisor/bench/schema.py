@@ -7,6 +7,9 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, Field
 
+from advisor.bench.curve import CurvePoint, CurveResult
+from advisor.bench.overfitting import OverfittingReport
+
 RESULTS_VERSION = 1
 DEFAULT_STRATEGIES = ("zero-shot", "few-shot", "3c", "lora")
 
@@ -40,6 +43,14 @@ class BenchmarkOptions(BaseModel):
     runner: str = "lmeval"
     threads: int | None = Field(None, ge=1, description="torch CPU threads; None: torch's default.")
     progress: bool = True
+    forgetting: bool = Field(
+        True, description="Score general ability before and after each fine-tune."
+    )
+    curve: bool = Field(False, description="Also run the learning curve after the strategies.")
+    curve_sizes: list[int | None] | None = Field(
+        None,
+        description="Training-set sizes of the curve (None in the list = all); None: 16,64,256,all.",
+    )
 
 
 class ExampleResult(BaseModel):
@@ -64,6 +75,12 @@ class StrategyResult(BaseModel):
     usd_per_1k_queries: float | None = None
     train: dict[str, Any] | None = Field(None, description="TrainResult of a fine-tune.")
     artifact: str | None = Field(None, description="Adapter or model folder of a fine-tune.")
+    overfitting: OverfittingReport | None = Field(
+        None, description="Train/validation loss gap of a fine-tune."
+    )
+    general_ability: list[bool] | None = Field(
+        None, description="Per item of the general-ability check, after this fine-tune."
+    )
     examples: list[ExampleResult] = Field(default_factory=list)
 
 
@@ -107,6 +124,15 @@ class DataSummary(BaseModel):
     test_source: str | None = None
 
 
+class MeasuredChallenge(BaseModel):
+    """One of the seed's challenges with what this run measured, replacing `recommend`'s rating."""
+
+    name: str
+    measured: str
+    level: str | None = Field(None, description="The measurement's own grading, if any.")
+    rated: str | None = Field(None, description="What `advisor recommend` guessed (its rating).")
+
+
 class BenchmarkResults(BaseModel):
     version: int = RESULTS_VERSION
     options: BenchmarkOptions
@@ -121,6 +147,17 @@ class BenchmarkResults(BaseModel):
     profile: dict[str, Any] | None = None
     recommendation: dict[str, Any] | None = None
     cost_notes: list[str] = Field(default_factory=list)
+    general_ability_before: list[bool] | None = Field(
+        None, description="Base model, per item of the general-ability check."
+    )
+    forgetting: dict[str, Any] | None = Field(
+        None, description="advisor.bench.forgetting.ForgettingReport"
+    )
+    curve_points: list[CurvePoint] = Field(
+        default_factory=list, description="Learning-curve sizes finished so far (for --resume)."
+    )
+    curve: CurveResult | None = None
+    challenges: list[MeasuredChallenge] = Field(default_factory=list)
     seconds: dict[str, float] = Field(default_factory=dict)
     complete: bool = False
 

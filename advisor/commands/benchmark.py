@@ -23,6 +23,27 @@ def _strategies(value: str) -> list[str]:
     return names
 
 
+def _curve_sizes(value: str | None) -> list[int | None] | None:
+    """'16,64,256,all' -> [16, 64, 256, None] (None = all the training data)."""
+    if value is None:
+        return None
+    sizes: list[int | None] = []
+    for part in (p.strip() for p in value.split(",")):
+        if not part:
+            continue
+        if part.lower() == "all":
+            sizes.append(None)
+        elif part.isdigit() and int(part) > 0:
+            sizes.append(int(part))
+        else:
+            raise UsageError(
+                f"--curve-sizes: '{part}' is not a positive number or 'all' (e.g. 16,64,256,all)"
+            )
+    if not sizes:
+        raise UsageError("--curve-sizes is empty; e.g. 16,64,256,all")
+    return sizes
+
+
 @click.command()
 @click.option(
     "--data",
@@ -87,6 +108,21 @@ def _strategies(value: str) -> list[str]:
     type=click.Path(path_type=Path),
     help="Profile file (YAML/TOML/JSON) for the advice.",
 )
+@click.option(
+    "--forgetting/--no-forgetting",
+    default=True,
+    show_default=True,
+    help="Score general ability (62 shipped items) before and after each fine-tune.",
+)
+@click.option(
+    "--curve",
+    is_flag=True,
+    help="Also fine-tune on growing subsets: the learning curve against the best prompt.",
+)
+@click.option(
+    "--curve-sizes",
+    help="Training-set sizes of the curve, 'all' = every example [default: 16,64,256,all].",
+)
 @click.option("--json", "as_json", is_flag=True, help="Print results.json to stdout.")
 @click.option("--quiet", is_flag=True, help="No progress bars.")
 def benchmark(**kw: Any) -> None:
@@ -95,6 +131,7 @@ def benchmark(**kw: Any) -> None:
     \b
     advisor benchmark                                  # embedded demo data
     advisor benchmark --data train.jsonl --test test.jsonl --strategies zero-shot,3c,lora
+    advisor benchmark --strategies zero-shot,lora --curve --curve-sizes 16,64,all
     """
     profile_values = {k: kw.pop(k) for k in list(kw) if k in Profile.model_fields}
     profile_values = {k: v for k, v in profile_values.items() if v is not None}
@@ -119,6 +156,9 @@ def benchmark(**kw: Any) -> None:
         profile=kw["profile_file"],
         profile_values=profile_values,
         progress=not kw["quiet"] and not kw["as_json"],
+        forgetting=kw["forgetting"],
+        curve=kw["curve"] or kw["curve_sizes"] is not None,
+        curve_sizes=_curve_sizes(kw["curve_sizes"]),
     )
     from advisor.bench.run import run_benchmark
 
@@ -156,6 +196,8 @@ def _print_summary(results: Any, output: Path) -> None:
         console.print(
             f"[bold {colour}]{v.outcome.upper()}[/]: {v.explanation}", markup=True, highlight=False
         )
+    for c in results.challenges:
+        console.print(f"[bold]{c.name}[/]: {c.measured}", markup=True, highlight=False)
     console.print(
         f"Reports: {output / 'report.md'}, {output / 'report.html'}; results: {output / 'results.json'}"
     )
