@@ -330,7 +330,7 @@ def test_benchmark_measures_overfitting_forgetting_and_curve_then_resumes(tmp_pa
     out = tmp_path / "run"
     options = BenchmarkOptions(
         data=train, test=test, output=out, strategies=["zero-shot", "lora"], limit=None,
-        max_steps=4, threads=1, curve=True, curve_sizes=[8, None], progress=False,
+        max_steps=4, threads=1, curve=True, curve_sizes=[8], progress=False,
     )  # fmt: skip
     spy = SpyPlugins()
     loaded: list[Any] = []
@@ -354,7 +354,10 @@ def test_benchmark_measures_overfitting_forgetting_and_curve_then_resumes(tmp_pa
     spy.models = models  # type: ignore[method-assign]
     results = run_benchmark(options, plugins=spy)
     assert len(loaded) == 1  # the curve shares the benchmark's model
-    assert spy.trained == ["lora", "lora"]  # the benchmark's, then size 8 (all reuses the first)
+    assert spy.trained == [
+        "lora",
+        "lora",
+    ]  # the benchmark's, then size 8 (all, added, reuses the first)
 
     saved = json.loads((out / "results.json").read_text())
     lora = saved["strategies"][1]

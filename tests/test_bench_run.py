@@ -78,7 +78,7 @@ def test_prompts_and_lora_give_verdict_reports_and_resume(tmp_path):
     out = tmp_path / "run"
     options = BenchmarkOptions(
         data=train, test=test, output=out, strategies=["zero-shot", "few-shot", "lora"],
-        shots=2, max_steps=1, limit=None, progress=False,
+        shots=2, max_steps=1, limit=None, progress=False, forgetting=False,
     )  # fmt: skip
     spy = SpyPlugins()
     results = run_benchmark(options, plugins=spy)

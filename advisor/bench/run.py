@@ -283,14 +283,17 @@ def run_learning_curve(
     """The first training backend on nested subsets, against the best prompt strategy.
 
     Each size is saved to ``results.curve_points`` as it finishes, so --resume continues the
-    curve; the 'all' size reuses the benchmark's own fine-tune of that backend.
+    curve; the 'all' size is always the benchmark's own fine-tune of that backend (no retraining).
     """
     start = time.perf_counter()
     metric = results.primary_metric
     backend = plan.fine_tunes[0]
     prompts = [s for s in results.strategies if s.kind == "prompt"]
     best = max(prompts, key=lambda r: r.metrics.get(metric, 0.0))
-    sizes = options.curve_sizes or list(DEFAULT_SIZES)
+    reuse = results.get(backend.name)
+    sizes = list(options.curve_sizes or DEFAULT_SIZES)
+    if reuse is not None and reuse.train and None not in sizes:
+        sizes.append(None)  # the benchmark's own fine-tune on all the data: a free last point
     wanted = set(resolve_sizes(sizes, len(train.examples)))
     results.curve_points = [p for p in results.curve_points if p.size in wanted]
 
@@ -299,7 +302,6 @@ def run_learning_curve(
         save_results(results, run_dir)
 
     todo = wanted - {p.size for p in results.curve_points}
-    reuse = results.get(backend.name)
     needs_model = any(not (n == len(train.examples) and reuse and reuse.train) for n in todo)
     points = measure_points(
         model() if needs_model else None,

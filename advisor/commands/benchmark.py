@@ -121,7 +121,8 @@ def _curve_sizes(value: str | None) -> list[int | None] | None:
 )
 @click.option(
     "--curve-sizes",
-    help="Training-set sizes of the curve, 'all' = every example [default: 16,64,256,all].",
+    help="Training-set sizes of the curve [default: 16,64,256,all]; 'all' (the benchmark's "
+    "own fine-tune) is always added.",
 )
 @click.option("--json", "as_json", is_flag=True, help="Print results.json to stdout.")
 @click.option("--quiet", is_flag=True, help="No progress bars.")
