@@ -69,3 +69,13 @@ def test_existing_run_needs_resume(tmp_path):
 def test_resume_needs_output():
     code, out = _run("--resume")
     assert code == 2 and "--resume needs --output" in out
+
+
+def test_bad_profile_file_fails_before_any_work(tmp_path):
+    profile = tmp_path / "p.yaml"
+    profile.write_text("bogus: 1\n", encoding="utf-8")
+    code, out = _run("--profile", str(profile), "--output", str(tmp_path / "run"))
+    assert code == 2
+    assert "unknown field 'bogus'" in out
+    assert "Traceback" not in out
+    assert not (tmp_path / "run").exists()

@@ -11,9 +11,10 @@ from typing import Any
 import click
 
 from advisor.bench.schema import DEFAULT_STRATEGIES, BenchmarkOptions
+from advisor.commands._options import profile_option
 from advisor.commands.recommend import add_profile_options
 from advisor.errors import UsageError
-from advisor.profile import Profile
+from advisor.profile import Profile, build_profile, read_profile_file
 
 
 def _strategies(value: str) -> list[str]:
@@ -102,12 +103,7 @@ def _curve_sizes(value: str | None) -> list[int | None] | None:
 @click.option(
     "--threads", type=click.IntRange(min=1), help="torch CPU threads [default: torch's choice]."
 )
-@click.option(
-    "--profile",
-    "profile_file",
-    type=click.Path(path_type=Path),
-    help="Profile file (YAML/TOML/JSON) for the advice.",
-)
+@profile_option("Profile file (YAML/TOML/JSON) for the advice.")
 @click.option(
     "--forgetting/--no-forgetting",
     default=True,
@@ -161,6 +157,9 @@ def benchmark(**kw: Any) -> None:
         curve=kw["curve"] or kw["curve_sizes"] is not None,
         curve_sizes=_curve_sizes(kw["curve_sizes"]),
     )
+    if options.profile:
+        # A bad profile file is reported now, not after minutes of scoring and training.
+        build_profile({**read_profile_file(options.profile), **profile_values})
     from advisor.bench.run import run_benchmark
 
     results = run_benchmark(options)
