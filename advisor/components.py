@@ -1,16 +1,31 @@
-"""The objects plugins hand to the core through hooks (see ``advisor.hookspecs``).
+"""The typed contracts between the core and its plugins (hookspec 2.0, see ``advisor.hookspecs``).
 
-Each is a pydantic model with a name (unique within its kind) and a description; the
-callables do the heavy work and import torch/transformers/lm-eval lazily when called.
+Components are pydantic models with a name (unique within its kind) and a description; their
+callables do the heavy work and import torch/transformers/lm-eval lazily when called. The core
+only ever calls what is declared here: ``LoadedModel``'s methods, a backend's ``train`` and
+``attach``, a strategy's ``build_suite``, a runner's ``write_task`` and ``run``.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from abc import ABC, abstractmethod
+from collections.abc import Callable, Sequence
+from contextlib import AbstractContextManager
 from pathlib import Path
-from typing import Any, Literal
+from typing import Annotated, Any, Literal, Protocol, runtime_checkable
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, PlainValidator
+
+
+def _must_be_callable(value: Any) -> Any:
+    if not callable(value):
+        raise ValueError(f"expected a callable, got {type(value).__name__}")
+    return value
+
+
+# A callable field typed by a Protocol: checked to be callable (pydantic cannot build a schema
+# for a Protocol), its signature documented by the Protocol for plugin authors and type checkers.
+Fn = PlainValidator(_must_be_callable)
 
 
 class Component(BaseModel):
@@ -47,21 +62,65 @@ class TaskData(BaseModel):
 # ---------------------------------------------------------------- models
 
 
-class LoadedModel(BaseModel):
-    """A model and its tokenizer in memory, loaded once per run and shared by strategies."""
+class ChoiceRequest(BaseModel):
+    """One multiple-choice item: a context and the continuations to score after it.
 
-    model_config = ConfigDict(arbitrary_types_allowed=True)
+    A continuation is scored exactly as given (include its leading space if it needs one)."""
+
+    context: str
+    choices: list[str] = Field(min_length=1)
+
+
+@runtime_checkable
+class TokenCounter(Protocol):
+    """Anything that counts tokens the way a model does (a model, or its tokenizer alone)."""
+
+    def count_tokens(self, texts: Sequence[str]) -> list[int]:
+        """Tokens of each text, without special tokens."""
+        ...
+
+
+class LoadedModel(ABC):
+    """A model in memory, loaded once per run and shared by every strategy.
+
+    Modelled on lm-eval's ``LM``: the core asks a model for token counts, choice
+    log-likelihoods and per-character loss, and never touches torch. A model plugin subclasses
+    it (the built-in ``advisor_peft.hf.HFModel`` wraps a transformers model and tokenizer); a
+    runner or backend of the same plugin family may use the subclass's own attributes.
+    """
 
     name: str
-    model: Any
-    tokenizer: Any
-    path: Path | None = Field(
-        None, description="Folder with config, tokenizer and safetensors weights."
-    )
+    path: Path | None = None
+
+    @property
+    def params_b(self) -> float | None:
+        """Size in billions of parameters, when known."""
+        return None
+
+    @abstractmethod
+    def count_tokens(self, texts: Sequence[str]) -> list[int]:
+        """Tokens of each text, without special tokens."""
+
+    @abstractmethod
+    def score_choices(
+        self, requests: Sequence[ChoiceRequest], *, batch_size: int = 16
+    ) -> list[list[float]]:
+        """Per request, the summed log-probability (natural log) of each choice after its
+        context, in the order given."""
+
+    @abstractmethod
+    def nll_per_char(self, texts: Sequence[str]) -> float:
+        """Mean negative log-likelihood per character over ``texts`` (natural log)."""
+
+    def set_threads(self, threads: int) -> None:  # noqa: B027 - optional, a no-op by default
+        """Use ``threads`` CPU threads from now on (models that run elsewhere ignore it)."""
 
 
 class ModelSource(Component):
-    """Where a model comes from. ``load()`` returns a LoadedModel; nothing is downloaded."""
+    """Where a model comes from. ``load()`` returns a LoadedModel; nothing is downloaded.
+
+    ``tokenizer()``, when given, returns a TokenCounter without loading the weights (data
+    profiling counts tokens with it)."""
 
     location: str = Field(description="File or folder it loads from (or will be cached to).")
     params_b: float | None = None
@@ -70,6 +129,7 @@ class ModelSource(Component):
         None, description="Converted copy present (sources that convert once)."
     )
     load: Callable[[], LoadedModel] = Field(exclude=True)
+    tokenizer: Callable[[], TokenCounter] | None = Field(None, exclude=True)
 
 
 # ---------------------------------------------------------------- training
@@ -117,10 +177,29 @@ class TrainResult(BaseModel):
     tokens_per_second: float = 0.0
 
 
-class TrainingBackend(Component):
-    """A way to fine-tune. ``train(base, data, config, output_dir, resume=False)`` -> TrainResult.
+class TrainFunction(Protocol):
+    def __call__(
+        self,
+        base: LoadedModel,
+        data: TaskData,
+        config: TrainConfig | None,
+        output_dir: Path,
+        *,
+        resume: bool = False,
+        progress: bool = True,
+    ) -> TrainResult: ...
 
-    ``base`` is a LoadedModel and must come back unchanged (the benchmark shares it).
+
+AttachFunction = Callable[[LoadedModel, Path], AbstractContextManager[LoadedModel]]
+
+
+class TrainingBackend(Component):
+    """A way to fine-tune.
+
+    ``train(base, data, config, output_dir, resume=False, progress=True)`` -> TrainResult;
+    ``base`` must come back unchanged (the benchmark shares it).
+    ``attach(base, artifact)`` is a context manager yielding the fine-tuned model (base plus
+    the adapter or model folder ``train`` wrote) for scoring; on exit the base is as before.
     """
 
     method: str
@@ -128,26 +207,108 @@ class TrainingBackend(Component):
     memory_gb: Callable[[float], float] = Field(
         exclude=True, description="params_b -> GB to train."
     )
-    train: Callable[..., TrainResult] = Field(exclude=True)
+    train: Annotated[TrainFunction, Fn] = Field(exclude=True)
+    attach: Annotated[AttachFunction, Fn] = Field(exclude=True)
 
 
 # ---------------------------------------------------------------- prompting and scoring
 
 
+class PromptDoc(BaseModel):
+    """One test example with its finished prompt."""
+
+    id: int
+    line: int | None = Field(None, description="Line of the example in its source file.")
+    input: str
+    prompt: str
+    target: str = Field(description="The label (classification) or the expected output.")
+
+
+class GenerationSpec(BaseModel):
+    """How a generation suite decodes: greedy until a stop string or ``max_tokens``."""
+
+    until: list[str] = Field(default_factory=lambda: ["\n"])
+    max_tokens: int = Field(ge=1)
+
+
+class PromptSuite(BaseModel):
+    """A strategy's prompts for the test set, runner-neutral: the lm-eval plugin writes it as
+    an lm-eval task, another runner may score it directly.
+
+    Classification suites have ``choices`` (the label set, scored as continuations after a
+    space); generation suites have ``generation`` and are scored by exact match and token F1.
+    """
+
+    name: str = Field(description="Task name: lower-case letters, digits and underscores.")
+    strategy: str
+    description: str
+    task_type: Literal["classification", "generation"]
+    docs: list[PromptDoc]
+    choices: list[str] | None = None
+    generation: GenerationSpec | None = None
+
+
+class SuiteOptions(BaseModel):
+    """What the benchmark tells a strategy when it builds its suite."""
+
+    name: str = Field(description="The suite (task) name to use.")
+    shots: int = Field(5, ge=0)
+    seed: int = 0
+
+
 class PromptStrategy(Component):
-    """A way to prompt. ``build_task(data_train, data_test, options)`` -> lm-eval task config
-    (a dict that is written as YAML and runs with ``lm_eval --include_path``)."""
+    """A way to prompt. ``build_suite(train, test, options)`` -> PromptSuite."""
 
     kind: Literal["prompt", "baseline"] = "prompt"
     task_types: list[str] = Field(default_factory=lambda: ["classification", "generation"])
-    build_task: Callable[..., dict[str, Any]] = Field(exclude=True)
+    build_suite: Callable[[TaskData, TaskData, SuiteOptions], PromptSuite] | None = Field(
+        None, exclude=True
+    )
     # A "baseline" needs no language model: the benchmark calls fit_predict(train, test) and
     # scores the returned predictions (one label/output per test example, in order) itself.
     # The returned list may carry a ``metrics`` dict attribute (e.g. cost_per_1k_queries_usd).
     fit_predict: Callable[[TaskData, TaskData], list[str]] | None = Field(None, exclude=True)
 
 
-class BenchmarkRunner(Component):
-    """Scores a strategy on a dataset; the built-in one drives lm-eval."""
+class ExampleResult(BaseModel):
+    """One test example scored under one strategy."""
 
-    run: Callable[..., Any] = Field(exclude=True)
+    doc_id: int
+    target: str
+    prediction: str
+    scores: dict[str, float]
+
+
+class RunOutput(BaseModel):
+    """What a runner returns for one suite."""
+
+    metrics: dict[str, float]
+    examples: list[ExampleResult]
+    seconds: float
+
+
+Progress = Callable[[int, int], None]  # (done, total)
+
+
+class RunFunction(Protocol):
+    def __call__(
+        self,
+        model: LoadedModel,
+        suite: PromptSuite,
+        task_dir: Path,
+        *,
+        batch_size: int = 8,
+        on_progress: Progress | None = None,
+    ) -> RunOutput: ...
+
+
+class BenchmarkRunner(Component):
+    """Scores a prompt suite on a model; the built-in one drives lm-eval.
+
+    ``write_task(suite, task_dir)`` writes whatever the runner needs to score the suite later
+    (the built-in writes a plain lm-eval task) and returns its task name;
+    ``run(model, suite, task_dir, batch_size=8, on_progress=None)`` -> RunOutput.
+    """
+
+    write_task: Callable[[PromptSuite, Path], str] = Field(exclude=True)
+    run: Annotated[RunFunction, Fn] = Field(exclude=True)

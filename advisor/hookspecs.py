@@ -4,7 +4,9 @@
 import pluggy
 
 PROJECT = "advisor"
-HOOKSPEC_VERSION = "1.0"
+# 2.0: typed contracts (LoadedModel, PromptSuite, RunOutput, TrainingBackend.attach) and
+# advisor_resolve_model. A plugin declaring ADVISOR_HOOKSPEC = "1.x" is refused with a message.
+HOOKSPEC_VERSION = "2.0"
 
 hookspec = pluggy.HookspecMarker(PROJECT)
 hookimpl = pluggy.HookimplMarker(PROJECT)
@@ -33,6 +35,20 @@ def advisor_benchmarks():
 @hookspec
 def advisor_models():
     """Return model sources (``advisor.components.ModelSource``)."""
+
+
+@hookspec(firstresult=True)
+def advisor_resolve_model(name):
+    """Return the ``ModelSource`` for ``name`` (None = the default model), or None if this
+    plugin does not provide it. The first plugin (in load order) that answers wins.
+
+    Example: a plugin that serves local folders answers for any existing directory::
+
+        @hookimpl
+        def advisor_resolve_model(name):
+            if name and Path(name).is_dir():
+                return folder_source(Path(name))
+    """
 
 
 @hookspec

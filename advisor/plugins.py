@@ -24,6 +24,7 @@ import pluggy
 from pydantic import BaseModel, Field
 
 from advisor import hookspecs
+from advisor.errors import AdvisorError, UsageError
 
 BUILTIN_PLUGINS: tuple[str, ...] = ("evidence", "prompts", "peft", "lmeval")
 # The distribution that ships the core and the built-ins; an entry point with a built-in name
@@ -258,6 +259,50 @@ class Plugins:
         from advisor.components import ModelSource
 
         return self.collect("advisor_models", ModelSource)
+
+    def resolve_model(self, name: str | None = None) -> Any:
+        """The ModelSource for ``name`` (None: the default model) from the first plugin that
+        answers ``advisor_resolve_model``; a UsageError listing what is available otherwise."""
+        from advisor.components import ModelSource
+
+        for impl in self._impls_in_load_order(self.pm.hook.advisor_resolve_model):
+            info = self.info.get(impl.plugin_name)
+            try:
+                source = impl.function(name=name)
+            except Exception as err:  # a model plugin's own error is the user's answer
+                if isinstance(err, AdvisorError):
+                    raise
+                _record(info, f"advisor_resolve_model raised {type(err).__name__}: {err}")
+                continue
+            if source is None:
+                continue
+            if not isinstance(source, ModelSource):
+                _record(info, f"advisor_resolve_model returned a {type(source).__name__}")
+                continue
+            return source
+        available = ", ".join(s.name for s in self.models() if s.available) or "none"
+        what = f"model '{name}'" if name else "the default model"
+        raise UsageError(
+            f"no model plugin provides {what}; available: {available} (or a local folder)"
+        )
+
+    def get(self, kind: str, name: str) -> Any:
+        """One component by kind and name; the error lists the available names of that kind.
+
+        ``kind``: strategy, backend, runner or model."""
+        getters = {
+            "strategy": self.prompt_strategies,
+            "backend": self.training_backends,
+            "runner": self.benchmarks,
+            "model": self.models,
+        }
+        if kind not in getters:
+            raise ValueError(f"unknown component kind '{kind}'; known: {', '.join(getters)}")
+        items = {item.name: item for item in getters[kind]()}
+        if name not in items:
+            available = ", ".join(sorted(items)) or "none"
+            raise UsageError(f"unknown {kind} '{name}'; available: {available}")
+        return items[name]
 
     def survey(self) -> list[PluginInfo]:
         """Call every hook once so that ``info`` lists what each plugin provides."""
