@@ -302,10 +302,11 @@ def test_models_cli_json_lists_the_embedded_model():
 
 def test_train_cli_takes_defaults_from_plan_and_flags_win(tmp_path: Path):
     """Glue only: a stand-in backend and model record the config the command builds."""
+    from fake_plugin import FakeModel
+
     from advisor.components import ModelSource, TrainingBackend, TrainResult
     from advisor.hookspecs import hookimpl
     from advisor.plugins import get_plugins
-    from fake_plugin import FakeModel
 
     seen = {}
 
