@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 
+from advisor.files import write_atomic
 from advisor.guidance import build_guidance
 from advisor.profile import Profile
 from advisor.recommendation import (
@@ -23,7 +24,7 @@ from advisor.recommendation import (
     Recommendation,
     Source,
 )
-from advisor.report import FORMATS, render, write_atomic
+from advisor.report import FORMATS, render
 
 EVIL = "<script>alert('x')</script>"
 

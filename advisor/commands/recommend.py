@@ -322,7 +322,8 @@ def recommend(
     rec = run_engine(profile, profile_sources=sources)
 
     if output:
-        from advisor.report import render, write_atomic
+        from advisor.files import write_atomic
+        from advisor.report import render
 
         path = write_atomic(output, render(rec, fmt))
         click.echo(
