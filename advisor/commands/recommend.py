@@ -330,7 +330,7 @@ def recommend(
             f"wrote {path} ({rec.verdict}, {rec.method}, confidence {rec.confidence:.0%})", err=True
         )
     elif fmt == "text":
-        from advisor.report.text import print_text
+        from advisor.report.recommendation.text import print_text
 
         print_text(rec)
     else:

@@ -17,5 +17,5 @@ def render(rec: Recommendation, fmt: str = "text") -> str:
     """The recommendation as a string in ``fmt`` (text is plain, without colour codes)."""
     if fmt not in FORMATS:
         raise UsageError(f"unknown format '{fmt}'; allowed: {', '.join(FORMATS)}")
-    module = importlib.import_module(f"advisor.report.{fmt}")
+    module = importlib.import_module(f"advisor.report.recommendation.{fmt}")
     return module.render(rec)

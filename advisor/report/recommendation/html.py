@@ -6,12 +6,11 @@ with quotes), so a malicious rule statement or source note cannot inject markup.
 
 from __future__ import annotations
 
-import html
 import re
-from collections.abc import Iterable, Sequence
 
 from advisor.recommendation import Recommendation
-from advisor.report.common import COST_COLUMNS, cost_cells
+from advisor.report.recommendation.common import COST_COLUMNS, cost_cells
+from advisor.report.tables import esc, html_table
 
 CSS = """
 :root { --ft: #a23b9c; --pe: #1f7fa6; --neutral: #888; --ink: #1d1d1f; --line: #ddd; }
@@ -36,20 +35,6 @@ pre { background: #1d1d1f; color: #f5f5f7; padding: .8rem 1rem; border-radius: 8
 FT_COLOUR = "#a23b9c"
 PE_COLOUR = "#1f7fa6"
 VERDICT_COLOUR = {"prompt": "#1f7fa6", "fine-tune": "#a23b9c", "prompt-then-fine-tune": "#c98a00"}
-
-
-def esc(value: object) -> str:
-    return html.escape("-" if value is None else str(value), quote=True)
-
-
-def _table(headers: Sequence[str], rows: Iterable[Sequence[str]], raw: bool = False) -> str:
-    """Rows are escaped here unless ``raw`` (then the caller escaped each cell already)."""
-    head = "".join(f"<th>{esc(h)}</th>" for h in headers)
-    body = []
-    for row in rows:
-        cells = "".join(f"<td>{c if raw else esc(c)}</td>" for c in row)
-        body.append(f"<tr>{cells}</tr>")
-    return f"<table><thead><tr>{head}</tr></thead><tbody>{''.join(body)}</tbody></table>"
 
 
 def _truncate(text: str, n: int) -> str:
@@ -163,7 +148,7 @@ def _reasons(rec: Recommendation) -> str:
                 esc(", ".join(r.fields)),
             )
         )
-    return reasons_chart(rec) + _table(("points", "reason", "source", "fields"), rows, raw=True)
+    return reasons_chart(rec) + html_table(("points", "reason", "source", "fields"), rows, raw=True)
 
 
 def _aspects(rec: Recommendation) -> str:
@@ -177,7 +162,7 @@ def _aspects(rec: Recommendation) -> str:
         )
         for a in rec.aspects
     )
-    return _table(
+    return html_table(
         ("aspect", "favours", "for this task", "fine-tuning", "prompt engineering"), rows, raw=True
     )
 
@@ -192,7 +177,7 @@ def _challenges(rec: Recommendation) -> str:
         )
         for c in rec.challenges
     )
-    return _table(("challenge", "risk", "why", "mitigation"), rows, raw=True)
+    return html_table(("challenge", "risk", "why", "mitigation"), rows, raw=True)
 
 
 def _plan(rec: Recommendation) -> str:
@@ -213,7 +198,7 @@ def _plan(rec: Recommendation) -> str:
         out.append(f"<h3>Fine-tuning: the 7 steps{suffix}</h3><ol>{steps}</ol>")
     if plan.hyperparameters:
         out.append("<h3>Hyperparameters</h3>")
-        out.append(_table(("name", "value"), ((k, v) for k, v in plan.hyperparameters.items())))
+        out.append(html_table(("name", "value"), ((k, v) for k, v in plan.hyperparameters.items())))
     return "".join(out)
 
 
@@ -224,7 +209,7 @@ def _cost(rec: Recommendation) -> str:
         for method, *nums in map(cost_cells, cost.methods)
     ]
     out = [cost_chart(rec)]
-    out.append(_table(COST_COLUMNS, rows, raw=True))
+    out.append(html_table(COST_COLUMNS, rows, raw=True))
     if cost.break_even_monthly_queries is not None:
         out.append(
             f"<p>Break-even: above <strong>{cost.break_even_monthly_queries:,}</strong> queries a month "
@@ -245,7 +230,7 @@ def _profile(rec: Recommendation) -> str:
         (name, value, rec.profile_sources.get(name, "default"))
         for name, value in rec.profile.model_dump(mode="json").items()
     )
-    return _table(("field", "value", "from"), rows)
+    return html_table(("field", "value", "from"), rows)
 
 
 def render(rec: Recommendation) -> str:
