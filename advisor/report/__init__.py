@@ -1,6 +1,11 @@
-"""Renderers of one Recommendation: text (rich), json, markdown, html.
+"""Everything the advisor renders, and nothing else: it formats results, it computes none.
 
-Each renderer module has ``render(rec) -> str``. ``render(rec, fmt)`` here picks one.
+- ``recommendation/``: one Recommendation as text (rich), json, markdown, html; each module has
+  ``render(rec) -> str`` and ``render(rec, fmt)`` here picks one. Only ``text`` imports rich.
+- ``benchmark/``: a benchmark's results as report.md and report.html (``write_reports``), and
+  the learning curve's curve.svg (``benchmark.charts.curve_svg``).
+- ``tables.py``: escaping and Markdown/HTML tables; ``svg.py``: the charts. Both are shared by
+  the two reports, so user data is escaped the same way everywhere.
 """
 
 from __future__ import annotations

@@ -9,6 +9,7 @@ from __future__ import annotations
 import re
 
 from advisor.recommendation import Recommendation
+from advisor.report import svg
 from advisor.report.recommendation.common import COST_COLUMNS, cost_cells
 from advisor.report.tables import esc, html_table
 
@@ -37,10 +38,6 @@ PE_COLOUR = "#1f7fa6"
 VERDICT_COLOUR = {"prompt": "#1f7fa6", "fine-tune": "#a23b9c", "prompt-then-fine-tune": "#c98a00"}
 
 
-def _truncate(text: str, n: int) -> str:
-    return text if len(text) <= n else text[: n - 1] + "…"
-
-
 # ---------------------------------------------------------------- charts (inline SVG)
 
 
@@ -49,68 +46,35 @@ def reasons_chart(rec: Recommendation) -> str:
     reasons = sorted(rec.reasons, key=lambda r: r.weight)
     if not reasons:
         return '<p class="muted">No rule applied to this profile.</p>'
-    label_w, bar_w, row_h = 260, 560, 22
-    width, height = label_w + bar_w + 60, row_h * len(reasons) + 40
-    top = max(abs(r.weight) for r in reasons) or 1.0
-    mid = label_w + bar_w / 2
-    parts = [
-        f'<svg role="img" aria-label="Rule contributions" width="{width}" height="{height}" '
-        f'viewBox="0 0 {width} {height}" xmlns="http://www.w3.org/2000/svg">',
-        f'<text x="{mid - 8}" y="14" text-anchor="end">← prompt</text>',
-        f'<text x="{mid + 8}" y="14">fine-tune →</text>',
-    ]
-    for i, r in enumerate(reasons):
-        y = 24 + i * row_h
-        length = abs(r.weight) / top * (bar_w / 2 - 10)
-        x = mid if r.weight >= 0 else mid - length
-        colour = FT_COLOUR if r.weight >= 0 else PE_COLOUR
-        parts.append(
-            f'<text x="{label_w - 6}" y="{y + 14}" text-anchor="end">{esc(_truncate(r.rule_id, 38))}</text>'
-            f'<rect x="{x:.1f}" y="{y + 3}" width="{max(length, 1):.1f}" height="{row_h - 6}" '
-            f'fill="{colour}"><title>{esc(r.statement)}</title></rect>'
-            f'<text x="{(x + length + 4) if r.weight >= 0 else (x - 4):.1f}" y="{y + 14}" '
-            f'text-anchor="{"start" if r.weight >= 0 else "end"}">{r.weight:+.2f}</text>'
-        )
-    parts.append(
-        f'<line x1="{mid}" y1="20" x2="{mid}" y2="{height - 10}" stroke="#333" stroke-width="1"/></svg>'
+    return svg.diverging_bars(
+        [svg.Bar(r.rule_id, r.weight, r.statement) for r in reasons],
+        aria_label="Rule contributions",
+        captions=("← prompt", "fine-tune →"),
+        colours=(PE_COLOUR, FT_COLOUR),
     )
-    return "".join(parts)
 
 
 def cost_chart(rec: Recommendation) -> str:
     """Bars of monthly cost (inference) per method, with one-off training cost beside it."""
-    methods = rec.cost.methods
-    if not methods:
+    if not rec.cost.methods:
         return ""
-    label_w, bar_w, row_h = 140, 600, 30
-    width, height = label_w + bar_w + 160, row_h * len(methods) + 40
-    top = max(max(m.monthly_usd, m.train_usd or 0.0) for m in methods) or 1.0
-    parts = [
-        f'<svg role="img" aria-label="Cost per method" width="{width}" height="{height}" '
-        f'viewBox="0 0 {width} {height}" xmlns="http://www.w3.org/2000/svg">',
-        f'<rect x="{label_w}" y="4" width="12" height="10" fill="{PE_COLOUR}"/>'
-        f'<text x="{label_w + 16}" y="14">$ / month (queries)</text>'
-        f'<rect x="{label_w + 170}" y="4" width="12" height="10" fill="{FT_COLOUR}"/>'
-        f'<text x="{label_w + 186}" y="14">$ one-off training</text>',
-    ]
-    for i, m in enumerate(methods):
-        y = 24 + i * row_h
-        monthly = m.monthly_usd / top * bar_w
-        train = (m.train_usd or 0.0) / top * bar_w
-        parts.append(
-            f'<text x="{label_w - 6}" y="{y + 17}" text-anchor="end">{esc(_truncate(m.method, 20))}</text>'
-            f'<rect x="{label_w}" y="{y + 2}" width="{max(monthly, 1):.1f}" height="11" fill="{PE_COLOUR}">'
-            f"<title>{esc(m.method)}: ${m.monthly_usd:,.2f} per month</title></rect>"
-            f'<text x="{label_w + monthly + 4:.1f}" y="{y + 12}">${m.monthly_usd:,.2f}</text>'
+    rows = []
+    for m in rec.cost.methods:
+        monthly = svg.Amount(
+            m.monthly_usd, f"${m.monthly_usd:,.2f}", f"{m.method}: ${m.monthly_usd:,.2f} per month"
         )
+        train = None
         if m.train_usd is not None:
-            parts.append(
-                f'<rect x="{label_w}" y="{y + 14}" width="{max(train, 1):.1f}" height="11" '
-                f'fill="{FT_COLOUR}"><title>{esc(m.method)}: ${m.train_usd:,.2f} to train</title></rect>'
-                f'<text x="{label_w + train + 4:.1f}" y="{y + 24}">${m.train_usd:,.2f}</text>'
+            train = svg.Amount(
+                m.train_usd, f"${m.train_usd:,.2f}", f"{m.method}: ${m.train_usd:,.2f} to train"
             )
-    parts.append("</svg>")
-    return "".join(parts)
+        rows.append(svg.PairedRow(m.method, monthly, train))
+    return svg.paired_bars(
+        rows,
+        aria_label="Cost per method",
+        legend=("$ / month (queries)", "$ one-off training"),
+        colours=(PE_COLOUR, FT_COLOUR),
+    )
 
 
 # ---------------------------------------------------------------- sections
