@@ -16,8 +16,6 @@ SCORE_HEADER = [
     "$ / 1k queries",
     "seconds",
 ]
-
-
 OVERFIT_HEADER = [
     "fine-tune",
     "level",
