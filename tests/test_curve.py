@@ -11,7 +11,6 @@ import pytest
 from advisor.bench.curve import (
     CurvePoint,
     analyse_curve,
-    curve_svg,
     extrapolate_size,
     find_crossover,
     nested_subsets,
@@ -19,6 +18,7 @@ from advisor.bench.curve import (
     stratified_order,
 )
 from advisor.components import Example, TaskData
+from advisor.report.benchmark.charts import curve_svg
 
 
 def _data(counts: dict[str, int]) -> TaskData:

@@ -232,75 +232,6 @@ def curve_summary(r: CurveResult) -> str:
     return text + "; the curve has flattened, so more data alone is unlikely to close the gap."
 
 
-def curve_svg(r: CurveResult, width: int = 520, height: int = 300) -> str:
-    """A self-contained SVG: fine-tune score vs training size (log x) and the prompt line."""
-    from html import escape
-
-    left, right, top, bottom = 50, 20, 20, 40
-    sizes = [p.size for p in r.points]
-    lo_x, hi_x = math.log(min(sizes)), math.log(max(sizes))
-    hi_x = hi_x if hi_x > lo_x else lo_x + 1
-    values = [r.prompt_score] + [
-        v for p in r.points for v in ((p.ci95 or (p.score, p.score)) + (p.score,))
-    ]
-    y0, y1 = min(0.0, min(values)), max(1.0, max(values))
-
-    def x(n: float) -> float:
-        return left + (math.log(n) - lo_x) / (hi_x - lo_x) * (width - left - right)
-
-    def y(v: float) -> float:
-        return top + (1 - (v - y0) / (y1 - y0)) * (height - top - bottom)
-
-    parts = [
-        f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" role="img" '
-        f'aria-label="learning curve" font-family="sans-serif" font-size="11">',
-        f'<line x1="{left}" y1="{y(y0):.1f}" x2="{width - right}" y2="{y(y0):.1f}" stroke="#444"/>',
-        f'<line x1="{left}" y1="{top}" x2="{left}" y2="{y(y0):.1f}" stroke="#444"/>',
-    ]
-    for v in (y0, (y0 + y1) / 2, y1):
-        parts.append(f'<text x="{left - 6}" y="{y(v) + 4:.1f}" text-anchor="end">{v:.2f}</text>')
-    for n in sizes:
-        parts.append(
-            f'<text x="{x(n):.1f}" y="{height - bottom + 16}" text-anchor="middle">{n}</text>'
-        )
-    parts.append(
-        f'<text x="{(left + width - right) / 2}" y="{height - 6}" text-anchor="middle">'
-        f"training examples (log scale)</text>"
-    )
-    py = y(r.prompt_score)
-    parts.append(
-        f'<line x1="{left}" y1="{py:.1f}" x2="{width - right}" y2="{py:.1f}" stroke="#d62728" stroke-dasharray="6 4"/>'
-    )
-    parts.append(
-        f'<text x="{width - right}" y="{py - 5:.1f}" text-anchor="end" fill="#d62728">'
-        f"{escape(r.prompt_strategy)} {r.prompt_score:.2f}</text>"
-    )
-    path = " ".join(
-        f"{'M' if i == 0 else 'L'}{x(p.size):.1f},{y(p.score):.1f}" for i, p in enumerate(r.points)
-    )
-    parts.append(f'<path d="{path}" fill="none" stroke="#1f77b4" stroke-width="2"/>')
-    for p in r.points:
-        if p.ci95:
-            parts.append(
-                f'<line x1="{x(p.size):.1f}" y1="{y(p.ci95[0]):.1f}" x2="{x(p.size):.1f}" '
-                f'y2="{y(p.ci95[1]):.1f}" stroke="#1f77b4" stroke-opacity="0.5"/>'
-            )
-        parts.append(f'<circle cx="{x(p.size):.1f}" cy="{y(p.score):.1f}" r="3.5" fill="#1f77b4"/>')
-    parts.append(
-        f'<text x="{left + 6}" y="{top + 10}" fill="#1f77b4">{escape(r.method)} ({escape(r.metric)})</text>'
-    )
-    if r.crossover_size is not None and r.status == "crosses":
-        cx = x(r.crossover_size)
-        parts.append(
-            f'<line x1="{cx:.1f}" y1="{top}" x2="{cx:.1f}" y2="{y(y0):.1f}" stroke="#2ca02c" stroke-dasharray="2 3"/>'
-        )
-        parts.append(
-            f'<text x="{cx + 4:.1f}" y="{top + 24}" fill="#2ca02c">crossover ~{r.crossover_size:.0f}</text>'
-        )
-    parts.append("</svg>")
-    return "\n".join(parts)
-
-
 # --------------------------------------------------------------------------- running
 
 
@@ -433,6 +364,7 @@ def run_curve(
     from advisor.bench import lmtask
     from advisor.bench.inputs import load_data, resolve_strategies
     from advisor.bench.run import ZERO_SHOT, build_tasks, evaluate_strategy, load_base
+    from advisor.report.benchmark.charts import curve_svg
 
     if plugins is None:
         from advisor.plugins import get_plugins

@@ -25,7 +25,6 @@ from advisor.bench.curve import (
     DEFAULT_SIZES,
     CurveResult,
     analyse_curve,
-    curve_svg,
     measure_points,
     resolve_sizes,
 )
@@ -50,6 +49,7 @@ from advisor.components import (
     TrainResult,
 )
 from advisor.errors import UsageError
+from advisor.report.benchmark.charts import curve_svg
 
 RESULTS = "results.json"
 CURVE_SVG = "curve.svg"
@@ -363,8 +363,9 @@ def _check_resume(previous: BenchmarkResults, results: BenchmarkResults, run_dir
 def run_benchmark(options: BenchmarkOptions, plugins: Any = None) -> BenchmarkResults:
     """Run every strategy in ``options`` and return (and write) the results."""
     from advisor.bench.advice import advise, attach_costs
-    from advisor.bench.report import measured_challenges, write_reports
+    from advisor.bench.challenges import measured_challenges
     from advisor.bench.verdict import compare, decide
+    from advisor.report.benchmark import write_reports
 
     if plugins is None:
         from advisor.plugins import get_plugins
