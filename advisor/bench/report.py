@@ -6,8 +6,8 @@ from html import escape
 from pathlib import Path
 
 from advisor.bench.curve import curve_svg
-from advisor.bench.lmtask import write_atomic
 from advisor.bench.schema import BenchmarkResults, MeasuredChallenge, StrategyResult
+from advisor.files import write_atomic
 
 # The seed's names: the challenges measured here, and the aspect the learning curve answers.
 OVERFITTING = "Overfitting"
