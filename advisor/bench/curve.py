@@ -361,9 +361,10 @@ def run_curve(
     ``options.output / 'curve'``. ``advisor benchmark --curve`` runs the same measurement
     inside a benchmark (resumable per size, sharing the loaded model).
     """
-    from advisor.bench import lmtask
     from advisor.bench.inputs import load_data, resolve_strategies
     from advisor.bench.run import ZERO_SHOT, build_tasks, evaluate_strategy, load_base
+    from advisor.bench.suites import PRIMARY_METRIC
+    from advisor.files import write_atomic
     from advisor.report.benchmark.charts import curve_svg
 
     if plugins is None:
@@ -387,10 +388,12 @@ def run_curve(
         prompt_like.append(next(s for s in plugins.prompt_strategies() if s.name == ZERO_SHOT))
     out_dir = Path(options.output) / "curve"
     task_dir = out_dir / "tasks"
-    tasks = build_tasks(train, test, prompt_like, task_dir, shots=options.shots, seed=options.seed)
     runner = next(r for r in plugins.benchmarks() if r.name == options.runner)
+    tasks = build_tasks(
+        train, test, prompt_like, task_dir, runner=runner, shots=options.shots, seed=options.seed
+    )
     loaded = load_base(options.model, plugins)
-    metric = lmtask.PRIMARY_METRIC[train.task_type]
+    metric = PRIMARY_METRIC[train.task_type]
 
     prompt_results = [
         evaluate_strategy(
@@ -433,6 +436,6 @@ def run_curve(
         prompt_ci95=best.ci95.get(metric),
         seconds=round(time.perf_counter() - t0, 1),
     )
-    lmtask.write_atomic(out_dir / "curve.json", result.model_dump_json(indent=1))
-    lmtask.write_atomic(out_dir / "curve.svg", curve_svg(result))
+    write_atomic(out_dir / "curve.json", result.model_dump_json(indent=1))
+    write_atomic(out_dir / "curve.svg", curve_svg(result))
     return result

@@ -20,7 +20,6 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
-from advisor.bench import lmtask
 from advisor.bench.curve import (
     DEFAULT_SIZES,
     CurveResult,
@@ -39,16 +38,19 @@ from advisor.bench.schema import (
     StrategyResult,
 )
 from advisor.bench.stats import mean_ci
+from advisor.bench.suites import PRIMARY_METRIC, task_name
 from advisor.components import (
     BenchmarkRunner,
     LoadedModel,
     PromptStrategy,
+    SuiteOptions,
     TaskData,
     TrainConfig,
     TrainingBackend,
     TrainResult,
 )
 from advisor.errors import UsageError
+from advisor.files import write_atomic
 from advisor.report.benchmark.charts import curve_svg
 
 RESULTS = "results.json"
@@ -67,17 +69,17 @@ def build_tasks(
     strategies: list[PromptStrategy],
     task_dir: Path,
     *,
+    runner: BenchmarkRunner,
     shots: int,
     seed: int,
 ) -> dict[str, str]:
-    """Write one lm-eval task per strategy; returns strategy name -> task name."""
+    """Write one task per strategy (as ``runner`` wants it); returns strategy -> task name."""
     names: dict[str, str] = {}
     for s in strategies:
-        name = lmtask.task_name(train.name, s.name)
-        options = {"task_dir": task_dir, "task_name": name, "shots": shots, "seed": seed}
-        config = s.build_task(train, test, options)
-        lmtask.write_task(task_dir, config)
-        names[s.name] = config["task"]
+        if s.build_suite is None:
+            raise UsageError(f"strategy '{s.name}' builds no prompt suite")
+        options = SuiteOptions(name=task_name(train.name, s.name), shots=shots, seed=seed)
+        names[s.name] = runner.write_task(s.build_suite(train, test, options), task_dir)
     return names
 
 
@@ -196,7 +198,7 @@ def load_base(name: str | None, plugins: Any) -> LoadedModel:
 
 
 def save_results(results: BenchmarkResults, run_dir: Path) -> None:
-    lmtask.write_atomic(run_dir / RESULTS, results.model_dump_json(indent=1))
+    write_atomic(run_dir / RESULTS, results.model_dump_json(indent=1))
 
 
 def load_results(run_dir: Path) -> BenchmarkResults | None:
@@ -411,7 +413,7 @@ def run_benchmark(options: BenchmarkOptions, plugins: Any = None) -> BenchmarkRe
             train_source=train.source,
             test_source=test.source,
         ),
-        primary_metric=lmtask.PRIMARY_METRIC[train.task_type],
+        primary_metric=PRIMARY_METRIC[train.task_type],
         task_dir=str(task_dir),
     )
     previous = load_results(run_dir)
@@ -432,7 +434,9 @@ def run_benchmark(options: BenchmarkOptions, plugins: Any = None) -> BenchmarkRe
     prompt_like = list(plan.prompts)
     if plan.fine_tunes and all(s.name != ZERO_SHOT for s in prompt_like):
         prompt_like.append(next(s for s in plugins.prompt_strategies() if s.name == ZERO_SHOT))
-    tasks = build_tasks(train, test, prompt_like, task_dir, shots=options.shots, seed=options.seed)
+    tasks = build_tasks(
+        train, test, prompt_like, task_dir, runner=runner, shots=options.shots, seed=options.seed
+    )
     run_dir.mkdir(parents=True, exist_ok=True)
     save_results(results, run_dir)
 
@@ -531,7 +535,7 @@ def run_benchmark(options: BenchmarkOptions, plugins: Any = None) -> BenchmarkRe
         results.curve = run_learning_curve(
             results, options, plan, model, runner, train, tasks, task_dir, run_dir
         )
-        lmtask.write_atomic(run_dir / CURVE_SVG, curve_svg(results.curve))
+        write_atomic(run_dir / CURVE_SVG, curve_svg(results.curve))
 
     order = {n: i for i, n in enumerate(plan.names)}
     results.strategies.sort(key=lambda s: order.get(s.name, len(order)))
