@@ -37,6 +37,7 @@ class Benchmark(_Strict):
     )
     surrogate: str | None = Field(None, description="What runs instead where the arm cannot.")
     reason: str = Field("", description="Why the surrogate stands in for the method.")
+    default: bool = Field(False, description="Run by `advisor benchmark` without --strategies.")
 
     @model_validator(mode="after")
     def _runnable(self) -> Benchmark:
@@ -164,8 +165,13 @@ def load_methods(path: str | Path | None = None) -> tuple[Method, ...]:
         loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
         data = yaml.load(p.read_text(encoding="utf-8"), Loader=loader)  # noqa: S506 - a safe loader
         parsed = MethodFile.model_validate(data)
-    except (OSError, yaml.YAMLError, ValidationError) as err:
-        raise UsageError(f"invalid methods file {p}: {err}") from None
+    except (OSError, yaml.YAMLError) as err:
+        raise UsageError(f"invalid methods file {p}: {str(err).splitlines()[0]}") from None
+    except ValidationError as err:
+        problems = [
+            f"'{'.'.join(str(x) for x in e['loc']) or 'file'}': {e['msg']}" for e in err.errors()
+        ]
+        raise UsageError(f"invalid methods file {p}: " + "; ".join(problems)) from None
     return tuple(
         m if m.origin != "unknown" else m.model_copy(update={"origin": "advisor"})
         for m in parsed.methods
@@ -232,6 +238,10 @@ FEW_SHOT: str = next(m.name for m in load_methods() if m.baseline and m.tokens.s
 BENCHMARK_BACKEND: dict[str, str] = {
     m.name: m.benchmark.runs_as() for m in load_methods() if m.kind != "prompt"
 }
+# The arms `advisor benchmark` runs when no strategies are named.
+DEFAULT_ARMS: tuple[str, ...] = tuple(
+    m.benchmark.runs_as() for m in load_methods() if m.benchmark.default
+)
 LEARNING_RATE: dict[str, float] = {
     m.name: float(m.hyperparameters["learning_rate"])
     for m in load_methods()

@@ -50,12 +50,14 @@ from advisor.components import (
     TrainResult,
 )
 from advisor.errors import UsageError
+from advisor.methods import PLAIN_PROMPT
 
 RESULTS = "results.json"
 CURVE_SVG = "curve.svg"
 TASKS = "tasks"
 FINETUNES = "finetunes"
-ZERO_SHOT = "zero-shot"  # fine-tunes are trained and scored on this strategy's prompt format
+# Fine-tunes are trained and scored on the plain prompt's format (its strategy has its name).
+ZERO_SHOT = PLAIN_PROMPT
 
 
 # ------------------------------------------------------------------ building blocks
