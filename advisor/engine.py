@@ -7,7 +7,8 @@
 3. Verdict from the score's band (``PROMPT_BELOW`` / ``FINE_TUNE_AT``), overridden only when the
    constraints leave no method of that kind.
 4. Method: the first allowed entry of a small preference table (``TUNING_PREFERENCES``,
-   ``PROMPT_PREFERENCES``), each entry with the reason it is preferred.
+   ``PROMPT_PREFERENCES``), each entry with the reason it is preferred. The methods themselves
+   are data (``advisor.methods``); a plugin's method is tried before the unconditional defaults.
 5. Confidence: see ``confidence()``.
 6. Cost (``advisor.cost``) and aspects/challenges/plan/benchmark command (``advisor.guidance``).
 

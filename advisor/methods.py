@@ -12,7 +12,7 @@ from __future__ import annotations
 import functools
 from collections.abc import Collection, Iterable
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Literal, get_args
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
@@ -215,6 +215,10 @@ def training_method(name: str, methods: Iterable[Method] | None = None) -> Metho
 
 def names(*kinds: str, methods: Iterable[Method] | None = None) -> tuple[str, ...]:
     """Names of the methods of these kinds (every kind when none is given), in file order."""
+    known = get_args(Kind)
+    for kind in kinds:
+        if kind not in known:
+            raise UsageError(f"unknown method kind '{kind}'; known: {', '.join(known)}")
     pool = load_methods() if methods is None else methods
     return tuple(m.name for m in pool if not kinds or m.kind in kinds)
 

@@ -106,6 +106,8 @@ def test_lookups_list_what_is_available():
     with pytest.raises(UsageError, match=r"unknown training method 'cot'; known: lora, qlora"):
         M.training_method("cot")
     assert M.names("api-fine-tune") == ("api-fine-tune",)
+    with pytest.raises(UsageError, match="unknown method kind 'adapter'; known: prompt, fine-tune"):
+        M.names("adapter")
     assert M.get_method("dora", [_dora()]).name == "dora"
 
 
