@@ -452,6 +452,7 @@ def test_guide_examples_load(fake_distribution):
         "advisor_training_backends",
         "advisor_benchmarks",
         "advisor_models",
+        "advisor_methods",
         "advisor_commands",
     }
     assert "hello" in group.commands

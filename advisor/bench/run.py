@@ -51,13 +51,15 @@ from advisor.components import (
 )
 from advisor.errors import UsageError
 from advisor.files import write_atomic
+from advisor.methods import PLAIN_PROMPT
 from advisor.report.benchmark.charts import curve_svg
 
 RESULTS = "results.json"
 CURVE_SVG = "curve.svg"
 TASKS = "tasks"
 FINETUNES = "finetunes"
-ZERO_SHOT = "zero-shot"  # fine-tunes are trained and scored on this strategy's prompt format
+# Fine-tunes are trained and scored on the plain prompt's format (its strategy has its name).
+ZERO_SHOT = PLAIN_PROMPT
 
 
 # ------------------------------------------------------------------ building blocks

@@ -9,9 +9,10 @@ from pydantic import BaseModel, Field
 
 from advisor.bench.curve import CurvePoint, CurveResult
 from advisor.bench.overfitting import OverfittingReport
+from advisor.methods import DEFAULT_ARMS
 
 RESULTS_VERSION = 1
-DEFAULT_STRATEGIES = ("zero-shot", "few-shot", "3c", "lora")
+DEFAULT_STRATEGIES: tuple[str, ...] = DEFAULT_ARMS
 
 
 class BenchmarkOptions(BaseModel):
