@@ -10,18 +10,23 @@ import sys
 import click
 
 from advisor import __version__
-from advisor.errors import AdvisorError
+from advisor.errors import AdvisorError, error_line
 
 
 class AdvisorGroup(click.Group):
     """Turns user-facing errors into one line on stderr and an exit code, never a traceback."""
 
     def invoke(self, ctx: click.Context):  # type: ignore[override]
+        # Every error is one short line (errors.error_line), whatever input it quotes.
         try:
             return super().invoke(ctx)
         except AdvisorError as err:
-            click.secho(f"Error: {err}", fg="red", err=True)
+            click.secho(error_line(err), fg="red", err=True)
             ctx.exit(err.exit_code)
+        except click.UsageError as err:  # a subcommand's bad flag: click would print its usage
+            where = f" (see {err.ctx.command_path} --help)" if err.ctx else ""
+            click.secho(error_line(err.format_message() + where), fg="red", err=True)
+            ctx.exit(2)
         except KeyboardInterrupt:
             click.secho("Interrupted; finished work is kept (use --resume to go on).", err=True)
             ctx.exit(130)

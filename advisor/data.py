@@ -6,55 +6,108 @@ Errors name the file and the 1-based line (CSV: row) so the user can fix them.
 from __future__ import annotations
 
 import csv
-import json
+import io
 import random
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 from advisor.components import Example, TaskData
-from advisor.errors import DataError
+from advisor.errors import DataError, excerpt, shorten
+from advisor.files import MAX_LINE_CHARS, bounded_lines, decode_problem, open_text, parse_json
 
 CLASSIFICATION_FIELDS = ("text", "label")
 GENERATION_FIELDS = ("input", "output")
 
 
-def iter_rows(path: str | Path) -> Iterator[tuple[int, dict[str, Any] | None, str | None]]:
-    """Yield (line, row, problem) streaming through the file; ``row`` is None when malformed."""
+JSON_SUFFIXES = (".jsonl", ".json", ".ndjson")
+CSV_SUFFIXES = (".csv", ".tsv")
+Row = tuple[int, dict[str, Any] | None, str | None]
+
+
+def iter_rows(path: str | Path) -> Iterator[Row]:
+    """Yield (line, row, problem) streaming through the file; ``row`` is None when malformed.
+
+    A file that cannot be read as a whole (not a regular file, not UTF-8/UTF-16 text, one JSON
+    array instead of JSON Lines) is a DataError naming it; one bad row is a problem."""
     p = Path(path)
-    if not p.exists():
-        raise DataError(f"data file not found: {p}")
-    if p.is_dir():
-        raise DataError(f"data path is a folder, expected a .jsonl or .csv file: {p}")
     suffix = p.suffix.lower()
+    if suffix not in JSON_SUFFIXES + CSV_SUFFIXES:
+        raise DataError(f"unsupported data file type '{suffix}' for {p}; use .jsonl or .csv")
+    n = 0
+    with open_text(p, "data file", DataError) as fh:
+        try:
+            rows = _json_rows(p, fh) if suffix in JSON_SUFFIXES else _csv_rows(p, fh, suffix)
+            for row in rows:
+                n = row[0]
+                yield row
+        except UnicodeDecodeError as err:
+            raise DataError(f"{p}: after line {n}, the file {decode_problem(err)}") from None
+
+
+def _json_rows(p: Path, fh: io.TextIOBase) -> Iterator[Row]:
+    first = True
+    for n, line in enumerate(bounded_lines(fh), 1):
+        if line is None:
+            yield n, None, f"line longer than {MAX_LINE_CHARS:,} characters"
+            continue
+        if not line.strip():
+            continue
+        if first and line.lstrip().startswith("["):
+            raise DataError(
+                f"{p} holds a JSON array; advisor reads JSON Lines, one object per line "
+                f"(convert it: jq -c '.[]' {p.name} > {p.stem}.jsonl)"
+            )
+        first = False
+        try:
+            row = parse_json(line)
+        except ValueError as err:
+            yield n, None, str(err)
+            continue
+        if not isinstance(row, dict):
+            yield n, None, "not a JSON object"
+            continue
+        problem = _unicode_problem(row)
+        yield n, None if problem else row, problem
+
+
+def _unicode_problem(row: dict[str, Any]) -> str | None:
+    """A lone surrogate (a ``\\ud800`` escape without its pair) is not text: nothing can
+    print, tokenise or write it, so the row is refused here."""
+    for value in (*row, *row.values()):
+        if isinstance(value, str) and not value.isascii():
+            try:
+                value.encode("utf-8")
+            except UnicodeEncodeError:
+                return "holds a lone surrogate (an unpaired \\ud800-\\udfff escape), not text"
+    return None
+
+
+def _csv_rows(p: Path, fh: io.TextIOBase, suffix: str) -> Iterator[Row]:
+    lines = _csv_lines(p, fh)
+    csv.field_size_limit(MAX_LINE_CHARS)  # the default, 128 KiB, is one long document
+    reader = csv.DictReader(lines, delimiter="\t" if suffix == ".tsv" else ",")
     try:
-        fh = p.open(encoding="utf-8", newline="")
-    except OSError as err:
-        raise DataError(f"cannot read data file {p}: {err.strerror or err}") from None
-    with fh:
-        if suffix in (".jsonl", ".json", ".ndjson"):
-            for n, line in enumerate(fh, 1):
-                if not line.strip():
-                    continue
-                try:
-                    row = json.loads(line)
-                except json.JSONDecodeError as err:
-                    yield n, None, f"not valid JSON ({err.msg})"
-                    continue
-                if not isinstance(row, dict):
-                    yield n, None, "not a JSON object"
-                    continue
-                yield n, row, None
-        elif suffix in (".csv", ".tsv"):
-            reader = csv.DictReader(fh, delimiter="\t" if suffix == ".tsv" else ",")
-            for row in reader:
-                n = reader.line_num
-                if None in row:
-                    yield n, None, "more values than header columns"
-                    continue
-                yield n, dict(row), None
-        else:
-            raise DataError(f"unsupported data file type '{suffix}' for {p}; use .jsonl or .csv")
+        for row in reader:
+            n = reader.line_num
+            if None in row:
+                yield n, None, "more values than header columns"
+                continue
+            yield n, dict(row), None
+    except csv.Error as err:
+        raise DataError(f"{p}:{reader.line_num}: malformed CSV ({err})") from None
+
+
+def _csv_lines(p: Path, fh: io.TextIOBase) -> Iterator[str]:
+    for n, line in enumerate(bounded_lines(fh), 1):
+        if line is None:
+            raise DataError(f"{p}:{n}: line longer than {MAX_LINE_CHARS:,} characters")
+        yield line
+
+
+def field_list(row: dict[str, Any]) -> str:
+    """The fields of a row for a message: their names, the list cut short."""
+    return shorten(", ".join(map(str, row)), 120) or "none"
 
 
 def detect_fields(row: dict[str, Any]) -> tuple[str, str] | None:
@@ -96,11 +149,11 @@ def load_task_data(
             if fields is None:
                 raise DataError(
                     f"{p}:{n}: no 'text'/'label' or 'input'/'output' fields (found: "
-                    f"{', '.join(map(str, row)) or 'none'}); use --text-field/--label-field"
+                    f"{field_list(row)}); use --text-field/--label-field"
                 )
         missing = [f for f in fields if f not in row]
         if missing:
-            raise DataError(f"{p}:{n}: missing field '{missing[0]}'")
+            raise DataError(f"{p}:{n}: missing field {excerpt(missing[0])}")
         x, y = row[fields[0]], row[fields[1]]
         if x is None or y is None or not str(x).strip() or not str(y).strip():
             if strict:

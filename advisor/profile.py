@@ -6,14 +6,14 @@ Field names are a public interface: CLI flags (``--labeled-examples``), profile 
 
 from __future__ import annotations
 
-import json
 from enum import Enum
 from pathlib import Path
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from advisor.errors import UsageError
+from advisor.errors import UsageError, excerpt, printable
+from advisor.files import parse_config, read_text
 
 
 class TaskType(str, Enum):
@@ -78,33 +78,45 @@ SHIFT_LEVEL = {DomainShift.low: 0, DomainShift.medium: 1, DomainShift.high: 2}
 
 
 class Profile(BaseModel):
-    """Everything the advisor needs to know about a task. Unknown fields are errors."""
+    """Everything the advisor needs to know about a task. Unknown fields are errors.
 
-    model_config = ConfigDict(extra="forbid", use_enum_values=False, validate_assignment=True)
+    Numbers are finite and bounded: the maxima lie far beyond any real task (10 trillion
+    parameters, a trillion examples) and keep every estimate built on them finite.
+    """
+
+    model_config = ConfigDict(
+        extra="forbid", use_enum_values=False, validate_assignment=True, allow_inf_nan=False
+    )
 
     task_type: TaskType = Field(TaskType.classification, description="Kind of task.")
     goal: Goal = Field(
         Goal.behaviour,
         description="Teach a skill/format/style (behaviour) or inject facts (knowledge).",
     )
-    labeled_examples: int = Field(500, ge=0, description="Input/output pairs available.")
-    num_labels: int | None = Field(None, ge=2, description="Number of classes, for classification.")
+    labeled_examples: int = Field(500, ge=0, le=10**12, description="Input/output pairs available.")
+    num_labels: int | None = Field(
+        None, ge=2, le=100_000, description="Number of classes, for classification."
+    )
     budget_usd: float = Field(
-        100.0, ge=0, description="One-off compute budget for adaptation, USD."
+        100.0, ge=0, le=10**12, description="One-off compute budget for adaptation, USD."
     )
     gpu_memory_gb: float = Field(
-        0.0, ge=0, description="Memory of the largest GPU at hand; 0 = no GPU."
+        0.0, ge=0, le=100_000, description="Memory of the largest GPU at hand; 0 = no GPU."
     )
-    gpu_count: int = Field(0, ge=0, description="Number of GPUs at hand.")
+    gpu_count: int = Field(0, ge=0, le=1_000_000, description="Number of GPUs at hand.")
     expertise: Expertise = Field(Expertise.basic, description="ML expertise of the team.")
     model_params_b: float | None = Field(
-        None, gt=0, description="Size of the model to adapt, billions of parameters."
+        None, gt=0, le=10_000, description="Size of the model to adapt, billions of parameters."
     )
     model_access: ModelAccess = Field(
         ModelAccess.open_weights, description="Open weights, or only reachable through an API."
     )
-    monthly_queries: int = Field(10_000, ge=0, description="Expected production volume per month.")
-    latency_ms: int | None = Field(None, gt=0, description="Per-request latency target, ms.")
+    monthly_queries: int = Field(
+        10_000, ge=0, le=10**15, description="Expected production volume per month."
+    )
+    latency_ms: int | None = Field(
+        None, gt=0, le=86_400_000, description="Per-request latency target, ms."
+    )
     data_can_leave: bool = Field(True, description="May training data go to a third-party API.")
     requirements_change: RequirementsChange = Field(
         RequirementsChange.monthly, description="How often the task definition moves."
@@ -115,7 +127,7 @@ class Profile(BaseModel):
     output_format: OutputFormat = Field(
         OutputFormat.free, description="Strict schema/format required?"
     )
-    deadline_days: int | None = Field(None, ge=0, description="Days until it must work.")
+    deadline_days: int | None = Field(None, ge=0, le=36_500, description="Days until it must work.")
 
     @property
     def has_gpu(self) -> bool:
@@ -125,20 +137,38 @@ class Profile(BaseModel):
 FIELD_NAMES: tuple[str, ...] = tuple(Profile.model_fields)
 
 
+def field_range(name: str) -> str:
+    """The allowed range of a numeric field, as messages and help show it: '0 to 100,000'."""
+    low = high = None
+    low_open = False
+    for constraint in Profile.model_fields[name].metadata:
+        for attr, open_ in (("ge", False), ("gt", True)):
+            if getattr(constraint, attr, None) is not None:
+                low, low_open = getattr(constraint, attr), open_
+        if getattr(constraint, "le", None) is not None:
+            high = constraint.le
+    if low is None and high is None:
+        return ""
+    shown_high = f"{high:,}" if high is not None else "any"
+    return f"{'above ' if low_open else ''}{low:,} to {shown_high}"
+
+
 def format_validation_error(err: ValidationError) -> str:
-    """One line per problem, naming the field and what is allowed."""
+    """One clause per problem, naming the field, what is allowed and (briefly) what was given."""
     lines = []
     for e in err.errors():
-        field = ".".join(str(p) for p in e["loc"]) or "profile"
+        field = ".".join(printable(str(p)) for p in e["loc"]) or "profile"
         if e["type"] == "extra_forbidden":
-            lines.append(f"unknown field '{field}'; known fields: {', '.join(FIELD_NAMES)}")
+            lines.append(f"unknown field {excerpt(field)}; known fields: {', '.join(FIELD_NAMES)}")
             continue
         msg = e["msg"]
         info = Profile.model_fields.get(field)
         allowed = _allowed_values(info.annotation) if info else None
         if allowed:
             msg = f"{msg} (allowed: {', '.join(allowed)})"
-        lines.append(f"invalid value for '{field}': {msg} (got {e.get('input')!r})")
+        elif info and field_range(field):
+            msg = f"{msg} (allowed: {field_range(field)})"
+        lines.append(f"invalid value for '{field}': {msg} (got {excerpt(e.get('input'))})")
     return "; ".join(lines)
 
 
@@ -157,31 +187,20 @@ def build_profile(values: dict[str, Any]) -> Profile:
         raise UsageError(format_validation_error(err)) from None
 
 
+PROFILE_SUFFIXES = (".yaml", ".yml", ".toml", ".json")
+
+
 def read_profile_file(path: str | Path) -> dict[str, Any]:
     """Read a YAML, TOML or JSON profile into a plain dict (not yet validated)."""
     p = Path(path)
-    try:
-        raw = p.read_text(encoding="utf-8")
-    except OSError as err:
-        raise UsageError(f"cannot read profile file {p}: {err.strerror or err}") from None
     suffix = p.suffix.lower()
+    if suffix not in PROFILE_SUFFIXES:
+        raise UsageError(f"profile file {p} must end in .yaml, .yml, .toml or .json")
+    raw = read_text(p, "profile file")
     try:
-        if suffix == ".json":
-            data = json.loads(raw)
-        elif suffix == ".toml":
-            import tomllib
-
-            data = tomllib.loads(raw)
-        elif suffix in (".yaml", ".yml"):
-            import yaml
-
-            data = yaml.safe_load(raw)
-        else:
-            raise UsageError(f"profile file {p} must end in .yaml, .yml, .toml or .json")
-    except UsageError:
-        raise
-    except Exception as err:  # each parser has its own error type; all mean "malformed"
-        raise UsageError(f"malformed profile file {p}: {str(err).splitlines()[0]}") from None
+        data = parse_config(raw, suffix)
+    except ValueError as err:
+        raise UsageError(f"malformed profile file {p}: {err}") from None
     if data is None:
         data = {}
     if not isinstance(data, dict):

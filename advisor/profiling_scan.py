@@ -11,8 +11,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from advisor.data import detect_fields, iter_rows
-from advisor.errors import DataError
+from advisor.data import detect_fields, field_list, iter_rows
+from advisor.errors import DataError, excerpt
 from advisor.profiling_stats import DuplicateCounter, Reservoir, hash64, normalise
 from advisor.progress import phase
 
@@ -53,7 +53,7 @@ def _count_lines(path: Path) -> int:
 def _fields_for(
     path: Path, first: dict[str, Any], n: int, text_field: str | None, label_field: str | None
 ) -> tuple[str, str]:
-    found = ", ".join(map(str, first)) or "none"
+    found = field_list(first)
     if text_field or label_field:
         detected = detect_fields(first) or (None, None)
         fields = (text_field or detected[0], label_field or detected[1])
@@ -62,7 +62,7 @@ def _fields_for(
                 raise DataError(f"{path}:{n}: give {flag} too (fields found: {found})")
             if name not in first:
                 raise DataError(
-                    f"{path}:{n}: no field '{name}' (from {flag}); fields found: {found}"
+                    f"{path}:{n}: no field {excerpt(name)} (from {flag}); fields found: {found}"
                 )
         return fields  # type: ignore[return-value]
     fields = detect_fields(first)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 
 from advisor.bench.curve import CurvePoint, CurveResult
 from advisor.bench.overfitting import OverfittingReport
@@ -16,7 +16,11 @@ DEFAULT_STRATEGIES: tuple[str, ...] = DEFAULT_ARMS
 
 
 class BenchmarkOptions(BaseModel):
-    """Everything `advisor benchmark` takes; the Python API builds the same object."""
+    """Everything `advisor benchmark` takes; the Python API builds the same object.
+
+    Numbers are finite and bounded (the CLI's options take their ranges from these fields)."""
+
+    model_config = ConfigDict(allow_inf_nan=False)
 
     data: Path | None = Field(
         None, description="Training file (or one file to split). None: demo data."
@@ -26,23 +30,27 @@ class BenchmarkOptions(BaseModel):
         None, description="Model source name or local folder; None: embedded."
     )
     strategies: list[str] = Field(default_factory=lambda: list(DEFAULT_STRATEGIES))
-    limit: int | None = Field(100, ge=1, description="Test examples used (seeded choice).")
-    train_limit: int | None = Field(
-        None, ge=1, description="Training examples used (seeded choice)."
+    limit: int | None = Field(
+        100, ge=1, le=10_000_000, description="Test examples used (seeded choice)."
     )
-    seed: int = 0
+    train_limit: int | None = Field(
+        None, ge=1, le=10**9, description="Training examples used (seeded choice)."
+    )
+    seed: int = Field(0, ge=0, le=2**32 - 1, description="numpy's seeds are 32-bit.")
     output: Path = Path("runs/benchmark")
     resume: bool = False
-    shots: int = Field(5, ge=0)
-    epochs: float | None = Field(None, gt=0)
-    max_steps: int | None = Field(None, ge=1)
-    batch_size: int = Field(8, ge=1, description="lm-eval batch size.")
+    shots: int = Field(5, ge=0, le=1000)
+    epochs: float | None = Field(None, gt=0, le=10_000)
+    max_steps: int | None = Field(None, ge=1, le=10**9)
+    batch_size: int = Field(8, ge=1, le=65_536, description="lm-eval batch size.")
     test_fraction: float = Field(0.2, gt=0, lt=1)
     profile: Path | None = None
     profile_values: dict[str, Any] = Field(default_factory=dict)
     alpha: float = Field(0.05, gt=0, lt=1, description="Significance level of the paired test.")
     runner: str = "lmeval"
-    threads: int | None = Field(None, ge=1, description="torch CPU threads; None: torch's default.")
+    threads: int | None = Field(
+        None, ge=1, le=1024, description="torch CPU threads; None: torch's default."
+    )
     progress: bool = True
     forgetting: bool = Field(
         True, description="Score general ability before and after each fine-tune."

@@ -4,17 +4,23 @@ with a paired significance test and a verdict on what `advisor recommend` said.
 
 from __future__ import annotations
 
+import os
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
 import click
+from pydantic import ValidationError
 
 from advisor.bench.schema import DEFAULT_STRATEGIES, BenchmarkOptions
-from advisor.commands._options import profile_option
+from advisor.commands._options import field_number, profile_option
 from advisor.commands.recommend import add_profile_options
-from advisor.errors import UsageError
+from advisor.errors import DataError, UsageError, excerpt
+from advisor.files import regular_file
 from advisor.profile import Profile, build_profile, read_profile_file
+
+RESULTS = "results.json"  # advisor.bench.run.RESULTS (not imported: it pulls in the pipeline)
+MAX_CURVE_SIZE = 10**9
 
 
 def _strategies(value: str) -> list[str]:
@@ -22,6 +28,17 @@ def _strategies(value: str) -> list[str]:
     if not names:
         raise UsageError("--strategies is empty; name at least one, e.g. zero-shot,lora")
     return names
+
+
+def _is_size(part: str) -> bool:
+    """ASCII digits (``isdigit`` alone takes '²') of a number from 1 to MAX_CURVE_SIZE."""
+    digits = part.lstrip("0")
+    return (
+        part.isascii()
+        and part.isdigit()
+        and 0 < len(digits) <= 10
+        and int(digits) <= MAX_CURVE_SIZE
+    )
 
 
 def _curve_sizes(value: str | None) -> list[int | None] | None:
@@ -34,11 +51,12 @@ def _curve_sizes(value: str | None) -> list[int | None] | None:
             continue
         if part.lower() == "all":
             sizes.append(None)
-        elif part.isdigit() and int(part) > 0:
+        elif _is_size(part):
             sizes.append(int(part))
         else:
             raise UsageError(
-                f"--curve-sizes: '{part}' is not a positive number or 'all' (e.g. 16,64,256,all)"
+                f"--curve-sizes: {excerpt(part)} is not a number from 1 to {MAX_CURVE_SIZE:,}"
+                " or 'all' (e.g. 16,64,256,all)"
             )
     if not sizes:
         raise UsageError("--curve-sizes is empty; e.g. 16,64,256,all")
@@ -63,17 +81,17 @@ def _curve_sizes(value: str | None) -> list[int | None] | None:
 )
 @click.option(
     "--limit",
-    type=click.IntRange(min=1),
+    type=field_number(BenchmarkOptions, "limit"),
     default=100,
     show_default=True,
     help="Test examples to score (seeded choice).",
 )
 @click.option(
     "--train-limit",
-    type=click.IntRange(min=1),
+    type=field_number(BenchmarkOptions, "train_limit"),
     help="Training examples to use (seeded choice). Default: all.",
 )
-@click.option("--seed", type=int, default=0, show_default=True)
+@click.option("--seed", type=field_number(BenchmarkOptions, "seed"), default=0, show_default=True)
 @click.option(
     "--output", type=click.Path(path_type=Path), help="Run directory. Default: runs/<timestamp>."
 )
@@ -82,26 +100,32 @@ def _curve_sizes(value: str | None) -> list[int | None] | None:
 )
 @click.option(
     "--shots",
-    type=click.IntRange(min=0),
+    type=field_number(BenchmarkOptions, "shots"),
     default=5,
     show_default=True,
     help="Examples in the few-shot prompt.",
 )
 @click.option(
-    "--epochs", type=click.FloatRange(min=0, min_open=True), help="Fine-tune epochs [default: 1]."
+    "--epochs",
+    type=field_number(BenchmarkOptions, "epochs"),
+    help="Fine-tune epochs [default: 1].",
 )
 @click.option(
-    "--max-steps", type=click.IntRange(min=1), help="Stop fine-tuning after this many steps."
+    "--max-steps",
+    type=field_number(BenchmarkOptions, "max_steps"),
+    help="Stop fine-tuning after this many steps.",
 )
 @click.option(
     "--batch-size",
-    type=click.IntRange(min=1),
+    type=field_number(BenchmarkOptions, "batch_size"),
     default=8,
     show_default=True,
     help="lm-eval batch size.",
 )
 @click.option(
-    "--threads", type=click.IntRange(min=1), help="torch CPU threads [default: torch's choice]."
+    "--threads",
+    type=field_number(BenchmarkOptions, "threads"),
+    help="torch CPU threads [default: torch's choice].",
 )
 @profile_option("Profile file (YAML/TOML/JSON) for the advice.")
 @click.option(
@@ -130,43 +154,84 @@ def benchmark(**kw: Any) -> None:
     advisor benchmark --data train.jsonl --test test.jsonl --strategies zero-shot,3c,lora
     advisor benchmark --strategies zero-shot,lora --curve --curve-sizes 16,64,all
     """
-    profile_values = {k: kw.pop(k) for k in list(kw) if k in Profile.model_fields}
-    profile_values = {k: v for k, v in profile_values.items() if v is not None}
-    if kw["resume"] and kw["output"] is None:
-        raise UsageError("--resume needs --output (the run directory to continue)")
-    output = kw["output"] or Path("runs") / datetime.now(timezone.utc).strftime("%Y%m%d-%H%M%S")
-    options = BenchmarkOptions(
-        data=kw["data"],
-        test=kw["test"],
-        model=kw["model"],
-        strategies=_strategies(kw["strategies"]),
-        limit=kw["limit"],
-        train_limit=kw["train_limit"],
-        seed=kw["seed"],
-        output=output,
-        resume=kw["resume"],
-        shots=kw["shots"],
-        epochs=kw["epochs"],
-        max_steps=kw["max_steps"],
-        batch_size=kw["batch_size"],
-        threads=kw["threads"],
-        profile=kw["profile_file"],
-        profile_values=profile_values,
-        progress=not kw["quiet"] and not kw["as_json"],
-        forgetting=kw["forgetting"],
-        curve=kw["curve"] or kw["curve_sizes"] is not None,
-        curve_sizes=_curve_sizes(kw["curve_sizes"]),
-    )
-    if options.profile:
-        # A bad profile file is reported now, not after minutes of scoring and training.
-        build_profile({**read_profile_file(options.profile), **profile_values})
+    options = _validated_options(kw)
     from advisor.bench.run import run_benchmark
 
     results = run_benchmark(options)
     if kw["as_json"]:
         click.echo(results.model_dump_json(indent=1))
         return
-    _print_summary(results, output)
+    _print_summary(results, options.output)
+
+
+def _validated_options(kw: dict[str, Any]) -> BenchmarkOptions:
+    """Every option, the profile and the paths checked before any data, model or strategy
+    is touched: a bad value costs a second, not minutes of scoring and training."""
+    profile_values = {k: kw.pop(k) for k in list(kw) if k in Profile.model_fields}
+    profile_values = {k: v for k, v in profile_values.items() if v is not None}
+    if kw["resume"] and kw["output"] is None:
+        raise UsageError("--resume needs --output (the run directory to continue)")
+    output = kw["output"] or Path("runs") / datetime.now(timezone.utc).strftime("%Y%m%d-%H%M%S")
+    try:
+        options = BenchmarkOptions(
+            data=kw["data"],
+            test=kw["test"],
+            model=kw["model"],
+            strategies=_strategies(kw["strategies"]),
+            limit=kw["limit"],
+            train_limit=kw["train_limit"],
+            seed=kw["seed"],
+            output=output,
+            resume=kw["resume"],
+            shots=kw["shots"],
+            epochs=kw["epochs"],
+            max_steps=kw["max_steps"],
+            batch_size=kw["batch_size"],
+            threads=kw["threads"],
+            profile=kw["profile_file"],
+            profile_values=profile_values,
+            progress=not kw["quiet"] and not kw["as_json"],
+            forgetting=kw["forgetting"],
+            curve=kw["curve"] or kw["curve_sizes"] is not None,
+            curve_sizes=_curve_sizes(kw["curve_sizes"]),
+        )
+    except ValidationError as err:  # the CLI's types hold the same bounds: a Python caller's
+        e = err.errors()[0]
+        raise UsageError(
+            f"invalid benchmark option '{'.'.join(map(str, e['loc']))}': {e['msg']}"
+            f" (got {excerpt(e.get('input'))})"
+        ) from None
+    # The profile's flags and file, as the advice will read them (its data fields come later).
+    build_profile(
+        {**(read_profile_file(options.profile) if options.profile else {}), **profile_values}
+    )
+    for flag, path in (("--data", options.data), ("--test", options.test)):
+        if path is not None:
+            regular_file(path, f"{flag} file", DataError)
+    check_run_dir(options.output, options.resume)
+    return options
+
+
+def check_run_dir(run_dir: Path, resume: bool) -> None:
+    """The run folder can be created or written, and an earlier run in it can be read."""
+    if run_dir.exists() and not run_dir.is_dir():
+        raise UsageError(f"--output {run_dir} is a file; give a folder for the run")
+    results = run_dir / RESULTS
+    if results.exists() or results.is_symlink():
+        if not results.is_file():
+            raise UsageError(
+                f"--output {run_dir}: its {RESULTS} is not a file (a folder?); "
+                "remove it or use another --output"
+            )
+        if not resume:
+            raise UsageError(
+                f"{run_dir} already holds a benchmark; add --resume or use another --output"
+            )
+    existing = next(p for p in (run_dir, *run_dir.absolute().parents) if p.exists())
+    if not existing.is_dir():
+        raise UsageError(f"cannot create --output {run_dir}: {existing} is a file")
+    if not os.access(existing, os.W_OK | os.X_OK):
+        raise UsageError(f"cannot write --output {run_dir}: {existing} is not writable")
 
 
 def _print_summary(results: Any, output: Path) -> None:

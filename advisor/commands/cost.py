@@ -6,21 +6,17 @@ from typing import Any
 
 import click
 
-from advisor.commands._options import (
-    NON_NEG_FLOAT,
-    NON_NEG_INT,
-    POS_FLOAT,
-    POS_INT,
-    OneLineErrors,
-    profile_option,
-)
-from advisor.profile import ModelAccess, TaskType
+from advisor.commands._options import OneLineErrors, field_number, profile_option
+from advisor.cost.inputs import CostInputs
+from advisor.profile import ModelAccess, Profile, TaskType
 
 
 @click.command(cls=OneLineErrors)
 @profile_option("Task profile (YAML, TOML or JSON); flags below override it.")
 @click.option(
-    "--model-params-b", type=POS_FLOAT, help="Model size in billions of parameters [default: 7]."
+    "--model-params-b",
+    type=field_number(Profile, "model_params_b"),
+    help="Model size in billions of parameters [default: 7].",
 )
 @click.option(
     "--model-access",
@@ -29,10 +25,12 @@ from advisor.profile import ModelAccess, TaskType
 )
 @click.option(
     "--gpu-memory-gb",
-    type=NON_NEG_FLOAT,
+    type=field_number(Profile, "gpu_memory_gb"),
     help="Memory of your largest GPU in GB; 0 = none (cloud prices are used).",
 )
-@click.option("--gpu-count", type=NON_NEG_INT, help="How many such GPUs you have.")
+@click.option(
+    "--gpu-count", type=field_number(Profile, "gpu_count"), help="How many such GPUs you have."
+)
 @click.option(
     "--gpu",
     "gpu_type",
@@ -49,30 +47,44 @@ from advisor.profile import ModelAccess, TaskType
     help="Kind of task; sets the default output length.",
 )
 @click.option(
-    "--examples", type=NON_NEG_INT, help="Labeled training examples [default: profile's, 500]."
+    "--examples",
+    type=field_number(Profile, "labeled_examples"),
+    help="Labeled training examples [default: profile's, 500].",
 )
 @click.option(
     "--avg-tokens",
-    type=POS_INT,
+    type=field_number(CostInputs, "avg_tokens"),
     help="Average tokens per example, input plus output [default: 256].",
 )
-@click.option("--epochs", type=POS_FLOAT, help="Passes over the training data [default: 3].")
+@click.option(
+    "--epochs",
+    type=field_number(CostInputs, "epochs"),
+    help="Passes over the training data [default: 3].",
+)
 @click.option(
     "--monthly-queries",
-    type=NON_NEG_INT,
+    type=field_number(Profile, "monthly_queries"),
     help="Production queries per month [default: profile's, 10000].",
 )
-@click.option("--shots", type=NON_NEG_INT, help="Examples in the few-shot prompt [default: 5].")
+@click.option(
+    "--shots",
+    type=field_number(CostInputs, "shots"),
+    help="Examples in the few-shot prompt [default: 5].",
+)
 @click.option(
     "--prompt-tokens",
-    type=POS_INT,
+    type=field_number(CostInputs, "prompt_tokens"),
     help="Tokens of a zero-shot prompt, instruction plus input [default: 200].",
 )
 @click.option(
-    "--output-tokens", type=POS_INT, help="Generated tokens per query [default: by task type]."
+    "--output-tokens",
+    type=field_number(CostInputs, "output_tokens"),
+    help="Generated tokens per query [default: by task type].",
 )
 @click.option(
-    "--horizon-months", type=POS_INT, help="Months to spread the training cost over [default: 12]."
+    "--horizon-months",
+    type=field_number(CostInputs, "horizon_months"),
+    help="Months to spread the training cost over [default: 12].",
 )
 @click.option(
     "--prices",

@@ -15,7 +15,7 @@ from typing import Any, get_args
 import click
 
 from advisor.commands._options import profile_option
-from advisor.errors import UsageError
+from advisor.errors import UsageError, excerpt
 from advisor.profile import Profile, build_profile, read_profile_file
 
 FORMATS = ("text", "markdown", "html", "json")
@@ -63,7 +63,7 @@ class FieldChoice(click.Choice):
             return super().convert(value, param, ctx)
         except click.BadParameter:
             raise UsageError(
-                f"invalid value for '{self.field}' ({_flag(self.field)}): {value!r} "
+                f"invalid value for '{self.field}' ({_flag(self.field)}): {excerpt(value)} "
                 f"(allowed: {', '.join(map(str, self.choices))})"
             ) from None
 
@@ -87,7 +87,7 @@ class FieldNumber(click.ParamType):
             kind = "an integer" if self.kind is int else "a finite number"
             raise UsageError(
                 f"invalid value for '{self.field}' ({_flag(self.field)}): expected "
-                f"{kind}{_range(self.field)}, got {value!r}"
+                f"{kind}{_range(self.field)}, got {excerpt(value)}"
             )
         return number
 
@@ -207,14 +207,14 @@ def gather_profile(
     measure_shift: bool = False,
     output_to_file: bool = False,
 ) -> tuple[Profile, dict[str, str]]:
-    """Merge the sources into a Profile and record where each field came from."""
+    """Merge the sources into a Profile and record where each field came from.
+
+    The file and the flags are checked first: a bad value is reported before --data is read."""
     layers: list[tuple[str, dict[str, Any]]] = []
-    if data_file:
-        layers.append(("data", _from_data(data_file, measure_shift)))
+    file_values: dict[str, Any] | None = None
     if profile_file:
         file_values = read_profile_file(profile_file)
         _validate_part(file_values, f"profile file {profile_file}")
-        layers.append(("file", file_values))
     given = {k: v for k, v in flags.items() if v is not None}
     for key, value in given.items():
         try:
@@ -222,6 +222,10 @@ def gather_profile(
         except UsageError as err:  # name the flag as the user typed it
             message = str(err).replace(f"'{key}'", f"'{key}' ({_flag(key)})", 1)
             raise UsageError(message) from None
+    if data_file:
+        layers.append(("data", _from_data(data_file, measure_shift)))
+    if file_values is not None:
+        layers.append(("file", file_values))
 
     if interactive is None:
         # Only a person at a terminal: never block a pipe (`advisor recommend --json | jq`).

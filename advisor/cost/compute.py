@@ -60,9 +60,11 @@ def break_even_queries(
 ) -> int | None:
     """Monthly volume above which (training / horizon + tuned queries) < prompted queries.
 
-    None when the tuned model is not cheaper per query, so no volume pays the training back.
+    None when the tuned model is not cheaper per query, so no volume pays the training back
+    (a saving so small that the volume is not a finite number counts as none).
     """
     saving = prompt_query_usd - tuned_query_usd
     if saving <= 0:
         return None
-    return math.ceil(train_usd / horizon_months / saving)
+    volume = train_usd / horizon_months / saving
+    return math.ceil(volume) if math.isfinite(volume) else None

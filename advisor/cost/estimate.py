@@ -26,7 +26,7 @@ from advisor.cost.memory import (
     memory_estimate,
 )
 from advisor.cost.prices import GpuPrice, PriceTable, load_prices, pick_gpu
-from advisor.errors import UsageError
+from advisor.errors import UsageError, excerpt
 from advisor.methods import FEW_SHOT, PLAIN_PROMPT, Method, get_method, load_methods
 from advisor.profile import ModelAccess, Profile
 from advisor.recommendation import CostReport, MethodCost
@@ -230,7 +230,7 @@ def _api_estimate(job: Job) -> CostEstimate:
     api_key = inputs.api or job.prices.default_api
     if api_key not in job.prices.apis:
         raise UsageError(
-            f"unknown API model '{api_key}'; the price table has: {', '.join(job.prices.apis)}"
+            f"unknown API model {excerpt(api_key)}; the price table has: {', '.join(job.prices.apis)}"
         )
     api = job.prices.apis[api_key]
     prompts = job.prompts()

@@ -4,41 +4,48 @@ from __future__ import annotations
 
 import datetime
 import functools
-import json
 from pathlib import Path
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
-from advisor.errors import UsageError
+from advisor.errors import UsageError, excerpt
+from advisor.files import parse_config, read_text, regular_file
 
 DEFAULT_PRICES = Path(__file__).parent.parent / "data" / "prices.yaml"
 
 
+# Bounds on a user's price table: far beyond any real price, and narrow enough that no
+# estimate built on them overflows (a GPU of 0.001 TFLOPs still gives finite hours).
+MAX_USD = 1e6
+MIN_TFLOPS, MAX_TFLOPS = 1e-3, 1e6
+MAX_GPU_GB = 1e5
+
+
 class _Strict(BaseModel):
     # Frozen: the loaded table is cached and shared between callers.
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
 
 
 class GpuPrice(_Strict):
     name: str
-    memory_gb: float = Field(gt=0)
-    peak_bf16_tflops: float = Field(gt=0)
-    usd_per_hour: float = Field(ge=0)
+    memory_gb: float = Field(gt=0, le=MAX_GPU_GB)
+    peak_bf16_tflops: float = Field(ge=MIN_TFLOPS, le=MAX_TFLOPS)
+    usd_per_hour: float = Field(ge=0, le=MAX_USD)
     source: str = ""
 
 
 class ApiFineTunePrice(_Strict):
-    usd_per_1m_training: float = Field(ge=0)
-    usd_per_1m_input: float = Field(ge=0)
-    usd_per_1m_output: float = Field(ge=0)
+    usd_per_1m_training: float = Field(ge=0, le=MAX_USD)
+    usd_per_1m_input: float = Field(ge=0, le=MAX_USD)
+    usd_per_1m_output: float = Field(ge=0, le=MAX_USD)
 
 
 class ApiPrice(_Strict):
     provider: str
     model: str
-    usd_per_1m_input: float = Field(ge=0)
-    usd_per_1m_output: float = Field(ge=0)
+    usd_per_1m_input: float = Field(ge=0, le=MAX_USD)
+    usd_per_1m_output: float = Field(ge=0, le=MAX_USD)
     fine_tune: ApiFineTunePrice | None = None
     source: str = ""
 
@@ -72,19 +79,12 @@ class PriceTable(_Strict):
 
 
 def _parse_price_file(path: Path) -> Any:
+    raw = read_text(path, "price file")
+    suffix = ".json" if path.suffix.lower() == ".json" else ".yaml"
     try:
-        raw = path.read_text(encoding="utf-8")
-    except OSError as err:
-        raise UsageError(f"cannot read price file {path}: {err.strerror or err}") from None
-    try:
-        if path.suffix.lower() == ".json":
-            return json.loads(raw)
-        import yaml
-
-        loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
-        return yaml.load(raw, Loader=loader)  # noqa: S506 - a safe loader
-    except Exception as err:  # json and yaml have their own error types; all mean "malformed"
-        raise UsageError(f"malformed price file {path}: {str(err).splitlines()[0]}") from None
+        return parse_config(raw, suffix)
+    except ValueError as err:
+        raise UsageError(f"malformed price file {path}: {err}") from None
 
 
 def _validate_prices(data: Any, path: Path) -> PriceTable:
@@ -96,7 +96,7 @@ def _validate_prices(data: Any, path: Path) -> PriceTable:
         problems = []
         for e in err.errors():
             where = ".".join(str(p) for p in e["loc"]) or "table"
-            problems.append(f"'{where}': {e['msg']}")
+            problems.append(f"{excerpt(where)}: {e['msg']} (got {excerpt(e.get('input'))})")
         raise UsageError(f"invalid price file {path}: " + "; ".join(problems)) from None
 
 
@@ -108,12 +108,8 @@ def _load_cached(path: str, mtime: float) -> PriceTable:
 
 def load_prices(path: str | Path | None = None) -> PriceTable:
     """The shipped price table, or the user's override file (YAML or JSON, same structure)."""
-    p = Path(path) if path else DEFAULT_PRICES
-    try:
-        mtime = p.stat().st_mtime
-    except OSError as err:
-        raise UsageError(f"cannot read price file {p}: {err.strerror or err}") from None
-    return _load_cached(str(p), mtime)
+    p = regular_file(path, "price file") if path else DEFAULT_PRICES
+    return _load_cached(str(p), p.stat().st_mtime)
 
 
 def pick_gpu(prices: PriceTable, gpu_memory_gb: float, gpu: str | None = None) -> str:
@@ -122,7 +118,7 @@ def pick_gpu(prices: PriceTable, gpu_memory_gb: float, gpu: str | None = None) -
     if gpu is not None:
         if gpu not in prices.gpus:
             raise UsageError(
-                f"unknown GPU type '{gpu}'; the price table has: {', '.join(prices.gpus)}"
+                f"unknown GPU type {excerpt(gpu)}; the price table has: {', '.join(prices.gpus)}"
             )
         return gpu
     if gpu_memory_gb <= 0:

@@ -13,7 +13,7 @@ from advisor.bench.challenges import (
 )
 from advisor.bench.schema import BenchmarkResults
 from advisor.report.benchmark import sections as sec
-from advisor.report.tables import md_pipes, md_table
+from advisor.report.tables import md_cell, md_pipes, md_table
 
 
 def _table(header: Sequence[str], rows: Sequence[Sequence[str]]) -> list[str]:
@@ -23,7 +23,7 @@ def _table(header: Sequence[str], rows: Sequence[Sequence[str]]) -> list[str]:
 def render(results: BenchmarkResults) -> str:
     d = results.data
     out = [
-        f"# Benchmark: {d.name}",
+        f"# Benchmark: {md_cell(d.name)}",  # a file name: it may hold markup
         "",
         f"{d.task_type}, {d.train_examples} training and {d.test_examples} test examples; "
         f"model {results.model}"
