@@ -43,6 +43,12 @@ class Clause(Strict):
     op: Op
     value: Scalar | list[Scalar] | Ref
 
+    @model_validator(mode="after")
+    def _list_for_in(self) -> Clause:
+        if (self.op == "in") != isinstance(self.value, list):
+            raise ValueError(f"{self.field}: a list of values goes with 'in', and only there")
+        return self
+
     def holds(self, facts: Facts) -> bool:
         actual, expected = facts[self.field], self.value
         if isinstance(expected, Ref):

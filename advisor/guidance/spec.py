@@ -1,8 +1,9 @@
 """The schema of advisor/data/guidance.yaml and its loader.
 
-Pydantic checks each entry's shape; ``advisor.guidance.checks`` then checks the file as a
-whole (the seed's names, known facts, defaults). Errors name the entry:
-``aspects[Scope].judge[0].favours: ...``.
+Pydantic checks each entry's shape; the checks below then check the file as a whole: the
+seed's names each once and in order, every name a condition or text reads is a known fact,
+every case list ends in a default. Errors name the entry, e.g.
+``aspects[Scope].judge[0].favours: ...`` or ``aspect 'Scope': unknown fact 'labels' ...``.
 """
 
 from __future__ import annotations
@@ -170,6 +171,16 @@ class HyperparameterSpec(Strict):
     seed: int
     max_length: dict[TaskType, int]
 
+    @model_validator(mode="after")
+    def _complete(self) -> HyperparameterSpec:
+        for task in TaskType:
+            if task not in self.max_length:
+                raise ValueError(f"max_length: no value for {task.value}")
+        for method in self.learning_rate:
+            if method not in KNOWN_METHODS:
+                raise ValueError(f"learning_rate: unknown method {method!r}")
+        return self
+
 
 # ---------------------------------------------------------------- the file
 
@@ -199,13 +210,6 @@ def _check_seed(spec: GuidanceSpec) -> None:
     _seed_names("challenge", [c.name for c in spec.challenges], CHALLENGES)
     _seed_names("fine-tuning step", [s.name for s in spec.fine_tuning_steps], FINE_TUNING_STEPS)
     _seed_names("3C", [c.name for c in spec.three_cs], THREE_CS)
-    hp = spec.hyperparameters
-    for task in TaskType:
-        if task not in hp.max_length:
-            raise ValueError(f"hyperparameters.max_length: no value for {task.value}")
-    for method in hp.learning_rate:
-        if method not in KNOWN_METHODS:
-            raise ValueError(f"hyperparameters.learning_rate: unknown method {method!r}")
 
 
 def _seed_names(kind: str, names: list[str], seed: tuple[str, ...]) -> None:
@@ -225,8 +229,9 @@ def _seed_names(kind: str, names: list[str], seed: tuple[str, ...]) -> None:
 def _check_references(spec: GuidanceSpec) -> None:
     """Every name a condition or text uses is a fact, a named condition or a phrase."""
     named = set(spec.conditions) | set(spec.phrases)
-    for name in sorted(named & FACT_NAMES) or sorted(set(spec.conditions) & set(spec.phrases)):
-        raise ValueError(f"condition or phrase {name!r} hides another fact of that name")
+    clash = sorted((named & FACT_NAMES) | (set(spec.conditions) & set(spec.phrases)))
+    if clash:
+        raise ValueError(f"{clash[0]!r} is defined twice (a fact, a condition or a phrase)")
     flags = FACT_NAMES | set(spec.conditions)
     texts = flags | set(spec.phrases)
     for name, condition in spec.conditions.items():
