@@ -111,3 +111,17 @@ def test_the_scan_sees_imports_inside_functions(tmp_path) -> None:
     path.write_text("def f():\n    from advisor_peft.models import load_model\n    import torch\n")
     found = {t for t, _ in _imports(path, "advisor.mod", {})}
     assert {"advisor_peft.models", "torch"} <= found
+
+
+def test_every_core_package_is_installed() -> None:
+    """pyproject lists packages explicitly: a new sub-package missing there would be absent
+    from a wheel (and from a fresh non-editable install) while every test here still passes."""
+    import tomllib
+
+    listed = set(
+        tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["setuptools"]["packages"]
+    )
+    found = {
+        ".".join(p.parent.relative_to(ROOT).parts) for p in (ROOT / "advisor").rglob("__init__.py")
+    }
+    assert found <= listed, f"add to pyproject's packages: {sorted(found - listed)}"
