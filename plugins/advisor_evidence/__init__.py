@@ -17,7 +17,7 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 from advisor.hookspecs import hookimpl
 
 __version__ = "0.1.0"
-ADVISOR_HOOKSPEC = "1.0"
+ADVISOR_HOOKSPEC = "2.0"
 
 RULES_FILE = Path(__file__).with_name("rules.yaml")
 

@@ -1,6 +1,6 @@
 """Built-in prompt strategies: zero-shot, few-shot, 3c and cot.
 
-Each turns task data into an lm-eval task (see ``advisor.bench.lmtask``). Nothing heavy is
+Each turns task data into a runner-neutral ``PromptSuite``. Nothing heavy is
 imported here: building a task is string work.
 """
 
@@ -9,7 +9,7 @@ from __future__ import annotations
 from advisor.components import PromptStrategy
 from advisor.hookspecs import hookimpl
 
-ADVISOR_HOOKSPEC = "1.0"
+ADVISOR_HOOKSPEC = "2.0"
 
 
 @hookimpl
@@ -20,23 +20,23 @@ def advisor_prompt_strategies() -> list[PromptStrategy]:
         PromptStrategy(
             name="zero-shot",
             description="The input and the allowed labels, nothing else (the format fine-tunes train on).",
-            build_task=s.zero_shot,
+            build_suite=s.zero_shot,
         ),
         PromptStrategy(
             name="few-shot",
             description="k solved examples from the training data (seeded choice) before the input.",
-            build_task=s.few_shot,
+            build_suite=s.few_shot,
         ),
         PromptStrategy(
             name="3c",
             description="Clarity (explicit instruction), Context (task and data description), "
             "Constraints (allowed labels or output format).",
-            build_task=s.three_c,
+            build_suite=s.three_c,
         ),
         PromptStrategy(
             name="cot",
             description="Reason step by step, then give the answer after 'Answer:' (generation tasks).",
             task_types=["generation"],
-            build_task=s.chain_of_thought,
+            build_suite=s.chain_of_thought,
         ),
     ]

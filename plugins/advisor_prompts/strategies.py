@@ -1,7 +1,6 @@
-"""How each prompt strategy writes its prompts. ``options`` (a dict) carries:
-
-- ``task_dir`` (Path): where the docs JSONL goes; ``task_name`` (str): the lm-eval task name
-- ``shots`` (int, few-shot) and ``seed`` (int): which training examples are shown
+"""How each prompt strategy writes its prompts: ``build_suite(train, test, options)`` with
+``options`` a ``SuiteOptions`` (the suite name; ``shots`` and ``seed``: which training examples
+few-shot shows) returns the runner-neutral ``PromptSuite``.
 """
 
 from __future__ import annotations
@@ -9,24 +8,18 @@ from __future__ import annotations
 import random
 from collections import Counter
 from collections.abc import Callable
-from pathlib import Path
-from typing import Any
 
-from advisor.bench import lmtask
-from advisor.components import Example, TaskData
+from advisor.components import (
+    Example,
+    GenerationSpec,
+    PromptDoc,
+    PromptSuite,
+    SuiteOptions,
+    TaskData,
+)
 from advisor.template import render_prompt, render_target
 
 Prompt = Callable[[Example], str]
-
-
-def _doc(i: int, ex: Example, prompt: str, data: TaskData) -> dict[str, Any]:
-    doc: dict[str, Any] = {"id": i, "line": ex.line, "input": ex.input, "prompt": prompt}
-    if data.task_type == "classification":
-        doc["target"] = (data.labels or []).index(ex.output)
-        doc["label"] = ex.output
-    else:
-        doc["target"] = ex.output
-    return doc
 
 
 def _max_tokens(train: TaskData) -> int:
@@ -36,34 +29,45 @@ def _max_tokens(train: TaskData) -> int:
 
 
 def _build(
+    strategy: str,
     train: TaskData,
     test: TaskData,
-    options: dict[str, Any],
+    options: SuiteOptions,
     prompt: Prompt,
     description: str,
     *,
     until: list[str] | None = None,
     max_gen_toks: int | None = None,
-) -> dict[str, Any]:
-    name = options["task_name"]
-    task_dir = Path(options["task_dir"])
-    docs = [_doc(i, ex, prompt(ex), test) for i, ex in enumerate(test.examples)]
-    docs_path = lmtask.write_docs(task_dir / f"{name}.jsonl", docs)
-    if test.task_type == "classification":
-        return lmtask.multiple_choice_task(name, docs_path, list(test.labels or []), description)
-    return lmtask.generation_task(
-        name,
-        docs_path,
-        until=until or ["\n"],
-        max_gen_toks=max_gen_toks or _max_tokens(train),
+) -> PromptSuite:
+    docs = [
+        PromptDoc(id=i, line=ex.line, input=ex.input, prompt=prompt(ex), target=ex.output)
+        for i, ex in enumerate(test.examples)
+    ]
+    suite = PromptSuite(
+        name=options.name,
+        strategy=strategy,
         description=description,
+        task_type=test.task_type,
+        docs=docs,
     )
+    if test.task_type == "classification":
+        suite.choices = list(test.labels or [])
+    else:
+        suite.generation = GenerationSpec(
+            until=until or ["\n"], max_tokens=max_gen_toks or _max_tokens(train)
+        )
+    return suite
 
 
-def zero_shot(train: TaskData, test: TaskData, options: dict[str, Any]) -> dict[str, Any]:
+def zero_shot(train: TaskData, test: TaskData, options: SuiteOptions) -> PromptSuite:
     labels = test.labels if test.task_type == "classification" else None
     return _build(
-        train, test, options, lambda ex: render_prompt(ex.input, labels), "zero-shot prompt"
+        "zero-shot",
+        train,
+        test,
+        options,
+        lambda ex: render_prompt(ex.input, labels),
+        "zero-shot prompt",
     )
 
 
@@ -86,9 +90,8 @@ def pick_shots(train: TaskData, k: int, seed: int) -> list[Example]:
     return chosen
 
 
-def few_shot(train: TaskData, test: TaskData, options: dict[str, Any]) -> dict[str, Any]:
-    k = int(options.get("shots", 5))
-    shots = pick_shots(train, k, int(options.get("seed", 0)))
+def few_shot(train: TaskData, test: TaskData, options: SuiteOptions) -> PromptSuite:
+    shots = pick_shots(train, options.shots, options.seed)
     labels = test.labels if test.task_type == "classification" else None
     header = render_prompt("", labels).split("\n")[0] + "\n\n" if labels else ""
     solved = "".join(render_prompt(ex.input) + render_target(ex.output) + "\n\n" for ex in shots)
@@ -96,7 +99,7 @@ def few_shot(train: TaskData, test: TaskData, options: dict[str, Any]) -> dict[s
     def prompt(ex: Example) -> str:
         return header + solved + render_prompt(ex.input)
 
-    return _build(train, test, options, prompt, f"{len(shots)}-shot prompt")
+    return _build("few-shot", train, test, options, prompt, f"{len(shots)}-shot prompt")
 
 
 def _context(train: TaskData) -> str:
@@ -123,7 +126,7 @@ def _format_hint(train: TaskData) -> str:
     return f"Output one line in the same format as this answer: {sample}"
 
 
-def three_c(train: TaskData, test: TaskData, options: dict[str, Any]) -> dict[str, Any]:
+def three_c(train: TaskData, test: TaskData, options: SuiteOptions) -> PromptSuite:
     if test.task_type == "classification":
         labels = list(test.labels or [])
         clarity = "Instruction: read the input and assign it to exactly one category."
@@ -137,6 +140,7 @@ def three_c(train: TaskData, test: TaskData, options: dict[str, Any]) -> dict[st
         constraints = "Constraints: " + _format_hint(train) + " No explanation."
     instruction = "\n".join([clarity, _context(train), constraints])
     return _build(
+        "3c",
         train,
         test,
         options,
@@ -145,7 +149,7 @@ def three_c(train: TaskData, test: TaskData, options: dict[str, Any]) -> dict[st
     )
 
 
-def chain_of_thought(train: TaskData, test: TaskData, options: dict[str, Any]) -> dict[str, Any]:
+def chain_of_thought(train: TaskData, test: TaskData, options: SuiteOptions) -> PromptSuite:
     instruction = (
         "Think step by step about what the input asks for, then write the final result on a "
         "new line that starts with 'Answer:'. " + _format_hint(train)
@@ -155,6 +159,7 @@ def chain_of_thought(train: TaskData, test: TaskData, options: dict[str, Any]) -
         return f"{instruction}\nInput: {ex.input.strip()}\nReasoning:"
 
     return _build(
+        "cot",
         train,
         test,
         options,
