@@ -114,6 +114,42 @@ print("IMPORTED", heavy)
     assert "IMPORTED []" in out.stdout
 
 
+def test_resume_scores_only_what_is_missing_and_recommends_once(tmp_path, monkeypatch):
+    """Each stage skips what results.json holds; `recommend` runs once per benchmark."""
+    import fake_plugin
+
+    import advisor.engine
+
+    scored: list[str] = []
+    real_run, real_recommend = fake_plugin._run, advisor.engine.recommend
+    advised: list[Any] = []
+
+    def spy_run(model, suite, task_dir, **kw):
+        scored.append(suite.strategy + ("+tuned" if model.tuned else ""))
+        return real_run(model, suite, task_dir, **kw)
+
+    def spy_recommend(*args, **kw):
+        advised.append(args)
+        return real_recommend(*args, **kw)
+
+    monkeypatch.setattr(fake_plugin, "_run", spy_run)
+    monkeypatch.setattr(advisor.engine, "recommend", spy_recommend)
+    plugins = plugin_manager_with(["evidence", "prompts"], modules={"fake": "fake_plugin"})
+    first = run_benchmark(_fake_options(tmp_path, forgetting=False), plugins=plugins)
+    assert scored == ["zero-shot", "zero-shot+tuned"] and len(advised) == 1
+    scored.clear()
+    again = run_benchmark(
+        _fake_options(
+            tmp_path, strategies=["zero-shot", "3c", "fake-ft"], forgetting=False, resume=True
+        ),
+        plugins=plugins,
+    )
+    assert scored == ["3c"] and len(advised) == 2
+    assert [s.name for s in again.strategies] == ["zero-shot", "3c", "fake-ft"]
+    assert again.get("fake-ft") == first.get("fake-ft")
+    assert again.complete and again.verdict is not None
+
+
 class _PlainPrompt:
     """A prompt-strategy plugin without a 'zero-shot'."""
 

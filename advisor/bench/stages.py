@@ -16,6 +16,7 @@ from advisor.bench import arms
 from advisor.bench.advice import advise, attach_costs
 from advisor.bench.context import (
     FINETUNES,
+    TASKS,
     ZERO_SHOT,
     Arm,
     RunContext,
@@ -26,10 +27,10 @@ from advisor.bench.forgetting import ForgettingReport, forgetting_report
 from advisor.bench.inputs import Plan, load_data, resolve_strategies
 from advisor.bench.overfitting import overfitting_from_result
 from advisor.bench.report import measured_challenges, write_reports
-from advisor.bench.schema import BenchmarkOptions, BenchmarkResults, DataSummary
+from advisor.bench.schema import BenchmarkOptions, BenchmarkResults, DataSummary, StrategyResult
 from advisor.bench.suites import PRIMARY_METRIC, task_name
 from advisor.bench.verdict import compare, decide
-from advisor.components import PromptStrategy, SuiteOptions, TaskData
+from advisor.components import PromptStrategy, PromptSuite, SuiteOptions, TaskData
 from advisor.errors import UsageError
 
 Stage = Callable[[RunContext], None]
@@ -70,7 +71,8 @@ def open_run(options: BenchmarkOptions, plugins: Any) -> RunContext:
         )
         if strategy.build_suite is None:
             raise UsageError(f"prompt strategy '{strategy.name}' cannot build prompts")
-        suite = strategy.build_suite(train, test, suite_options)
+        # A plugin's suite is checked at the boundary (a dict with the same fields passes too).
+        suite = PromptSuite.model_validate(strategy.build_suite(train, test, suite_options))
         ctx.arms[strategy.name] = Arm(suite, runner.write_task(suite, ctx.task_dir))
     ctx.run_dir.mkdir(parents=True, exist_ok=True)
     ctx.save()
@@ -91,7 +93,7 @@ def _new_results(options: BenchmarkOptions, train: TaskData, test: TaskData) -> 
             test_source=test.source,
         ),
         primary_metric=PRIMARY_METRIC[train.task_type],
-        task_dir=str(options.output / "tasks"),
+        task_dir=str(options.output / TASKS),
     )
 
 
@@ -178,7 +180,7 @@ def fine_tunes(ctx: RunContext) -> None:
             s.overfitting = overfitting_from_result(s.train)
 
 
-def _tuned(results: BenchmarkResults) -> list[Any]:
+def _tuned(results: BenchmarkResults) -> list[StrategyResult]:
     return [s for s in results.strategies if s.kind == "fine-tune"]
 
 
