@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from advisor.bench.inputs import Plan
+from advisor.bench.inputs import Lineup
 from advisor.bench.progress import phase
 from advisor.bench.schema import BenchmarkOptions, BenchmarkResults
 from advisor.components import (
@@ -58,7 +58,7 @@ class RunContext:
     plugins: Any
     train: TaskData
     test: TaskData
-    plan: Plan
+    lineup: Lineup
     runner: BenchmarkRunner
     results: BenchmarkResults
     arms: dict[str, Arm] = field(default_factory=dict)
@@ -81,7 +81,7 @@ class RunContext:
         return {s.name for s in self.results.strategies}
 
     def backend(self, name: str) -> TrainingBackend:
-        return next(b for b in self.plan.fine_tunes if b.name == name)
+        return next(b for b in self.lineup.fine_tunes if b.name == name)
 
     def model(self) -> LoadedModel:
         """The base every strategy shares, loaded through its model plugin on first need."""
@@ -117,7 +117,7 @@ def load_results(run_dir: Path) -> BenchmarkResults | None:
         ) from None
 
 
-def resume_from(previous: BenchmarkResults, results: BenchmarkResults, plan: Plan) -> None:
+def resume_from(previous: BenchmarkResults, results: BenchmarkResults, lineup: Lineup) -> None:
     """Carry what an earlier run of the same benchmark measured into ``results``."""
     old, new = previous.options, results.options
     changed = [k for k in RESUME_KEEPS if getattr(old, k) != getattr(new, k)]
@@ -126,7 +126,7 @@ def resume_from(previous: BenchmarkResults, results: BenchmarkResults, plan: Pla
         raise UsageError(
             f"{new.output} holds a benchmark with different {what}; use another --output"
         )
-    results.strategies = [s for s in previous.strategies if s.name in plan.names]
+    results.strategies = [s for s in previous.strategies if s.name in lineup.names]
     results.model, results.model_params_b = previous.model, previous.model_params_b
     results.seconds = dict(previous.seconds)
     results.general_ability_before = previous.general_ability_before

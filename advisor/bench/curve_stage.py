@@ -34,7 +34,7 @@ def curve(ctx: RunContext) -> None:
     start = time.perf_counter()
     results = ctx.results
     metric = results.primary_metric
-    backend = ctx.plan.fine_tunes[0]
+    backend = ctx.lineup.fine_tunes[0]
     prompts = [s for s in results.strategies if s.kind == "prompt"]
     best = max(prompts, key=lambda r: r.metrics.get(metric, 0.0))
     reuse = results.get(backend.name)

@@ -24,7 +24,7 @@ from advisor.bench.context import (
     resume_from,
 )
 from advisor.bench.forgetting import ForgettingReport, forgetting_report
-from advisor.bench.inputs import Plan, load_data, resolve_strategies
+from advisor.bench.inputs import Lineup, load_data, resolve_strategies
 from advisor.bench.overfitting import overfitting_from_result
 from advisor.bench.report import measured_challenges, write_reports
 from advisor.bench.schema import BenchmarkOptions, BenchmarkResults, DataSummary, StrategyResult
@@ -50,10 +50,10 @@ def open_run(options: BenchmarkOptions, plugins: Any) -> RunContext:
         seed=options.seed,
         test_fraction=options.test_fraction,
     )
-    plan = resolve_strategies(options.strategies, train.task_type, plugins)
-    if options.curve and not plan.fine_tunes:
+    lineup = resolve_strategies(options.strategies, train.task_type, plugins)
+    if options.curve and not lineup.fine_tunes:
         raise UsageError("--curve needs a training backend in --strategies (e.g. lora)")
-    if options.curve and not plan.prompts:
+    if options.curve and not lineup.prompts:
         raise UsageError("--curve compares with a prompt strategy; add one to --strategies")
     results = _new_results(options, train, test)
     previous = load_results(options.output)
@@ -62,10 +62,10 @@ def open_run(options: BenchmarkOptions, plugins: Any) -> RunContext:
             raise UsageError(
                 f"{options.output} already holds a benchmark; add --resume or use another --output"
             )
-        resume_from(previous, results, plan)
+        resume_from(previous, results, lineup)
     runner = plugins.get("runner", options.runner)
-    ctx = RunContext(options, plugins, train, test, plan, runner, results)
-    for strategy in _suite_strategies(plan, plugins):
+    ctx = RunContext(options, plugins, train, test, lineup, runner, results)
+    for strategy in _suite_strategies(lineup, plugins):
         suite_options = SuiteOptions(
             name=task_name(train.name, strategy.name), shots=options.shots, seed=options.seed
         )
@@ -97,10 +97,10 @@ def _new_results(options: BenchmarkOptions, train: TaskData, test: TaskData) -> 
     )
 
 
-def _suite_strategies(plan: Plan, plugins: Any) -> list[PromptStrategy]:
+def _suite_strategies(lineup: Lineup, plugins: Any) -> list[PromptStrategy]:
     """The prompt strategies' suites, plus zero-shot's whenever a fine-tune will be scored."""
-    strategies = list(plan.prompts)
-    if plan.fine_tunes and all(s.name != ZERO_SHOT for s in strategies):
+    strategies = list(lineup.prompts)
+    if lineup.fine_tunes and all(s.name != ZERO_SHOT for s in strategies):
         found = {s.name: s for s in plugins.prompt_strategies()}
         if ZERO_SHOT not in found:
             raise UsageError(
@@ -118,7 +118,7 @@ def _suite_strategies(plan: Plan, plugins: Any) -> list[PromptStrategy]:
 def prompt_arms(ctx: RunContext) -> None:
     """Score every prompt strategy on its suite, and every baseline, not scored yet."""
     o = ctx.options
-    for strategy in ctx.plan.prompts:
+    for strategy in ctx.lineup.prompts:
         if strategy.name in ctx.done():
             continue
         result = arms.evaluate_strategy(
@@ -133,7 +133,7 @@ def prompt_arms(ctx: RunContext) -> None:
         )
         ctx.results.strategies.append(result)
         ctx.save()
-    for strategy in ctx.plan.baselines:
+    for strategy in ctx.lineup.baselines:
         if strategy.name not in ctx.done():
             ctx.results.strategies.append(arms.score_baseline(strategy, ctx.train, ctx.test))
             ctx.save()
@@ -143,7 +143,7 @@ def fine_tunes(ctx: RunContext) -> None:
     """Train each backend not trained yet and score it on the zero-shot suite; measure the
     overfitting of every fine-tune (those of an older run too)."""
     o = ctx.options
-    for backend in ctx.plan.fine_tunes:
+    for backend in ctx.lineup.fine_tunes:
         if backend.name in ctx.done():
             continue
         start = time.perf_counter()
@@ -216,7 +216,7 @@ def verdict(ctx: RunContext) -> None:
     """The advice for this data's profile (`recommend`, once), costs, the paired comparison
     of the best prompt and the best fine-tune, the verdict and the measured challenges."""
     results, options = ctx.results, ctx.options
-    order = {n: i for i, n in enumerate(ctx.plan.names)}
+    order = {n: i for i, n in enumerate(ctx.lineup.names)}
     results.strategies.sort(key=lambda s: order.get(s.name, len(order)))
     profile, advice, rated = advise(results, options, ctx.plugins)
     results.profile = profile.model_dump(mode="json")
