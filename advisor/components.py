@@ -187,6 +187,7 @@ class TrainFunction(Protocol):
         *,
         resume: bool = False,
         progress: bool = True,
+        **options: Any,  # backend-specific (the peft backends take ``overwrite``)
     ) -> TrainResult: ...
 
 

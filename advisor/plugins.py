@@ -261,11 +261,20 @@ class Plugins:
         return self.collect("advisor_models", ModelSource)
 
     def resolve_model(self, name: str | None = None) -> Any:
-        """The ModelSource for ``name`` (None: the default model) from the first plugin that
-        answers ``advisor_resolve_model``; a UsageError listing what is available otherwise."""
+        """The ModelSource for ``name`` (None: the default model): a source some plugin lists
+        under that name (``advisor_models``), else the first plugin that answers
+        ``advisor_resolve_model`` (third-party before built-in); a UsageError listing what is
+        available otherwise."""
         from advisor.components import ModelSource
 
-        for impl in self._impls_in_load_order(self.pm.hook.advisor_resolve_model):
+        if name is not None:  # a model a plugin lists by name needs no resolver
+            listed = next((s for s in self.models() if s.name == name and s.available), None)
+            if listed is not None:
+                return listed
+        impls = self._impls_in_load_order(self.pm.hook.advisor_resolve_model)
+        # Third-party plugins first: one may serve a name a built-in would also answer.
+        impls.sort(key=lambda i: bool(getattr(self.info.get(i.plugin_name), "builtin", False)))
+        for impl in impls:
             info = self.info.get(impl.plugin_name)
             try:
                 source = impl.function(name=name)

@@ -1,6 +1,7 @@
 """The model-dependent parts of profiling: token counts and the domain-shift estimate.
 
-Heavy libraries are imported inside the functions. Without a model (plugin missing, model
+Models come from the model plugins (``advisor_resolve_model``) and are used only through the
+``TokenCounter`` / ``LoadedModel`` contracts. Without a model (plugin missing, model
 not installed) profiling still works: token counts fall back to ``chars / 4`` (a common
 rule of thumb for English BPE tokenizers; SmolLM2's tokenizer gives 4.8 characters
 per token on the shipped general prose, 4.2 on the demo tickets, 4.3 on TREC questions)
@@ -29,10 +30,9 @@ import json
 import math
 import re
 from importlib import resources
-from pathlib import Path
 from typing import Any
 
-from advisor.profiling_stats import iter_batches
+from advisor.components import LoadedModel, TokenCounter
 
 CHARS_PER_TOKEN = 4.0
 SHIFT_LOW = 1.35
@@ -52,34 +52,23 @@ def approx_tokens(text: str) -> int:
     return max(1, round(len(text) / CHARS_PER_TOKEN)) if text else 0
 
 
-def load_tokenizer(model: str | None = None) -> tuple[Any | None, str]:
-    """(tokenizer, description) for ``model`` without loading its weights; (None, why) if unavailable."""
-    try:
-        from advisor_peft.models import resolve_model
-    except ImportError:
-        return None, "the advisor_peft plugin is not installed"
-    try:
-        source = resolve_model(model)
-        location = Path(source.location)
-        from transformers import AutoTokenizer
+def load_tokenizer(model: str | None = None) -> tuple[TokenCounter | None, str]:
+    """(token counter, description) for ``model`` without loading its weights, through the model
+    plugins; (None, why) when no plugin can give one."""
+    from advisor.plugins import get_plugins
 
-        if location.is_dir():
-            tok = AutoTokenizer.from_pretrained(location)
-        elif location.suffix.lower() == ".gguf" and location.is_file():
-            tok = AutoTokenizer.from_pretrained(location.parent, gguf_file=location.name)
-        else:
-            return None, f"no tokenizer at {location}"
+    try:
+        source = get_plugins().resolve_model(model)
+        if source.tokenizer is None:
+            return None, f"model source {source.name} offers no tokenizer without its weights"
+        counter = source.tokenizer()
     except Exception as err:  # any failure here only downgrades to the approximation
         return None, f"tokenizer unavailable ({str(err).splitlines()[0][:120]})"
-    return tok, f"{source.name} tokenizer"
+    return counter, f"{source.name} tokenizer"
 
 
-def count_tokens(tokenizer: Any, texts: list[str]) -> list[int]:
-    out: list[int] = []
-    for batch in iter_batches(texts, 256):
-        enc = tokenizer(batch, add_special_tokens=False)["input_ids"]
-        out.extend(len(ids) for ids in enc)
-    return out
+def count_tokens(counter: TokenCounter, texts: list[str]) -> list[int]:
+    return counter.count_tokens(texts)
 
 
 def general_text() -> list[str]:
@@ -91,15 +80,15 @@ def general_text() -> list[str]:
 _SENTENCE = re.compile(r"(?<=[.!?])\s+")
 
 
-def general_segments(tokenizer: Any, target_tokens: int, limit: int = 32) -> list[str]:
+def general_segments(counter: TokenCounter, target_tokens: int, limit: int = 32) -> list[str]:
     """Runs of consecutive sentences from the general text, each about ``target_tokens`` long."""
     target = max(6, min(target_tokens, MAX_TOKENS))
     segments: list[str] = []
     for paragraph in general_text():
         current: list[str] = []
         length = 0
-        for sentence in _SENTENCE.split(paragraph):
-            n = len(tokenizer(sentence, add_special_tokens=False)["input_ids"])
+        sentences = _SENTENCE.split(paragraph)
+        for sentence, n in zip(sentences, counter.count_tokens(sentences), strict=True):
             if current and length + n > target * 1.25:
                 segments.append(" ".join(current))
                 current, length = [], 0
@@ -115,64 +104,29 @@ def general_segments(tokenizer: Any, target_tokens: int, limit: int = 32) -> lis
     return segments[::step][:limit]
 
 
-def nll_per_char(model: Any, tokenizer: Any, texts: list[str], batch_size: int = 16) -> float:
-    """Mean negative log-likelihood per character of ``texts`` (each cut to MAX_TOKENS tokens).
-
-    Per character, not per token: a text that splits into many easy tokens (hex codes,
-    digits) would otherwise look less surprising than ordinary prose.
-    """
-    import torch
-
-    total_nll = 0.0
-    total_chars = 0
-    device = next(model.parameters()).device
-    for batch in iter_batches([t for t in texts if t.strip()], batch_size):
-        enc = tokenizer(
-            batch,
-            return_tensors="pt",
-            padding=True,
-            truncation=True,
-            max_length=MAX_TOKENS,
-            add_special_tokens=False,
-        ).to(device)
-        with torch.inference_mode():
-            logits = model(**enc).logits[:, :-1].float()
-        targets = enc["input_ids"][:, 1:]
-        mask = enc["attention_mask"][:, 1:].bool() & enc["attention_mask"][:, :-1].bool()
-        nll = torch.nn.functional.cross_entropy(logits.transpose(1, 2), targets, reduction="none")
-        total_nll += float(nll[mask].sum())
-        for row, row_mask in zip(targets, mask, strict=True):  # characters of the scored tokens
-            total_chars += len(tokenizer.decode(row[row_mask].tolist()))
-    if total_chars == 0:
-        raise ValueError("no text to score")
-    return total_nll / total_chars
-
-
-def perplexity_per_char(model: Any, tokenizer: Any, texts: list[str]) -> float:
-    return math.exp(nll_per_char(model, tokenizer, texts))
+def perplexity_per_char(model: LoadedModel, texts: list[str]) -> float:
+    """exp of the model's mean negative log-likelihood per character of ``texts``."""
+    return math.exp(model.nll_per_char(texts))
 
 
 @functools.lru_cache(maxsize=4)
-def _loaded(model: str | None) -> Any:
-    from advisor_peft.models import load_model
+def _loaded(model: str | None) -> LoadedModel:
+    from advisor.plugins import get_plugins
 
-    return load_model(model)
+    return get_plugins().resolve_model(model).load()
 
 
 @functools.lru_cache(maxsize=16)
 def _general_perplexity(model: str | None, target_tokens: int) -> tuple[float, int]:
     loaded = _loaded(model)
-    segments = general_segments(loaded.tokenizer, target_tokens)
-    return perplexity_per_char(loaded.model, loaded.tokenizer, segments), len(segments)
+    segments = general_segments(loaded, target_tokens)
+    return perplexity_per_char(loaded, segments), len(segments)
 
 
 def domain_shift(texts: list[str], median_tokens: int, model: str | None = None) -> dict[str, Any]:
     """Per-character perplexity of ``texts`` vs length-matched general prose, and its level."""
     loaded = _loaded(model)
-    tok = loaded.tokenizer
-    if getattr(tok, "padding_side", "right") != "right":
-        tok.padding_side = "right"  # the mask logic above assumes right padding
-    data_ppl = perplexity_per_char(loaded.model, tok, texts)
+    data_ppl = perplexity_per_char(loaded, texts)
     general_ppl, n_segments = _general_perplexity(model, max(6, min(median_tokens, MAX_TOKENS)))
     ratio = data_ppl / general_ppl
     return {

@@ -40,8 +40,8 @@ def _stable(*parts: str) -> int:
 class FakeModel(LoadedModel):
     """No weights: tokens are words, and a choice's log-probability is a hash of it."""
 
-    def __init__(self, tuned: bool = False) -> None:
-        self.name = "fake"
+    def __init__(self, name: str = "fake", *, tuned: bool = False) -> None:
+        self.name = name
         self.tuned = tuned
 
     def count_tokens(self, texts: Sequence[str]) -> list[int]:

@@ -10,9 +10,9 @@ from typing import Any
 import pytest
 from click.testing import CliRunner
 
+from advisor.bench.challenges import measured_challenges
 from advisor.bench.curve import analyse_curve
 from advisor.bench.overfitting import overfitting_report
-from advisor.bench.report import html, markdown, measured_challenges
 from advisor.bench.schema import (
     BenchmarkOptions,
     BenchmarkResults,
@@ -23,6 +23,8 @@ from advisor.bench.schema import (
 )
 from advisor.bench.stages import forgetting_summary
 from advisor.recommendation import CHALLENGES
+from advisor.report.benchmark.html import render as html
+from advisor.report.benchmark.markdown import render as markdown
 
 
 def _examples(right: list[bool]) -> list[ExampleResult]:

@@ -6,7 +6,6 @@ from pathlib import Path
 
 import pytest
 
-from advisor.bench.report import html, markdown, write_reports
 from advisor.bench.schema import (
     Advice,
     AdviceUnavailable,
@@ -17,6 +16,9 @@ from advisor.bench.schema import (
     StrategyResult,
 )
 from advisor.bench.verdict import compare, decide
+from advisor.report.benchmark import write_reports
+from advisor.report.benchmark.html import render as html
+from advisor.report.benchmark.markdown import render as markdown
 
 
 def _strategy(name: str, kind: str, correct: list[int], cost: float = 0.01) -> StrategyResult:

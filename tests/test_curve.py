@@ -11,7 +11,6 @@ import pytest
 
 from advisor.bench.curve import (
     analyse_curve,
-    curve_svg,
     extrapolate_size,
     find_crossover,
     nested_subsets,
@@ -20,6 +19,7 @@ from advisor.bench.curve import (
 )
 from advisor.bench.schema import CurvePoint
 from advisor.components import Example, TaskData
+from advisor.report.benchmark.charts import curve_svg
 
 
 def _data(counts: dict[str, int]) -> TaskData:

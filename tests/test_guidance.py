@@ -153,8 +153,9 @@ def test_deterministic():
 
 def test_no_heavy_imports():
     code = (
-        "import sys, advisor.guidance, advisor.report, advisor.report.html, advisor.report.text, "
-        "advisor.report.markdown, advisor.commands.recommend\n"
+        "import sys, advisor.guidance, advisor.report, advisor.report.recommendation.html, "
+        "advisor.report.recommendation.text, advisor.report.recommendation.markdown, "
+        "advisor.commands.recommend\n"
         "heavy = [m for m in ('torch', 'transformers', 'peft', 'lm_eval') if m in sys.modules]\n"
         "assert not heavy, heavy"
     )

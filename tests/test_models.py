@@ -65,3 +65,34 @@ def test_local_folder_loads_like_the_cache(embedded_model, tmp_path: Path):
     assert source.name == "my-model" and source.params_b == pytest.approx(0.135, abs=0.01)
     loaded = load_model(str(folder))
     assert torch.allclose(_logits(loaded), _logits(embedded_model))
+
+
+@pytest.mark.slow
+def test_loaded_model_contract_through_the_resolver(embedded_model, one_torch_thread):
+    """The core's view of a model: resolved by the hook, tokens counted without weights, choices
+    scored, per-character loss; an unknown name says how to provide one."""
+    from advisor.components import ChoiceRequest, LoadedModel
+    from advisor.errors import UsageError
+    from advisor.plugins import get_plugins
+
+    plugins = get_plugins()
+    source = plugins.resolve_model(None)
+    assert source.name == "smollm2-135m" and source.tokenizer is not None
+    texts = ["The cat sat on the mat.", "Refund my order please"]
+    assert source.tokenizer().count_tokens(texts) == embedded_model.count_tokens(texts)
+    assert isinstance(embedded_model, LoadedModel) and embedded_model.params_b == pytest.approx(
+        0.1348, abs=1e-3
+    )
+    scores = embedded_model.score_choices(
+        [
+            ChoiceRequest(
+                context="Question: What colour is the sky?\nAnswer:", choices=[" blue", " a table"]
+            )
+        ]
+    )
+    assert len(scores[0]) == 2 and scores[0][0] > scores[0][1]
+    easy = embedded_model.nll_per_char(["The weather is nice today and the sun is out."])
+    hard = embedded_model.nll_per_char(["qz8 xv0 kj3 pw7 zz1 qq9 xk2 jj5 vv4"])
+    assert 0 < easy < hard
+    with pytest.raises(UsageError, match="nothing is downloaded"):
+        plugins.resolve_model("no-such-hub/model")

@@ -1,15 +1,19 @@
-"""Renderers: every format carries the seed's vocabulary, HTML escapes, writes are atomic."""
+"""Renderers: every format carries the seed's vocabulary, HTML escapes, charts are well-formed
+SVG, writes are atomic, only the text renderer imports rich."""
 
 from __future__ import annotations
 
 import json
 import os
 import re
+import subprocess
+import sys
 from html.parser import HTMLParser
 from pathlib import Path
 
 import pytest
 
+from advisor.files import write_atomic
 from advisor.guidance import build_guidance
 from advisor.profile import Profile
 from advisor.recommendation import (
@@ -23,7 +27,7 @@ from advisor.recommendation import (
     Recommendation,
     Source,
 )
-from advisor.report import FORMATS, render, write_atomic
+from advisor.report import FORMATS, render
 
 EVIL = "<script>alert('x')</script>"
 
@@ -257,3 +261,78 @@ def test_html_tags_are_balanced(verdict):
         render(sample_recommendation(verdict, "lora" if verdict == "fine-tune" else "3c"), "html")
     )
     assert parser.errors == [] and parser.stack == []
+
+
+def _charts(label: str) -> list[str]:
+    from advisor.report import svg
+
+    amount = svg.Amount(2.0, f"$2 {label}", label)
+    return [
+        svg.diverging_bars(
+            [svg.Bar(label, 1.5, label), svg.Bar("b", -0.5, label)],
+            aria_label=label,
+            captions=(label, label),
+            colours=("#000", label),
+        ),
+        svg.paired_bars(
+            [svg.PairedRow(label, amount, amount), svg.PairedRow("b", amount, None)],
+            aria_label="cost",
+            legend=(label, label),
+            colours=("#000", "#111"),
+        ),
+        svg.ci_bars([svg.CiBar(label, 0.5, 0.4, 0.6, "#000")], aria_label="scores"),
+        svg.scatter(
+            [svg.Dot(label, 0.1, 0.5, "#000", label)],
+            aria_label="s",
+            x_caption=label,
+            y_caption=label,
+            empty=label,
+        ),
+        svg.scatter([], aria_label="s", x_caption="x", y_caption="y", empty=label),
+        svg.log_line_chart(
+            [svg.LinePoint(10, 0.3, (0.2, 0.4)), svg.LinePoint(100, 0.8, None)],
+            aria_label=label,
+            series=label,
+            x_caption=label,
+            reference=(0.5, label),
+            marker=(40.0, label),
+        ),
+    ]
+
+
+def test_every_chart_is_well_formed_svg_and_escapes_labels():
+    import xml.etree.ElementTree as ET
+
+    label = f'{EVIL} "q" & <b>'
+    for chart in _charts(label):
+        root = ET.fromstring(chart)  # parses: no label broke an element or attribute
+        assert root.tag == "{http://www.w3.org/2000/svg}svg"
+        assert not any(e.tag.endswith(("script", "b")) for e in root.iter())
+        assert "<script" not in chart
+
+
+def test_markdown_and_html_tables_escape_cells():
+    from advisor.report.tables import html_table, md_pipes, md_table
+
+    md = md_table(("a", "b"), [(EVIL, "x|y\nz")])
+    assert "<script>" not in md and "x\\|y<br>z" in md and md.count("\n") == 2
+    # The benchmark's cells keep their own "->" but still cannot split a row.
+    assert md_table(("a",), [("1 -> 2 | 3",)], cell=md_pipes).endswith("| 1 -> 2 \\| 3 |")
+    page = html_table(("h",), [(EVIL,)], sections=False)
+    assert (
+        page
+        == "<table><tr><th>h</th></tr><tr><td>&lt;script&gt;alert(&#x27;x&#x27;)&lt;/script&gt;</td></tr></table>"
+    )
+
+
+def test_only_the_text_renderer_imports_rich():
+    code = (
+        "import sys\n"
+        "import advisor.report, advisor.report.recommendation.json, "
+        "advisor.report.recommendation.markdown, advisor.report.recommendation.html, "
+        "advisor.report.benchmark\n"
+        "assert 'rich' not in sys.modules, 'rich imported outside the text renderer'\n"
+        "import advisor.report.recommendation.text\n"
+        "assert 'rich' in sys.modules\n"
+    )
+    subprocess.run([sys.executable, "-c", code], check=True)

@@ -302,7 +302,9 @@ def test_models_cli_json_lists_the_embedded_model():
 
 def test_train_cli_takes_defaults_from_plan_and_flags_win(tmp_path: Path):
     """Glue only: a stand-in backend and model record the config the command builds."""
-    from advisor.components import LoadedModel, ModelSource, TrainingBackend, TrainResult
+    from fake_plugin import FakeModel
+
+    from advisor.components import ModelSource, TrainingBackend, TrainResult
     from advisor.hookspecs import hookimpl
     from advisor.plugins import get_plugins
 
@@ -325,12 +327,13 @@ def test_train_cli_takes_defaults_from_plan_and_flags_win(tmp_path: Path):
                     defaults={"learning_rate": 0.123},
                     memory_gb=lambda b: 1.0,
                     train=fake_train,
+                    attach=lambda base, artifact: None,
                 )
             ]
 
         @hookimpl
         def advisor_models(self):
-            load = lambda: LoadedModel(name="stub", model=None, tokenizer=None)  # noqa: E731
+            load = lambda: FakeModel("stub")  # noqa: E731
             return [ModelSource(name="stub", description="x", location="-", load=load)]
 
     get_plugins().register(Fake(), name="fake")

@@ -24,7 +24,7 @@ from advisor.components import (
     TrainingBackend,
 )
 from advisor.errors import UsageError
-from advisor.report import write_atomic
+from advisor.files import write_atomic
 
 RESULTS = "results.json"
 TASKS = "tasks"

@@ -12,18 +12,13 @@ import time
 
 from advisor.bench import arms
 from advisor.bench.context import RunContext
-from advisor.bench.curve import (
-    DEFAULT_SIZES,
-    analyse_curve,
-    curve_svg,
-    nested_subsets,
-    resolve_sizes,
-)
+from advisor.bench.curve import DEFAULT_SIZES, analyse_curve, nested_subsets, resolve_sizes
 from advisor.bench.overfitting import overfitting_from_result
 from advisor.bench.schema import CurvePoint, ExampleResult, StrategyResult
 from advisor.bench.stats import paired_bootstrap
 from advisor.components import TaskData, TrainingBackend
-from advisor.report import write_atomic
+from advisor.files import write_atomic
+from advisor.report.benchmark.charts import curve_svg
 
 CURVE_DIR = "curve"
 CURVE_SVG = "curve.svg"

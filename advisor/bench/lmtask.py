@@ -8,15 +8,16 @@ unchanged. Each document carries its finished prompt, so the YAML stays small.
 from __future__ import annotations
 
 import json
-import os
 import re
 import shutil
-import tempfile
 from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
 import yaml
+
+# write_atomic lives in advisor.files; importers of lmtask.write_atomic still find it here.
+from advisor.files import write_atomic
 
 METRICS_MODULE = "advisor_metrics"
 PROCESS_RESULTS = f"!function {METRICS_MODULE}.process_results"
@@ -27,18 +28,6 @@ def task_name(dataset: str, strategy: str) -> str:
     """A task name lm-eval accepts: advisor_<dataset>_<strategy>, lower-case, underscores."""
     slug = re.sub(r"[^a-z0-9]+", "_", f"advisor_{dataset}_{strategy}".lower()).strip("_")
     return slug
-
-
-def write_atomic(path: Path, text: str) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            fh.write(text)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
 
 
 def write_docs(path: Path, docs: Iterable[dict[str, Any]]) -> Path:

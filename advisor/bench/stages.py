@@ -14,6 +14,7 @@ from typing import Any
 
 from advisor.bench import arms
 from advisor.bench.advice import advise, attach_costs
+from advisor.bench.challenges import measured_challenges
 from advisor.bench.context import (
     FINETUNES,
     TASKS,
@@ -26,12 +27,12 @@ from advisor.bench.context import (
 from advisor.bench.forgetting import ForgettingReport, forgetting_report
 from advisor.bench.inputs import Lineup, load_data, resolve_strategies
 from advisor.bench.overfitting import overfitting_from_result
-from advisor.bench.report import measured_challenges, write_reports
 from advisor.bench.schema import BenchmarkOptions, BenchmarkResults, DataSummary, StrategyResult
 from advisor.bench.suites import PRIMARY_METRIC, task_name
 from advisor.bench.verdict import compare, decide
 from advisor.components import PromptStrategy, PromptSuite, SuiteOptions, TaskData
 from advisor.errors import UsageError
+from advisor.report.benchmark import write_reports
 
 Stage = Callable[[RunContext], None]
 

@@ -322,14 +322,15 @@ def recommend(
     rec = run_engine(profile, profile_sources=sources)
 
     if output:
-        from advisor.report import render, write_atomic
+        from advisor.files import write_atomic
+        from advisor.report import render
 
         path = write_atomic(output, render(rec, fmt))
         click.echo(
             f"wrote {path} ({rec.verdict}, {rec.method}, confidence {rec.confidence:.0%})", err=True
         )
     elif fmt == "text":
-        from advisor.report.text import print_text
+        from advisor.report.recommendation.text import print_text
 
         print_text(rec)
     else:

@@ -40,7 +40,9 @@ from advisor.errors import UsageError
     help="Training backend: lora, ia3, full (or a plugin's).",
 )
 @click.option(
-    "--model", "model_name", help="Model name or local folder / .gguf path [default: smollm2-135m]."
+    "--model",
+    "model_name",
+    help="Model name or local folder / .gguf path [default: the model plugins' default, the embedded SmolLM2-135M].",
 )
 @click.option(
     "--epochs", type=POS_FLOAT, help="Passes over the training split [default: from the plan]."
@@ -119,10 +121,8 @@ def train(
     from advisor.data import load_task_data
     from advisor.plugins import get_plugins
 
-    backends = {b.name: b for b in get_plugins().training_backends()}
-    if method not in backends:
-        raise UsageError(f"unknown --method '{method}'; available: {', '.join(backends) or 'none'}")
-    backend = backends[method]
+    plugins = get_plugins()
+    backend = plugins.get("backend", method)
     data = load_task_data(data_file, text_field=text_field, label_field=label_field)
     plan = {} if no_plan else _plan_defaults(backend.method, data, profile_file)
     values = {**backend.defaults, **plan, **{k: v for k, v in hyper.items() if v is not None}}
@@ -134,7 +134,7 @@ def train(
         config = TrainConfig(**{**values, "method": backend.method})
     except ValueError as err:
         raise UsageError(f"bad training option: {err}") from None
-    source = _model_source(model_name)
+    source = plugins.resolve_model(model_name)
     main = int(os.environ.get("RANK", "0")) == 0
     if main and not as_json:
         length = (
@@ -190,18 +190,3 @@ def _plan_defaults(method: str, data: Any, profile_file: str | None) -> dict[str
     profile = load_profile(profile_file, **measured)
     hp = hyperparameters(profile, method)
     return {k: v for k, v in hp.items() if k in TrainConfig.model_fields and k != "method"}
-
-
-def _model_source(name: str | None) -> Any:
-    """A model plugin's entry by name, else a local path resolved by the built-in peft plugin."""
-    from advisor.plugins import get_plugins
-
-    wanted = name or "smollm2-135m"
-    for source in get_plugins().models():
-        if source.name == wanted:
-            return source
-    try:
-        from advisor_peft.models import resolve_model
-    except ImportError:
-        raise UsageError(f"model '{wanted}' not found and the peft plugin is not loaded") from None
-    return resolve_model(wanted)

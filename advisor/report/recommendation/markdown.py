@@ -3,17 +3,10 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Sequence
 
 from advisor.recommendation import Recommendation
-from advisor.report.common import COST_COLUMNS, cost_cells
-
-
-def cell(value: object) -> str:
-    """Table-cell text: no raw HTML (viewers would render it), no broken rows."""
-    text = "-" if value is None else str(value)
-    text = text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
-    return text.replace("|", "\\|").replace("\r", "").replace("\n", "<br>")
+from advisor.report.recommendation.common import COST_COLUMNS, cost_cells
+from advisor.report.tables import md_table
 
 
 def inline(value: object) -> str:
@@ -27,12 +20,6 @@ def fence(text: str, lang: str = "") -> str:
     longest = max((len(m) for m in re.findall(r"`+", text)), default=0)
     ticks = "`" * max(3, longest + 1)
     return f"{ticks}{lang}\n{text}\n{ticks}"
-
-
-def table(headers: Sequence[str], rows: Iterable[Sequence[object]]) -> str:
-    lines = ["| " + " | ".join(headers) + " |", "|" + "|".join("---" for _ in headers) + "|"]
-    lines += ["| " + " | ".join(cell(v) for v in row) + " |" for row in rows]
-    return "\n".join(lines)
 
 
 def render(rec: Recommendation) -> str:
@@ -65,11 +52,11 @@ def render(rec: Recommendation) -> str:
         title = f"[{label}]({s.url})" if safe_url else s.title
         cite = f"{title}" + (f", {s.year}" if s.year else "") + f" ({s.kind}): {s.figure}"
         rows.append((f"{r.weight:+.2f}", r.statement, cite, ", ".join(r.fields)))
-    out += [table(("points", "reason", "source", "fields"), rows), ""]
+    out += [md_table(("points", "reason", "source", "fields"), rows), ""]
 
     out += ["## The 10 aspects, judged for this task", ""]
     out += [
-        table(
+        md_table(
             ("aspect", "favours", "for this task", "fine-tuning", "prompt engineering"),
             (
                 (a.name, a.favours, a.judgement, a.fine_tuning, a.prompt_engineering)
@@ -81,7 +68,7 @@ def render(rec: Recommendation) -> str:
 
     out += ["## The 7 fine-tuning challenges, rated", ""]
     out += [
-        table(
+        md_table(
             ("challenge", "risk", "why", "mitigation"),
             (
                 (
@@ -101,7 +88,7 @@ def render(rec: Recommendation) -> str:
 
     out += ["## Profile", ""]
     out += [
-        table(
+        md_table(
             ("field", "value", "from"),
             (
                 (name, value, rec.profile_sources.get(name, "default"))
@@ -135,14 +122,14 @@ def _plan(rec: Recommendation) -> list[str]:
         out.append("")
     if plan.hyperparameters:
         out += ["### Hyperparameters", ""]
-        out += [table(("name", "value"), plan.hyperparameters.items()), ""]
+        out += [md_table(("name", "value"), plan.hyperparameters.items()), ""]
     return out
 
 
 def _cost(rec: Recommendation) -> list[str]:
     cost = rec.cost
     out = ["## Cost", ""]
-    out += [table(COST_COLUMNS, map(cost_cells, cost.methods)), ""]
+    out += [md_table(COST_COLUMNS, map(cost_cells, cost.methods)), ""]
     if cost.break_even_monthly_queries is not None:
         out.append(
             f"Break-even: above **{cost.break_even_monthly_queries:,}** queries a month the fine-tune "

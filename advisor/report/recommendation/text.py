@@ -11,7 +11,7 @@ from rich.table import Table
 from rich.text import Text
 
 from advisor.recommendation import Recommendation
-from advisor.report.common import COST_COLUMNS, cost_cells
+from advisor.report.recommendation.common import COST_COLUMNS, cost_cells
 
 VERDICT_STYLE = {"prompt": "cyan", "fine-tune": "magenta", "prompt-then-fine-tune": "yellow"}
 RATING_STYLE = {"low": "green", "medium": "yellow", "high": "red"}

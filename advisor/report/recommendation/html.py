@@ -6,12 +6,12 @@ with quotes), so a malicious rule statement or source note cannot inject markup.
 
 from __future__ import annotations
 
-import html
 import re
-from collections.abc import Iterable, Sequence
 
 from advisor.recommendation import Recommendation
-from advisor.report.common import COST_COLUMNS, cost_cells
+from advisor.report import svg
+from advisor.report.recommendation.common import COST_COLUMNS, cost_cells
+from advisor.report.tables import esc, html_table
 
 CSS = """
 :root { --ft: #a23b9c; --pe: #1f7fa6; --neutral: #888; --ink: #1d1d1f; --line: #ddd; }
@@ -38,24 +38,6 @@ PE_COLOUR = "#1f7fa6"
 VERDICT_COLOUR = {"prompt": "#1f7fa6", "fine-tune": "#a23b9c", "prompt-then-fine-tune": "#c98a00"}
 
 
-def esc(value: object) -> str:
-    return html.escape("-" if value is None else str(value), quote=True)
-
-
-def _table(headers: Sequence[str], rows: Iterable[Sequence[str]], raw: bool = False) -> str:
-    """Rows are escaped here unless ``raw`` (then the caller escaped each cell already)."""
-    head = "".join(f"<th>{esc(h)}</th>" for h in headers)
-    body = []
-    for row in rows:
-        cells = "".join(f"<td>{c if raw else esc(c)}</td>" for c in row)
-        body.append(f"<tr>{cells}</tr>")
-    return f"<table><thead><tr>{head}</tr></thead><tbody>{''.join(body)}</tbody></table>"
-
-
-def _truncate(text: str, n: int) -> str:
-    return text if len(text) <= n else text[: n - 1] + "…"
-
-
 # ---------------------------------------------------------------- charts (inline SVG)
 
 
@@ -64,68 +46,35 @@ def reasons_chart(rec: Recommendation) -> str:
     reasons = sorted(rec.reasons, key=lambda r: r.weight)
     if not reasons:
         return '<p class="muted">No rule applied to this profile.</p>'
-    label_w, bar_w, row_h = 260, 560, 22
-    width, height = label_w + bar_w + 60, row_h * len(reasons) + 40
-    top = max(abs(r.weight) for r in reasons) or 1.0
-    mid = label_w + bar_w / 2
-    parts = [
-        f'<svg role="img" aria-label="Rule contributions" width="{width}" height="{height}" '
-        f'viewBox="0 0 {width} {height}" xmlns="http://www.w3.org/2000/svg">',
-        f'<text x="{mid - 8}" y="14" text-anchor="end">← prompt</text>',
-        f'<text x="{mid + 8}" y="14">fine-tune →</text>',
-    ]
-    for i, r in enumerate(reasons):
-        y = 24 + i * row_h
-        length = abs(r.weight) / top * (bar_w / 2 - 10)
-        x = mid if r.weight >= 0 else mid - length
-        colour = FT_COLOUR if r.weight >= 0 else PE_COLOUR
-        parts.append(
-            f'<text x="{label_w - 6}" y="{y + 14}" text-anchor="end">{esc(_truncate(r.rule_id, 38))}</text>'
-            f'<rect x="{x:.1f}" y="{y + 3}" width="{max(length, 1):.1f}" height="{row_h - 6}" '
-            f'fill="{colour}"><title>{esc(r.statement)}</title></rect>'
-            f'<text x="{(x + length + 4) if r.weight >= 0 else (x - 4):.1f}" y="{y + 14}" '
-            f'text-anchor="{"start" if r.weight >= 0 else "end"}">{r.weight:+.2f}</text>'
-        )
-    parts.append(
-        f'<line x1="{mid}" y1="20" x2="{mid}" y2="{height - 10}" stroke="#333" stroke-width="1"/></svg>'
+    return svg.diverging_bars(
+        [svg.Bar(r.rule_id, r.weight, r.statement) for r in reasons],
+        aria_label="Rule contributions",
+        captions=("← prompt", "fine-tune →"),
+        colours=(PE_COLOUR, FT_COLOUR),
     )
-    return "".join(parts)
 
 
 def cost_chart(rec: Recommendation) -> str:
     """Bars of monthly cost (inference) per method, with one-off training cost beside it."""
-    methods = rec.cost.methods
-    if not methods:
+    if not rec.cost.methods:
         return ""
-    label_w, bar_w, row_h = 140, 600, 30
-    width, height = label_w + bar_w + 160, row_h * len(methods) + 40
-    top = max(max(m.monthly_usd, m.train_usd or 0.0) for m in methods) or 1.0
-    parts = [
-        f'<svg role="img" aria-label="Cost per method" width="{width}" height="{height}" '
-        f'viewBox="0 0 {width} {height}" xmlns="http://www.w3.org/2000/svg">',
-        f'<rect x="{label_w}" y="4" width="12" height="10" fill="{PE_COLOUR}"/>'
-        f'<text x="{label_w + 16}" y="14">$ / month (queries)</text>'
-        f'<rect x="{label_w + 170}" y="4" width="12" height="10" fill="{FT_COLOUR}"/>'
-        f'<text x="{label_w + 186}" y="14">$ one-off training</text>',
-    ]
-    for i, m in enumerate(methods):
-        y = 24 + i * row_h
-        monthly = m.monthly_usd / top * bar_w
-        train = (m.train_usd or 0.0) / top * bar_w
-        parts.append(
-            f'<text x="{label_w - 6}" y="{y + 17}" text-anchor="end">{esc(_truncate(m.method, 20))}</text>'
-            f'<rect x="{label_w}" y="{y + 2}" width="{max(monthly, 1):.1f}" height="11" fill="{PE_COLOUR}">'
-            f"<title>{esc(m.method)}: ${m.monthly_usd:,.2f} per month</title></rect>"
-            f'<text x="{label_w + monthly + 4:.1f}" y="{y + 12}">${m.monthly_usd:,.2f}</text>'
+    rows = []
+    for m in rec.cost.methods:
+        monthly = svg.Amount(
+            m.monthly_usd, f"${m.monthly_usd:,.2f}", f"{m.method}: ${m.monthly_usd:,.2f} per month"
         )
+        train = None
         if m.train_usd is not None:
-            parts.append(
-                f'<rect x="{label_w}" y="{y + 14}" width="{max(train, 1):.1f}" height="11" '
-                f'fill="{FT_COLOUR}"><title>{esc(m.method)}: ${m.train_usd:,.2f} to train</title></rect>'
-                f'<text x="{label_w + train + 4:.1f}" y="{y + 24}">${m.train_usd:,.2f}</text>'
+            train = svg.Amount(
+                m.train_usd, f"${m.train_usd:,.2f}", f"{m.method}: ${m.train_usd:,.2f} to train"
             )
-    parts.append("</svg>")
-    return "".join(parts)
+        rows.append(svg.PairedRow(m.method, monthly, train))
+    return svg.paired_bars(
+        rows,
+        aria_label="Cost per method",
+        legend=("$ / month (queries)", "$ one-off training"),
+        colours=(PE_COLOUR, FT_COLOUR),
+    )
 
 
 # ---------------------------------------------------------------- sections
@@ -163,7 +112,7 @@ def _reasons(rec: Recommendation) -> str:
                 esc(", ".join(r.fields)),
             )
         )
-    return reasons_chart(rec) + _table(("points", "reason", "source", "fields"), rows, raw=True)
+    return reasons_chart(rec) + html_table(("points", "reason", "source", "fields"), rows, raw=True)
 
 
 def _aspects(rec: Recommendation) -> str:
@@ -177,7 +126,7 @@ def _aspects(rec: Recommendation) -> str:
         )
         for a in rec.aspects
     )
-    return _table(
+    return html_table(
         ("aspect", "favours", "for this task", "fine-tuning", "prompt engineering"), rows, raw=True
     )
 
@@ -192,7 +141,7 @@ def _challenges(rec: Recommendation) -> str:
         )
         for c in rec.challenges
     )
-    return _table(("challenge", "risk", "why", "mitigation"), rows, raw=True)
+    return html_table(("challenge", "risk", "why", "mitigation"), rows, raw=True)
 
 
 def _plan(rec: Recommendation) -> str:
@@ -213,7 +162,7 @@ def _plan(rec: Recommendation) -> str:
         out.append(f"<h3>Fine-tuning: the 7 steps{suffix}</h3><ol>{steps}</ol>")
     if plan.hyperparameters:
         out.append("<h3>Hyperparameters</h3>")
-        out.append(_table(("name", "value"), ((k, v) for k, v in plan.hyperparameters.items())))
+        out.append(html_table(("name", "value"), ((k, v) for k, v in plan.hyperparameters.items())))
     return "".join(out)
 
 
@@ -224,7 +173,7 @@ def _cost(rec: Recommendation) -> str:
         for method, *nums in map(cost_cells, cost.methods)
     ]
     out = [cost_chart(rec)]
-    out.append(_table(COST_COLUMNS, rows, raw=True))
+    out.append(html_table(COST_COLUMNS, rows, raw=True))
     if cost.break_even_monthly_queries is not None:
         out.append(
             f"<p>Break-even: above <strong>{cost.break_even_monthly_queries:,}</strong> queries a month "
@@ -245,7 +194,7 @@ def _profile(rec: Recommendation) -> str:
         (name, value, rec.profile_sources.get(name, "default"))
         for name, value in rec.profile.model_dump(mode="json").items()
     )
-    return _table(("field", "value", "from"), rows)
+    return html_table(("field", "value", "from"), rows)
 
 
 def render(rec: Recommendation) -> str:

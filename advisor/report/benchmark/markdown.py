@@ -1,0 +1,74 @@
+"""report.md of a benchmark run: scores, verdict, cost notes and the measured challenges."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from advisor.bench.challenges import (
+    DATA_SCARCITY,
+    FORGETTING,
+    OVERFITTING,
+    TRAINING_DATA,
+    fine_tunes,
+)
+from advisor.bench.schema import BenchmarkResults
+from advisor.report.benchmark import sections as sec
+from advisor.report.tables import md_pipes, md_table
+
+
+def _table(header: Sequence[str], rows: Sequence[Sequence[str]]) -> list[str]:
+    return [md_table(header, rows, cell=md_pipes), ""]
+
+
+def render(results: BenchmarkResults) -> str:
+    d = results.data
+    out = [
+        f"# Benchmark: {d.name}",
+        "",
+        f"{d.task_type}, {d.train_examples} training and {d.test_examples} test examples; "
+        f"model {results.model}"
+        + (f" ({results.model_params_b:.3f}B parameters)" if results.model_params_b else "")
+        + f"; metric `{results.primary_metric}`.",
+        "",
+        *[line + "\n" for line in sec.verdict_lines(results)],
+        md_table(sec.SCORE_HEADER, sec.strategy_rows(results), cell=md_pipes),
+    ]
+    out += ["", *[f"- {n}" for n in results.cost_notes]]
+    out += [
+        "",
+        f"The lm-eval tasks are in `{results.task_dir}`; each runs with "
+        f"`lm_eval --model hf --model_args pretrained=MODEL_DIR --include_path {results.task_dir} --tasks TASK`.",
+        "Fine-tunes are scored on the zero-shot task (the prompt format they were trained on).",
+        "",
+        *_measured_sections(results),
+    ]
+    return "\n".join(out)
+
+
+def _measured_sections(results: BenchmarkResults) -> list[str]:
+    out: list[str] = []
+    if results.challenges:
+        out += ["## Measured challenges", ""]
+        out.append(
+            "The seed's challenges, measured on this data (replacing the ratings of `advisor recommend`):"
+        )
+        out.append("")
+        header = ["challenge", "measured", "level", "`recommend` rated"]
+        out += _table(header, sec.challenge_rows(results))
+    if rows := sec.overfitting_rows(results):
+        out += [f"## {OVERFITTING}", ""]
+        out += _table(sec.OVERFIT_HEADER, rows)
+        for s in fine_tunes(results):
+            if s.overfitting is not None:
+                out += [f"- {s.name}: {s.overfitting.summary}."]
+        out.append("")
+    if results.forgetting:
+        out += [f"## {FORGETTING}", ""]
+        out += _table(sec.FORGET_HEADER, sec.forgetting_rows(results))
+        out += [line + "\n" for line in sec.forgetting_text(results)]
+    if results.curve is not None:
+        out += [f"## {DATA_SCARCITY} / {TRAINING_DATA}: learning curve", ""]
+        out += [line + "\n" for line in sec.curve_text(results)]
+        out += _table(sec.CURVE_HEADER, sec.curve_rows(results))
+        out += ["![learning curve](curve.svg)", ""]
+    return out

@@ -1,0 +1,182 @@
+"""The benchmark report's content, format-neutral: table headers and rows as plain strings and
+the sentences around them; the Markdown and HTML renderers escape and lay them out."""
+
+from __future__ import annotations
+
+from advisor.bench.challenges import fine_tunes
+from advisor.bench.schema import BenchmarkResults
+
+SCORE_HEADER = [
+    "strategy",
+    "kind",
+    "score",
+    "95% CI",
+    "other metrics",
+    "prompt tokens",
+    "$ / 1k queries",
+    "seconds",
+]
+OVERFIT_HEADER = [
+    "fine-tune",
+    "level",
+    "best step",
+    "validation loss (best → final)",
+    "train/validation gap (best → final)",
+    "early stopping",
+]
+FORGET_HEADER = ["method", "before", "after", "drop (points)", "items lost / gained", "p", "level"]
+CURVE_HEADER = ["training examples", "score", "95% CI", "vs prompt", "p", "steps", "overfitting"]
+
+
+def _money(x: float | None) -> str:
+    if x is None:
+        return "n/a"
+    return f"${x:.2g}" if x < 0.01 else f"${x:,.4f}"
+
+
+def strategy_rows(results: BenchmarkResults) -> list[list[str]]:
+    m = results.primary_metric
+    rows = []
+    for s in results.strategies:
+        lo, hi = s.ci95.get(m, (float("nan"), float("nan")))
+        others = ", ".join(f"{k} {v:.3f}" for k, v in s.metrics.items() if k != m)
+        rows.append(
+            [
+                s.name,
+                s.kind,
+                f"{s.metrics.get(m, float('nan')):.3f}",
+                f"[{lo:.3f}, {hi:.3f}]",
+                others or "",
+                f"{s.prompt_tokens:.0f}" if s.prompt_tokens is not None else "n/a",
+                _money(s.usd_per_1k_queries),
+                f"{s.seconds:.0f}",
+            ]
+        )
+    return rows
+
+
+def verdict_lines(results: BenchmarkResults) -> list[str]:
+    lines = []
+    v = results.verdict
+    if v:
+        lines.append(f"**Verdict: {v.outcome.upper()}** — {v.explanation}.")
+        if v.advice:
+            conf = (
+                f", confidence {v.advice_confidence:.2f}" if v.advice_confidence is not None else ""
+            )
+            lines.append(f"Advice from `advisor recommend`: {v.advice} ({v.advice_method}{conf}).")
+    c = results.comparison
+    if c:
+        lines.append(
+            f"Paired test: {c.test}; {c.fine_tune} − {c.prompt} = {c.difference:+.3f} "
+            f"{c.metric}, 95% CI [{c.ci95[0]:+.3f}, {c.ci95[1]:+.3f}], p = {c.p_value:.3g}, n = {c.n}"
+            + (
+                f"; discordant pairs: {c.discordant[0]} only {c.fine_tune} right, "
+                f"{c.discordant[1]} only {c.prompt} right."
+                if c.discordant
+                else "."
+            )
+        )
+        for metric, e in c.extra.items():
+            lines.append(
+                f"Also {metric}: {e['difference']:+.3f} [{e['ci_low']:+.3f}, {e['ci_high']:+.3f}], "
+                f"bootstrap p = {e['p_value']:.3g}."
+            )
+    return lines
+
+
+def challenge_rows(results: BenchmarkResults) -> list[list[str]]:
+    return [[c.name, c.measured, c.level or "", c.rated or "n/a"] for c in results.challenges]
+
+
+def overfitting_rows(results: BenchmarkResults) -> list[list[str]]:
+    rows = []
+    for s in fine_tunes(results):
+        o = s.overfitting
+        if o is None:
+            continue
+        if not o.points:
+            rows.append([s.name, o.level, "n/a", "n/a", "n/a", "no validation loss recorded"])
+            continue
+        stop = f"cut in at step {o.early_stop_step}" if o.stopped_early else "did not cut in"
+        rows.append(
+            [
+                s.name,
+                o.level,
+                str(o.best_step),
+                f"{o.best_validation_loss:.3f} → {o.final_validation_loss:.3f}",
+                f"{o.gap_at_best:+.3f} → {o.final_gap:+.3f}",
+                stop,
+            ]
+        )
+    return rows
+
+
+def forgetting_rows(results: BenchmarkResults) -> list[list[str]]:
+    rows = []
+    for m in results.forgetting.methods if results.forgetting else []:
+        lost, p = m.items_lost, m.p_value
+        rows.append(
+            [
+                m.method,
+                f"{m.before:.1%}",
+                f"{m.after:.1%}",
+                f"{m.drop_points:+.1f}",
+                f"{lost} / {m.items_gained}" if lost is not None else "n/a",
+                f"{p:.3g}" if p is not None else "n/a",
+                m.level,
+            ]
+        )
+    return rows
+
+
+def forgetting_text(results: BenchmarkResults) -> list[str]:
+    f = results.forgetting
+    if not f:
+        return []
+    lines = [
+        f"General ability of the base model: {f.before:.1%}"
+        + (f" on {f.items} items" if f.items else "")
+        + " (the shipped multiple-choice check, unrelated to the task; chance 25%).",
+        f.summary + ".",
+    ]
+    by = {m.method: m for m in f.methods}
+    lora = next((m for n, m in by.items() if n.startswith("lora")), None)
+    full = by.get("full")
+    if lora and full:
+        lines.append(
+            f"LoRA vs full fine-tuning: {lora.method} dropped {lora.drop_points:+.1f} points, "
+            f"full {full.drop_points:+.1f} points."
+        )
+    return lines
+
+
+def curve_rows(results: BenchmarkResults) -> list[list[str]]:
+    c = results.curve
+    rows = []
+    for p in c.points if c else []:
+        ci = f"[{p.ci95[0]:.3f}, {p.ci95[1]:.3f}]" if p.ci95 else "n/a"
+        rows.append(
+            [
+                str(p.size) + (" (all)" if p.size == results.data.train_examples else ""),
+                f"{p.score:.3f}",
+                ci,
+                f"{p.difference:+.3f}" if p.difference is not None else "n/a",
+                f"{p.p_value:.3g}" if p.p_value is not None else "n/a",
+                str(p.steps) if p.steps is not None else "n/a",
+                (p.overfitting or "n/a") + (" (early stop)" if p.stopped_early else ""),
+            ]
+        )
+    return rows
+
+
+def curve_text(results: BenchmarkResults) -> list[str]:
+    c = results.curve
+    if c is None:
+        return []
+    return [
+        f"{c.method} fine-tuned on nested, stratified subsets of the training data and scored on "
+        f"the same {c.test_examples} test examples as {c.prompt_strategy} "
+        f"({c.metric} {c.prompt_score:.3f}); {c.seconds:.0f} s.",
+        f"**{c.summary}**",
+    ]

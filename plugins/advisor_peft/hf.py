@@ -1,0 +1,156 @@
+"""``HFModel``: a transformers causal LM and its tokenizer behind the core's ``LoadedModel``.
+
+The core asks it for token counts, choice log-likelihoods and per-character loss; the peft
+plugin's own code (training, attaching adapters) and the lm-eval runner use ``.model`` and
+``.tokenizer`` directly. torch is imported inside the methods.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from advisor.components import ChoiceRequest, LoadedModel
+
+MAX_LOSS_TOKENS = 128  # per text, for the per-character loss (the domain-shift estimate)
+
+
+def _batches(items: Sequence[Any], size: int) -> list[Sequence[Any]]:
+    return [items[i : i + size] for i in range(0, len(items), size)]
+
+
+class HFTokenizer:
+    """A tokenizer alone, for token counts without loading weights (a ``TokenCounter``)."""
+
+    def __init__(self, tokenizer: Any) -> None:
+        self.tokenizer = tokenizer
+
+    def count_tokens(self, texts: Sequence[str]) -> list[int]:
+        out: list[int] = []
+        for batch in _batches(list(texts), 256):
+            enc = self.tokenizer(list(batch), add_special_tokens=False)["input_ids"]
+            out.extend(len(ids) for ids in enc)
+        return out
+
+
+class HFModel(LoadedModel):
+    """A model loaded once per run; ``model`` and ``tokenizer`` are the transformers objects."""
+
+    def __init__(self, name: str, model: Any, tokenizer: Any, path: Path | None = None) -> None:
+        self.name = name
+        self.model = model
+        self.tokenizer = tokenizer
+        self.path = path
+
+    def __repr__(self) -> str:
+        return f"HFModel({self.name!r}, path={self.path})"
+
+    @property
+    def params_b(self) -> float | None:
+        return sum(p.numel() for p in self.model.parameters()) / 1e9
+
+    def with_model(self, model: Any) -> HFModel:
+        """The same tokenizer and name around another model object (a fine-tune of this one)."""
+        return HFModel(self.name, model, self.tokenizer, self.path)
+
+    def set_threads(self, threads: int) -> None:
+        import torch
+
+        # On shared, oversubscribed cores one thread can beat two spinning OpenMP threads.
+        torch.set_num_threads(threads)
+
+    def count_tokens(self, texts: Sequence[str]) -> list[int]:
+        return HFTokenizer(self.tokenizer).count_tokens(texts)
+
+    def score_choices(
+        self, requests: Sequence[ChoiceRequest], *, batch_size: int = 16
+    ) -> list[list[float]]:
+        tok = self.tokenizer
+        sequences: list[tuple[list[int], int]] = []  # (context + choice ids, choice tokens)
+        for request in requests:
+            ctx = tok(request.context, add_special_tokens=False)["input_ids"]
+            for choice in request.choices:
+                cont = tok(choice, add_special_tokens=False)["input_ids"]
+                sequences.append((ctx + cont, len(cont)))
+        flat = continuation_logprobs(self.model, _pad_id(tok), sequences, batch_size)
+        out: list[list[float]] = []
+        k = 0
+        for request in requests:
+            out.append(flat[k : k + len(request.choices)])
+            k += len(request.choices)
+        return out
+
+    def nll_per_char(self, texts: Sequence[str]) -> float:
+        return _nll_per_char(self.model, self.tokenizer, list(texts))
+
+
+def _pad_id(tokenizer: Any) -> int:
+    if tokenizer.pad_token_id is not None:
+        return int(tokenizer.pad_token_id)
+    return int(tokenizer.eos_token_id or 0)
+
+
+def continuation_logprobs(
+    model: Any, pad_id: int, sequences: Sequence[tuple[list[int], int]], batch_size: int = 16
+) -> list[float]:
+    """Summed log-probability of the last ``n`` tokens of each ``(ids, n)`` given the tokens
+    before them: one full right-padded sequence per choice (the reference way to score)."""
+    import torch
+
+    was_training = getattr(model, "training", False)
+    model.eval()
+    device = next(model.parameters()).device
+    scores: list[float] = []
+    try:
+        for chunk in _batches(list(sequences), batch_size):
+            width = max(len(ids) for ids, _ in chunk)
+            input_ids = torch.full((len(chunk), width), pad_id, dtype=torch.long)
+            mask = torch.zeros((len(chunk), width), dtype=torch.long)
+            for i, (ids, _) in enumerate(chunk):
+                input_ids[i, : len(ids)] = torch.tensor(ids)
+                mask[i, : len(ids)] = 1
+            with torch.inference_mode():
+                out = model(input_ids=input_ids.to(device), attention_mask=mask.to(device))
+            logprobs = torch.log_softmax(out.logits.float(), dim=-1).cpu()
+            for i, (ids, n_cont) in enumerate(chunk):
+                positions = range(len(ids) - n_cont, len(ids))
+                scores.append(sum(float(logprobs[i, p - 1, ids[p]]) for p in positions))
+    finally:
+        if was_training:
+            model.train()
+    return scores
+
+
+def _nll_per_char(model: Any, tokenizer: Any, texts: list[str], batch_size: int = 16) -> float:
+    """Mean negative log-likelihood per character (each text cut to MAX_LOSS_TOKENS tokens).
+
+    Per character, not per token: a text that splits into many easy tokens (hex codes,
+    digits) would otherwise look less surprising than ordinary prose."""
+    import torch
+
+    if getattr(tokenizer, "padding_side", "right") != "right":
+        tokenizer.padding_side = "right"  # the mask logic below assumes right padding
+    total_nll = 0.0
+    total_chars = 0
+    device = next(model.parameters()).device
+    for batch in _batches([t for t in texts if t.strip()], batch_size):
+        enc = tokenizer(
+            list(batch),
+            return_tensors="pt",
+            padding=True,
+            truncation=True,
+            max_length=MAX_LOSS_TOKENS,
+            add_special_tokens=False,
+        ).to(device)
+        with torch.inference_mode():
+            logits = model(**enc).logits[:, :-1].float()
+        targets = enc["input_ids"][:, 1:]
+        mask = enc["attention_mask"][:, 1:].bool() & enc["attention_mask"][:, :-1].bool()
+        nll = torch.nn.functional.cross_entropy(logits.transpose(1, 2), targets, reduction="none")
+        total_nll += float(nll[mask].sum())
+        for row, row_mask in zip(targets, mask, strict=True):  # characters of the scored tokens
+            total_chars += len(tokenizer.decode(row[row_mask].tolist()))
+    if total_chars == 0:
+        raise ValueError("no text to score")
+    return total_nll / total_chars
