@@ -12,7 +12,6 @@ from typing import Any
 
 from advisor.bench.context import Arm
 from advisor.bench.forgetting import ability_results
-from advisor.bench.progress import phase
 from advisor.bench.schema import ExampleResult, StrategyResult
 from advisor.bench.stats import mean_ci
 from advisor.bench.task_metrics import score
@@ -27,6 +26,7 @@ from advisor.components import (
     TrainResult,
 )
 from advisor.errors import UsageError
+from advisor.progress import phase
 
 
 def evaluate_strategy(

@@ -14,7 +14,6 @@ from pathlib import Path
 from typing import Any
 
 from advisor.bench.inputs import Lineup
-from advisor.bench.progress import phase
 from advisor.bench.schema import BenchmarkOptions, BenchmarkResults
 from advisor.components import (
     BenchmarkRunner,
@@ -25,6 +24,7 @@ from advisor.components import (
 )
 from advisor.errors import UsageError
 from advisor.files import write_atomic
+from advisor.progress import phase
 
 RESULTS = "results.json"
 TASKS = "tasks"
