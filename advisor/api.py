@@ -28,6 +28,7 @@ from advisor.components import (
 from advisor.errors import AdvisorError, DataError, UsageError
 from advisor.evidence import Rule, Source
 from advisor.hookspecs import HOOKSPEC_VERSION, hookimpl
+from advisor.methods import Method
 from advisor.profile import Profile
 
 __all__ = [
@@ -40,6 +41,7 @@ __all__ = [
     "ExampleResult",
     "GenerationSpec",
     "LoadedModel",
+    "Method",
     "ModelSource",
     "Profile",
     "PromptDoc",

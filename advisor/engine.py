@@ -7,7 +7,8 @@
 3. Verdict from the score's band (``PROMPT_BELOW`` / ``FINE_TUNE_AT``), overridden only when the
    constraints leave no method of that kind.
 4. Method: the first allowed entry of a small preference table (``TUNING_PREFERENCES``,
-   ``PROMPT_PREFERENCES``), each entry with the reason it is preferred.
+   ``PROMPT_PREFERENCES``), each entry with the reason it is preferred. The methods themselves
+   are data (``advisor.methods``); a plugin's method is tried before the unconditional defaults.
 5. Confidence: see ``confidence()``.
 6. Cost (``advisor.cost``) and aspects/challenges/plan/benchmark command (``advisor.guidance``).
 
@@ -17,14 +18,18 @@ Deterministic: no randomness, rules are applied in load order and reasons sorted
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from advisor.errors import UsageError
+from advisor.methods import PROMPT_METHODS as PROMPT_METHODS  # re-exported for callers
+from advisor.methods import TUNING_METHODS as TUNING_METHODS
+from advisor.methods import Method, load_methods, with_plugins
 from advisor.profile import (
     EXPERTISE_LEVEL,
     Expertise,
+    Goal,
     ModelAccess,
     OutputFormat,
     Profile,
@@ -32,9 +37,6 @@ from advisor.profile import (
     build_profile,
 )
 from advisor.recommendation import Reason, Recommendation
-
-PROMPT_METHODS: tuple[str, ...] = ("zero-shot", "few-shot", "3c", "cot")
-TUNING_METHODS: tuple[str, ...] = ("lora", "qlora", "ia3", "full", "api-fine-tune")
 
 # Score bands. Below PROMPT_BELOW: prompt. At or above FINE_TUNE_AT: fine-tune. Between: the
 # evidence is mixed, so prompt now and fine-tune once data, volume or results justify it. The
@@ -139,6 +141,24 @@ PROMPT_PREFERENCES: tuple[Preference, ...] = (
 )
 
 
+def preferences(table: tuple[Preference, ...], methods: Iterable[Method]) -> list[Preference]:
+    """``table`` with the plugin-provided ``methods`` of its kind tried just before its
+    unconditional defaults: a method someone installed is preferred whenever the constraints
+    allow it (and its goal, if it names one, is the profile's) and no special case applies."""
+    known = {p.method for p in table}
+    added = [
+        Preference(m.name, _goal_is(m.goal), m.description)
+        for m in methods
+        if m.origin != "advisor" and m.name not in known
+    ]
+    at = next((i for i, p in enumerate(table) if p.when is _always), len(table))
+    return [*table[:at], *added, *table[at:]]
+
+
+def _goal_is(goal: Goal | None) -> Callable[[Profile], bool]:
+    return lambda p: goal is None or p.goal in (goal, Goal.both)
+
+
 @dataclass(frozen=True)
 class Scored:
     """The evidence side of a recommendation, before a verdict is drawn."""
@@ -206,13 +226,23 @@ def _pick(prefs: Iterable[Preference], allowed: list[str], p: Profile) -> list[t
     return out
 
 
-def decide(profile: Profile, scored: Scored) -> tuple[str, str, bool, list[str]]:
-    """(verdict, method, forced, alternatives) from the score and what the constraints allow."""
+def decide(
+    profile: Profile, scored: Scored, methods: Sequence[Method] | None = None
+) -> tuple[str, str, bool, list[str]]:
+    """(verdict, method, forced, alternatives) from the score and what the constraints allow,
+    among ``methods`` (default: the built-in ones)."""
+    methods = load_methods() if methods is None else methods
+    tune = [m for m in methods if m.kind != "prompt"]
+    prompt = [m for m in methods if m.kind == "prompt"]
     tuning = _pick(
-        TUNING_PREFERENCES, [m for m in TUNING_METHODS if m not in scored.excluded], profile
+        preferences(TUNING_PREFERENCES, tune),
+        [m.name for m in tune if m.name not in scored.excluded],
+        profile,
     )
     prompting = _pick(
-        PROMPT_PREFERENCES, [m for m in PROMPT_METHODS if m not in scored.excluded], profile
+        preferences(PROMPT_PREFERENCES, prompt),
+        [m.name for m in prompt if m.name not in scored.excluded],
+        profile,
     )
     if not tuning and not prompting:
         raise UsageError(
@@ -292,14 +322,15 @@ def recommend(
         profile = build_profile(fields)
     elif fields:
         profile = build_profile({**profile.model_dump(exclude_unset=True), **fields})
-    if rules is None:
-        if plugins is None:
-            from advisor.plugins import get_plugins
+    if rules is None and plugins is None:
+        from advisor.plugins import get_plugins
 
-            plugins = get_plugins()
+        plugins = get_plugins()
+    if rules is None:
         rules = plugins.rules()
+    methods = load_methods() if plugins is None else with_plugins(plugins)
     scored = score_profile(profile, rules)
-    verdict, method, forced, alternatives = decide(profile, scored)
+    verdict, method, forced, alternatives = decide(profile, scored, methods)
     guidance = build_guidance(profile, verdict, method, scored.score)
     if profile_sources is None:
         profile_sources = {
@@ -315,12 +346,12 @@ def recommend(
         profile=profile,
         reasons=scored.reasons,
         constraints=scored.constraints,
-        excluded_methods=[m for m in (*PROMPT_METHODS, *TUNING_METHODS) if m in scored.excluded],
+        excluded_methods=[m.name for m in methods if m.name in scored.excluded],
         alternatives=alternatives,
         aspects=guidance.aspects,
         challenges=guidance.challenges,
         plan=guidance.plan,
-        cost=cost_report(profile, method),
+        cost=cost_report(profile, method, methods=methods),
         benchmark_command=guidance.benchmark_command,
         profile_sources=profile_sources,
         version=__version__,

@@ -52,5 +52,10 @@ def advisor_resolve_model(name):
 
 
 @hookspec
+def advisor_methods():
+    """Return adaptation methods (``advisor.methods.Method``) the engine may recommend."""
+
+
+@hookspec
 def advisor_commands(cli):
     """Add click commands to the ``advisor`` group ``cli`` (call ``cli.add_command``)."""

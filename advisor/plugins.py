@@ -313,6 +313,11 @@ class Plugins:
             raise UsageError(f"unknown {kind} '{name}'; available: {available}")
         return items[name]
 
+    def methods(self) -> list[Any]:
+        from advisor.methods import Method
+
+        return self.collect("advisor_methods", Method)
+
     def survey(self) -> list[PluginInfo]:
         """Call every hook once so that ``info`` lists what each plugin provides."""
         for info in self.info.values():  # commands were added at start-up; keep those
@@ -323,6 +328,7 @@ class Plugins:
         self.training_backends()
         self.benchmarks()
         self.models()
+        self.methods()
         _smoke_rules(rules)
         return [*self.info.values(), *self.rejected]
 

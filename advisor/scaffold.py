@@ -159,8 +159,9 @@ pytest tests                     # passes before and after installing
 ```
 
 Edit `__PACKAGE__/__init__.py`: replace the example rule with your own evidence, or add
-other hooks (strategies, training backends, benchmarks, models, commands). The author
-guide is docs/plugins.md in the advisor repository.
+other hooks (prompt strategies, training backends, benchmark runners, models, commands).
+Import what you need from `advisor.api`; the author guide (hookspec __HOOKSPEC__) is
+docs/plugins.md in the advisor repository.
 """
 
 _INIT = '''
@@ -168,10 +169,7 @@ _INIT = '''
 
 from __future__ import annotations
 
-from advisor.evidence import Rule
-from advisor.hookspecs import hookimpl
-from advisor.profile import Profile, RequirementsChange
-from advisor.recommendation import Source
+from advisor.api import Profile, Rule, Source, hookimpl
 
 __version__ = "0.1.0"
 # The hook-specification version this plugin was written for; another major is refused.
@@ -180,7 +178,7 @@ ADVISOR_HOOKSPEC = "__HOOKSPEC__"
 
 def weigh_weekly_changes(profile: Profile) -> float:
     """Negative points favour prompting: a prompt is edited in minutes, a fine-tune retrained."""
-    return -1.0 if profile.requirements_change == RequirementsChange.weekly else 0.0
+    return -1.0 if profile.requirements_change == "weekly" else 0.0
 
 
 @hookimpl

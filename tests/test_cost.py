@@ -14,6 +14,7 @@ from hypothesis import strategies as st
 from advisor import cost as C
 from advisor.cli import cli
 from advisor.errors import UsageError
+from advisor.methods import API_FINE_TUNE, TRAIN_METHODS
 from advisor.profile import Profile
 from advisor.recommendation import CostReport
 
@@ -215,14 +216,14 @@ def test_api_only_models(table):
     rows = {r.method: r for r in est.report.methods}
     assert est.memory == [] and est.gpu is None
     # 200k training tokens x $10/1M = $2.
-    assert rows[C.API_FINE_TUNE].train_usd == pytest.approx(2.0)
+    assert rows[API_FINE_TUNE].train_usd == pytest.approx(2.0)
     few = (500 * 1.0 + 50 * 2.0) / 1e6  # $600 per 1M queries
     tuned = (100 * 2.0 + 50 * 4.0) / 1e6  # $400 per 1M queries
     # $2 / 12 months / $0.0002 saved per query = 833.3 -> 834 queries/month.
     assert est.report.break_even_monthly_queries == 834 == math.ceil(2.0 / 12 / (few - tuned))
     no_ft = C.estimate(profile, inputs.model_copy(update={"api": "api-b"}), table)
     assert no_ft.report.break_even_monthly_queries is None
-    assert C.API_FINE_TUNE not in {r.method for r in no_ft.report.methods}
+    assert API_FINE_TUNE not in {r.method for r in no_ft.report.methods}
 
 
 # --- price table -----------------------------------------------------------------------------
@@ -371,7 +372,7 @@ def test_no_labeled_examples_means_no_break_even(table):
 @given(
     size=st.floats(min_value=0.05, max_value=200),
     factor=st.floats(min_value=1.01, max_value=10),
-    method=st.sampled_from(C.FINE_TUNE_METHODS),
+    method=st.sampled_from(TRAIN_METHODS),
 )
 def test_memory_and_flops_grow_with_model_size(size, factor, method):
     assert C.training_memory_gb(method, size * factor) > C.training_memory_gb(method, size)

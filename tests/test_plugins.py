@@ -231,7 +231,10 @@ def test_duplicate_entry_point_name_is_rejected_and_listed(fake_distribution):
     assert "good.rule" not in [r.id for r in plugins.rules()]
 
 
-@pytest.mark.parametrize(("declared", "loads"), [("1.0", True), ("1.7", True), ("2.0", False)])
+@pytest.mark.parametrize(
+    ("declared", "loads"),
+    [("1.0", False), ("1.7", False), ("2.0", True), ("2.3", True), ("3.0", False)],
+)
 def test_hookspec_major_version_decides(fake_distribution, declared, loads):
     fake_distribution("adv-versioned", f"ADVISOR_HOOKSPEC = {declared!r}\n" + GOOD, entry_point="v")
     plugins = Plugins(only=["v"])
@@ -242,6 +245,30 @@ def test_hookspec_major_version_decides(fake_distribution, declared, loads):
         assert f"built for hookspec {declared}" in errors(plugins, "v")
         assert HOOKSPEC_VERSION in errors(plugins, "v")
         assert plugins.rules() == []
+
+
+def test_a_hookspec_1_plugin_is_refused_with_a_clear_message(fake_distribution):
+    """A 1.x strategy (build_task returning an lm-eval dict) is not loaded, and says why."""
+    fake_distribution(
+        "adv-old",
+        'ADVISOR_HOOKSPEC = "1.0"\n'
+        + plugin_source(
+            """
+            from advisor.components import PromptStrategy
+
+            @hookimpl
+            def advisor_prompt_strategies():
+                return [PromptStrategy(name="old", description="1.x", build_task=lambda *a: {})]
+            """
+        ),
+        entry_point="old",
+    )
+    result = run_advisor("plugins", env={"ADVISOR_PLUGINS": "old"})
+    assert result.exit_code == 0, result.output
+    assert "old [adv-old]: built for hookspec 1.0, this advisor provides 2.0; not loaded" in (
+        " ".join(result.output.split())
+    )
+    assert Plugins(only=["old"]).prompt_strategies() == []
 
 
 def test_misspelt_and_unmarked_hooks_are_reported(fake_distribution):
@@ -425,6 +452,7 @@ def test_guide_examples_load(fake_distribution):
         "advisor_training_backends",
         "advisor_benchmarks",
         "advisor_models",
+        "advisor_methods",
         "advisor_commands",
     }
     assert "hello" in group.commands
@@ -444,6 +472,47 @@ def test_guide_baseline_example_runs():
     (rule,) = rules_ns["advisor_evidence"]()
     assert rule.weigh(make_profile(monthly_queries=2_000_000)) == 0.75
     assert "full" in rule.excludes(make_profile(gpu_memory_gb=0))
+
+
+def test_guide_runner_and_backend_examples_work_on_any_loaded_model(tmp_path):
+    """choice-runner scores a built-in suite through LoadedModel.score_choices alone, and the
+    frozen-control backend attaches nothing: the 2.0 contracts, without torch."""
+    from advisor.api import LoadedModel, SuiteOptions
+    from advisor.testing import tiny_classification
+
+    class SaysPositive(LoadedModel):
+        name = "says-positive"
+
+        def count_tokens(self, texts):
+            return [len(t.split()) for t in texts]
+
+        def score_choices(self, requests, *, batch_size=16):
+            return [[float(c == " positive") for c in r.choices] for r in requests]
+
+        def nll_per_char(self, texts):
+            return 1.0
+
+    ns: dict = {}
+    exec(compile(guide_blocks("example plugin")["choice-runner"], "guide", "exec"), ns)
+    (runner,) = ns["advisor_benchmarks"]()
+    train, test = tiny_classification()
+    zero_shot = Plugins(only=["prompts"]).get("strategy", "zero-shot")
+    suite = zero_shot.build_suite(train, test, SuiteOptions(name="tiny_zero_shot"))
+    assert runner.write_task(suite, tmp_path) == "tiny_zero_shot"
+    ticks: list[tuple[int, int]] = []
+    model = SaysPositive()
+    out = runner.run(model, suite, tmp_path, on_progress=lambda d, t: ticks.append((d, t)))
+    assert [e.prediction for e in out.examples] == ["positive"] * len(test.examples)
+    expected = sum(ex.output == "positive" for ex in test.examples) / len(test.examples)
+    assert out.metrics == {"acc": expected}
+    assert ticks[-1] == (len(test.examples), len(test.examples))
+
+    backend_ns: dict = {}
+    exec(compile(guide_blocks("example plugin")["frozen-control"], "guide", "exec"), backend_ns)
+    (backend,) = backend_ns["advisor_training_backends"]()
+    result = backend.train(model, train, None, tmp_path / "ft")
+    with backend.attach(model, result.output_dir) as tuned:
+        assert tuned is model
 
 
 def test_guide_test_example_passes(tmp_path):

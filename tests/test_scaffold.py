@@ -13,6 +13,7 @@ from click.testing import CliRunner
 
 from advisor.cli import cli
 from advisor.errors import UsageError
+from advisor.hookspecs import HOOKSPEC_VERSION
 from advisor.scaffold import check_name, render, write_skeleton
 
 # Importing a fixture registers it for this module; its parameters then "redefine" it (F811).
@@ -76,7 +77,9 @@ def test_writes_a_complete_skeleton(tmp_path):
     assert '[project.entry-points.advisor]\nacme-rules = "advisor_acme_rules"' in pyproject
     assert 'name = "advisor-acme-rules"' in pyproject
     init = (root / "advisor_acme_rules" / "__init__.py").read_text()
-    assert 'ADVISOR_HOOKSPEC = "1.0"' in init and "@hookimpl" in init
+    assert f'ADVISOR_HOOKSPEC = "{HOOKSPEC_VERSION}"' in init and "@hookimpl" in init
+    assert HOOKSPEC_VERSION.startswith("2.")
+    assert "from advisor.api import" in init  # plugin authors import from the facade
     # No temporary folder is left beside it.
     assert [p.name for p in (tmp_path / "plugins").iterdir()] == ["advisor-acme-rules"]
 
@@ -119,6 +122,19 @@ def test_generated_sources_are_valid_python_and_lint_clean(tmp_path):
             text=True,
         )
         assert proc.returncode == 0, proc.stdout + proc.stderr
+
+
+def test_skeleton_loads_under_the_current_hookspec(tmp_path, monkeypatch):
+    """The written package loads (by import path, as an entry point would) without errors."""
+    from advisor.testing import make_profile, plugin_manager_with
+
+    skeleton = write_skeleton("load-me", tmp_path)
+    monkeypatch.syspath_prepend(str(skeleton.path))
+    plugins = plugin_manager_with(modules={"load-me": skeleton.package})
+    (rule,) = plugins.rules()
+    assert plugins.info["load-me"].errors == []
+    assert rule.weigh(make_profile(requirements_change="weekly")) == -1.0
+    assert rule.weigh(make_profile(requirements_change="monthly")) == 0.0
 
 
 def test_render_is_deterministic_and_uses_the_name():

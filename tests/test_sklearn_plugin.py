@@ -145,8 +145,9 @@ def test_fit_predict_refuses_what_it_cannot_do(baseline):
     )
     with pytest.raises(UsageError, match="at least 2 labels"):
         baseline.fit_predict(one_label, test)
-    with pytest.raises(UsageError, match="no lm-eval task"):
-        baseline.build_task(train, test, {})
+    from advisor_sklearn_baseline import strategy
+
+    assert strategy().build_suite is None  # a baseline has no prompts; fit_predict is all
 
 
 @pytest.mark.slow

@@ -24,12 +24,14 @@ from advisor.components import (
 )
 from advisor.errors import UsageError
 from advisor.files import write_atomic
+from advisor.methods import PLAIN_PROMPT
 from advisor.progress import phase
 
 RESULTS = "results.json"
 TASKS = "tasks"
 FINETUNES = "finetunes"
-ZERO_SHOT = "zero-shot"  # fine-tunes are trained and scored on this strategy's prompt format
+# Fine-tunes are trained and scored on the plain prompt's format (its strategy has its name).
+ZERO_SHOT = PLAIN_PROMPT
 # Options that decide what was measured: a resumed run must keep them.
 RESUME_KEEPS = (
     "data",

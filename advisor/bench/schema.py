@@ -15,9 +15,10 @@ from pydantic import BaseModel, Field
 from advisor.bench.forgetting import ForgettingReport
 from advisor.bench.overfitting import OverfittingReport
 from advisor.components import ExampleResult, TrainResult
+from advisor.methods import DEFAULT_ARMS
 
 RESULTS_VERSION = 1
-DEFAULT_STRATEGIES = ("zero-shot", "few-shot", "3c", "lora")
+DEFAULT_STRATEGIES: tuple[str, ...] = DEFAULT_ARMS
 
 
 class BenchmarkOptions(BaseModel):

@@ -118,6 +118,8 @@ def cost(
       advisor cost --model-access api_only --api openai-gpt-4o-mini
     """
     from advisor.cost import build_inputs, estimate, load_prices
+    from advisor.methods import with_plugins
+    from advisor.plugins import get_plugins
     from advisor.profile import load_profile
 
     profile = load_profile(
@@ -143,7 +145,8 @@ def cost(
         }
     )
     prices = load_prices(prices_file)
-    est = estimate(profile, inputs, prices)
+    # Plugins may add methods (advisor_methods): price them beside the built-in ones.
+    est = estimate(profile, inputs, prices, methods=with_plugins(get_plugins()))
     if as_json:
         click.echo(est.model_dump_json(indent=2))
         return

@@ -1,16 +1,14 @@
 """What the profile's hardware can train: memory per method and whether it fits.
 
-The memory model itself lives in ``advisor.cost`` (bytes per parameter per method, activations,
-sharding over several GPUs); this module only asks it questions about a profile, so the rules
-and the cost table can never disagree about what fits.
+The memory model itself lives in ``advisor.cost`` (activations, sharding over several GPUs) and
+``advisor/data/methods.yaml`` (bytes per parameter per method); this module only asks it
+questions about a profile, so the rules and the cost table can never disagree about what fits.
 """
 
 from __future__ import annotations
 
 from advisor.profile import ModelAccess, Profile
 
-# Methods that train the weights on the user's own hardware.
-LOCAL_METHODS: tuple[str, ...] = ("lora", "qlora", "ia3", "full")
 # Below this size a CPU-only fine-tune finishes in reasonable time (6·N·D FLOPs: one pass of a
 # 0.5B model over 1M tokens is 3e15 FLOPs, under an hour at a sustained 1 TFLOP/s).
 CPU_TRAINABLE_PARAMS_B = 0.5

@@ -16,13 +16,12 @@ from collections.abc import Callable
 from enum import Enum
 from typing import Any
 
+from advisor.methods import API_FINE_TUNE, TRAIN_METHODS, TUNING_METHODS
 from advisor.profile import ModelAccess, Profile, TaskType
 from advisor_evidence import hardware as hw
 
 Weigher = Callable[..., float]
 Constraint = Callable[..., dict[str, str]]
-
-TUNING_METHODS: tuple[str, ...] = (*hw.LOCAL_METHODS, "api-fine-tune")
 
 
 def _plain(value: Any) -> Any:
@@ -168,7 +167,7 @@ def no_training_data(profile: Profile, *, provider_minimum: int) -> dict[str, st
         return dict.fromkeys(TUNING_METHODS, why)
     if profile.labeled_examples < provider_minimum:
         return {
-            "api-fine-tune": f"{profile.labeled_examples} examples is below the provider minimum "
+            API_FINE_TUNE: f"{profile.labeled_examples} examples is below the provider minimum "
             f"of {provider_minimum}"
         }
     return {}
@@ -178,7 +177,7 @@ def memory_fit(profile: Profile) -> dict[str, str]:
     if profile.model_access is ModelAccess.api_only or not hw.has_gpu(profile):
         return {}  # api-only and no-GPU have their own constraints
     out = {}
-    for method in hw.LOCAL_METHODS:
+    for method in TRAIN_METHODS:
         need = hw.per_gpu_memory_gb(method, profile)
         if need > profile.gpu_memory_gb:
             out[method] = (
@@ -198,26 +197,26 @@ def no_gpu(profile: Profile) -> dict[str, str]:
         f"no GPU: training a {hw.params_b(profile):g}B model{hw.size_note(profile)} on CPU is "
         f"impractical (local training on CPU is only offered below {hw.CPU_TRAINABLE_PARAMS_B}B)"
     )
-    return dict.fromkeys(hw.LOCAL_METHODS, why)
+    return dict.fromkeys(TRAIN_METHODS, why)
 
 
 def api_only(profile: Profile) -> dict[str, str]:
     if profile.model_access is not ModelAccess.api_only:
         return {}
     why = "api_only model: its weights are not available to train locally"
-    return dict.fromkeys(hw.LOCAL_METHODS, why)
+    return dict.fromkeys(TRAIN_METHODS, why)
 
 
 def data_stays(profile: Profile) -> dict[str, str]:
     if profile.data_can_leave:
         return {}
-    return {"api-fine-tune": "the training data may not leave: provider fine-tuning uploads it"}
+    return {API_FINE_TUNE: "the training data may not leave: provider fine-tuning uploads it"}
 
 
 def unpaid(profile: Profile) -> dict[str, str]:
     if profile.budget_usd > 0:
         return {}
-    return {"api-fine-tune": "budget is 0 USD and provider fine-tuning is billed per token"}
+    return {API_FINE_TUNE: "budget is 0 USD and provider fine-tuning is billed per token"}
 
 
 CONSTRAINTS: dict[str, Constraint] = {

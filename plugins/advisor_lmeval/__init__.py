@@ -1,22 +1,30 @@
-"""The built-in benchmark runner: scores a generated task with lm-eval's Python API.
+"""The built-in benchmark runner: writes a prompt suite as a plain lm-eval task and scores it
+with lm-eval's Python API.
 
 lm-eval, torch and transformers are imported only when ``run`` is called.
 """
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
-from advisor.components import BenchmarkRunner
+from advisor.components import BenchmarkRunner, LoadedModel, PromptSuite, RunOutput
 from advisor.hookspecs import hookimpl
 
-ADVISOR_HOOKSPEC = "1.0"
+ADVISOR_HOOKSPEC = "2.0"
 
 
-def _run(*args: Any, **kwargs: Any) -> Any:
+def _write_task(suite: PromptSuite, task_dir: Path) -> str:
+    from advisor_lmeval.tasks import write_task
+
+    return write_task(suite, task_dir)
+
+
+def _run(model: LoadedModel, suite: PromptSuite, task_dir: Path, **kwargs: Any) -> RunOutput:
     from advisor_lmeval.runner import run
 
-    return run(*args, **kwargs)
+    return run(model, suite, task_dir, **kwargs)
 
 
 @hookimpl
@@ -25,6 +33,7 @@ def advisor_benchmarks() -> list[BenchmarkRunner]:
         BenchmarkRunner(
             name="lmeval",
             description="lm-eval harness (simple_evaluate with log_samples) on an in-memory model.",
+            write_task=_write_task,
             run=_run,
         )
     ]

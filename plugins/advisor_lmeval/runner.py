@@ -1,28 +1,23 @@
-"""Run one generated task through ``lm_eval.simple_evaluate`` on a model already in memory.
+"""Score a ``PromptSuite`` through ``lm_eval.simple_evaluate`` on a model already in memory.
 
-The model is wrapped in an ``HFLM`` each call (cheap); it is never reloaded. A fine-tune given
-as an adapter folder is attached to the shared base with PEFT for the evaluation and removed
-again afterwards, so the base comes back unchanged.
+The suite is written as a plain lm-eval task (``advisor_lmeval.tasks``) and the model wrapped
+in an ``HFLM`` each call (cheap); it is never reloaded. A fine-tune comes already attached
+(``TrainingBackend.attach``): the runner scores whatever model it is given.
 """
 
 from __future__ import annotations
 
 import contextlib
-import copy
 import logging
 import time
-from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
-from advisor.bench.schema import ExampleResult
-from advisor.components import LoadedModel
+from advisor.components import ExampleResult, LoadedModel, Progress, PromptSuite, RunOutput
+from advisor.errors import UsageError
+from advisor_lmeval.tasks import write_task
 
-Progress = Callable[[int, int], None]  # (done, total) requests
-
-# Below this size a fine-tune is merged into a copy of the base for scoring (fast, memory x2);
-# above it the adapter is attached to the shared base and removed afterwards.
-MERGE_COPY_MAX_PARAMS = 2_000_000_000
+METRICS = ("acc", "exact_match", "token_f1")
 
 _task_managers: dict[tuple[str, tuple[str, ...]], Any] = {}
 
@@ -92,41 +87,6 @@ def _lm_class() -> type:
     return ProgressHFLM
 
 
-@contextlib.contextmanager
-def attached(loaded: LoadedModel, artifact: str | Path | None) -> Iterator[Any]:
-    """The model to evaluate: the base, the base with an adapter, or a full fine-tune."""
-    if artifact is None:
-        yield loaded.model
-        return
-    path = Path(artifact)
-    if (path / "adapter_config.json").exists():
-        from peft import PeftModel
-
-        if _params(loaded.model) <= MERGE_COPY_MAX_PARAMS:
-            # Small model: merge the adapter into a copy, so scoring runs at base-model speed.
-            merged = PeftModel.from_pretrained(copy.deepcopy(loaded.model), str(path))
-            model = merged.merge_and_unload()
-            model.eval()
-            yield model
-            return
-        model = PeftModel.from_pretrained(loaded.model, str(path), is_trainable=False)
-        model.eval()
-        try:
-            yield model
-        finally:
-            model.unload()  # strips the adapter layers without merging: the base is untouched
-        return
-    from transformers import AutoModelForCausalLM
-
-    model = AutoModelForCausalLM.from_pretrained(str(path))
-    model.eval()
-    yield model
-
-
-def _params(model: Any) -> int:
-    return sum(p.numel() for p in model.parameters())
-
-
 def _prediction(sample: dict[str, Any], choices: list[str] | None) -> str:
     resps = sample.get("filtered_resps") or []
     if choices is not None:
@@ -136,28 +96,39 @@ def _prediction(sample: dict[str, Any], choices: list[str] | None) -> str:
     return str(first[0] if isinstance(first, list | tuple) else first)
 
 
+def _hf_parts(model: LoadedModel) -> tuple[Any, Any]:
+    """The transformers model and tokenizer a Hugging Face ``LoadedModel`` carries."""
+    hf, tokenizer = getattr(model, "model", None), getattr(model, "tokenizer", None)
+    if hf is None or tokenizer is None:
+        name = getattr(model, "name", type(model).__name__)
+        raise UsageError(f"the lmeval runner scores Hugging Face models; {name} is not one")
+    return hf, tokenizer
+
+
 def run(
-    loaded: LoadedModel,
-    task_dir: str | Path,
-    task: str,
+    model: LoadedModel,
+    suite: PromptSuite,
+    task_dir: Path,
     *,
-    artifact: str | Path | None = None,
     batch_size: int = 8,
-    limit: int | None = None,
-    metrics: tuple[str, ...] = ("acc", "exact_match", "token_f1"),
     on_progress: Progress | None = None,
-) -> dict[str, Any]:
-    """Score ``task`` from ``task_dir``; returns metrics, per-example results and seconds."""
+) -> RunOutput:
+    """Score ``suite`` (its task in ``task_dir``, written first if missing) on ``model``."""
+    hf, tokenizer = _hf_parts(model)
     import torch
     from lm_eval import simple_evaluate
 
     _quiet()
     task_dir = Path(task_dir)
+    if not (task_dir / f"{suite.name}.yaml").exists():
+        write_task(suite, task_dir)
+    task = suite.name
     manager = _task_manager(task_dir)
+    device = next(hf.parameters()).device
     start = time.perf_counter()
-    with attached(loaded, artifact) as model, torch.no_grad():
+    with torch.no_grad():
         lm = _lm_class()(
-            pretrained=model, tokenizer=loaded.tokenizer, batch_size=batch_size, device="cpu"
+            pretrained=hf, tokenizer=tokenizer, batch_size=batch_size, device=str(device)
         )
         lm.on_progress = on_progress
         out = simple_evaluate(
@@ -165,7 +136,6 @@ def run(
             tasks=[task],
             task_manager=manager,
             log_samples=True,
-            limit=limit,
             bootstrap_iters=0,
             verbosity="ERROR",
         )
@@ -173,19 +143,19 @@ def run(
     if out is None:
         raise RuntimeError(f"lm-eval returned no results for task {task}")
     agg = out["results"][task]
-    scores = {m: float(agg[f"{m},none"]) for m in metrics if f"{m},none" in agg}
-    choices = out["configs"][task].get("doc_to_choice")
-    choices = choices if isinstance(choices, list) else None
     examples = []
     for s in sorted(out["samples"][task], key=lambda s: s["doc_id"]):
         doc = s["doc"]
-        target = doc.get("label", doc.get("target"))
         examples.append(
             ExampleResult(
                 doc_id=int(s["doc_id"]),
-                target=str(target),
-                prediction=_prediction(s, choices),
-                scores={m: float(s[m]) for m in metrics if m in s},
+                target=str(doc.get("label", doc.get("target"))),
+                prediction=_prediction(s, suite.choices),
+                scores={m: float(s[m]) for m in METRICS if m in s},
             )
         )
-    return {"metrics": scores, "examples": examples, "seconds": seconds}
+    return RunOutput(
+        metrics={m: float(agg[f"{m},none"]) for m in METRICS if f"{m},none" in agg},
+        examples=examples,
+        seconds=seconds,
+    )

@@ -1,7 +1,7 @@
 """Built-in prompt strategies: zero-shot, few-shot, 3c and cot.
 
-Each turns task data into a runner-neutral ``PromptSuite``. Nothing heavy is
-imported here: building a task is string work.
+Each turns task data into a runner-neutral ``PromptSuite`` (``build_suite``); a runner (the
+built-in ``lmeval``) writes and scores it. Nothing heavy is imported here: a suite is strings.
 """
 
 from __future__ import annotations

@@ -1,6 +1,8 @@
-"""How each prompt strategy writes its prompts: ``build_suite(train, test, options)`` with
-``options`` a ``SuiteOptions`` (the suite name; ``shots`` and ``seed``: which training examples
-few-shot shows) returns the runner-neutral ``PromptSuite``.
+"""How each prompt strategy writes its prompts: ``build_suite(train, test, options)`` returns
+a runner-neutral ``PromptSuite`` (the test examples with their finished prompts).
+
+``options`` (``SuiteOptions``) carries the suite ``name``, and ``shots`` (few-shot) and
+``seed``, which decide the training examples shown.
 """
 
 from __future__ import annotations
@@ -37,26 +39,24 @@ def _build(
     description: str,
     *,
     until: list[str] | None = None,
-    max_gen_toks: int | None = None,
+    max_tokens: int | None = None,
 ) -> PromptSuite:
     docs = [
         PromptDoc(id=i, line=ex.line, input=ex.input, prompt=prompt(ex), target=ex.output)
         for i, ex in enumerate(test.examples)
     ]
-    suite = PromptSuite(
+    classification = test.task_type == "classification"
+    return PromptSuite(
         name=options.name,
         strategy=strategy,
         description=description,
         task_type=test.task_type,
         docs=docs,
+        choices=list(test.labels or []) if classification else None,
+        generation=None
+        if classification
+        else GenerationSpec(until=until or ["\n"], max_tokens=max_tokens or _max_tokens(train)),
     )
-    if test.task_type == "classification":
-        suite.choices = list(test.labels or [])
-    else:
-        suite.generation = GenerationSpec(
-            until=until or ["\n"], max_tokens=max_gen_toks or _max_tokens(train)
-        )
-    return suite
 
 
 def zero_shot(train: TaskData, test: TaskData, options: SuiteOptions) -> PromptSuite:
@@ -166,5 +166,5 @@ def chain_of_thought(train: TaskData, test: TaskData, options: SuiteOptions) -> 
         prompt,
         "chain-of-thought prompt",
         until=["\n\n", "Input:"],
-        max_gen_toks=_max_tokens(train) + 64,
+        max_tokens=_max_tokens(train) + 64,
     )

@@ -7,14 +7,12 @@ the baseline runs.
 
 from __future__ import annotations
 
-from advisor.components import PromptStrategy
-from advisor.evidence import Rule
-from advisor.hookspecs import hookimpl
+from advisor.api import PromptStrategy, Rule, hookimpl
 from advisor_sklearn_baseline import model
 from advisor_sklearn_baseline.rule import rule
 
 __version__ = "0.1.0"
-ADVISOR_HOOKSPEC = "1.0"
+ADVISOR_HOOKSPEC = "2.0"
 STRATEGY_NAME = "tfidf-logreg"
 
 
@@ -25,9 +23,8 @@ def strategy() -> PromptStrategy:
             "No LLM: TF-IDF word 1-2-grams + logistic regression trained on the train split; "
             "answers 'do you need a language model at all?' and prices CPU serving per 1k queries"
         ),
-        kind="baseline",
+        kind="baseline",  # no prompt suite: the benchmark calls fit_predict and scores it
         task_types=["classification"],
-        build_task=model.build_task,
         fit_predict=model.fit_predict,
     )
 

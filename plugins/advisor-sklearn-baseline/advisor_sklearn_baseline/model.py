@@ -12,8 +12,7 @@ from typing import Any
 
 from pydantic import BaseModel, Field
 
-from advisor.components import TaskData
-from advisor.errors import UsageError
+from advisor.api import TaskData, UsageError
 
 # Price of one CPU hour, stated so that the cost is reproducible: AWS EC2 m7i.large on-demand
 # in us-east-1 costs USD 0.1008 per hour for 2 vCPUs, i.e. USD 0.0504 per vCPU-hour.
@@ -136,11 +135,3 @@ def accuracy(predictions: list[str], test: TaskData) -> float:
         raise ValueError(f"{len(predictions)} predictions for {len(test.examples)} examples")
     hits = sum(p == e.output for p, e in zip(predictions, test.examples, strict=True))
     return hits / len(test.examples)
-
-
-def build_task(*_: Any, **__: Any) -> dict[str, Any]:
-    """A baseline has no lm-eval task: the benchmark must call ``fit_predict`` instead."""
-    raise UsageError(
-        "tfidf-logreg is a baseline (no language model): it has no lm-eval task; "
-        "run it through fit_predict(train, test)"
-    )

@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-from advisor.evidence import Rule
-from advisor.profile import Profile, TaskType
-from advisor.recommendation import Source
+from advisor.api import Profile, Rule, Source
+from advisor.profile import TaskType
 
 RULE_ID = "linear-baseline-competitive"
 
