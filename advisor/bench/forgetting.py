@@ -1,14 +1,14 @@
 """Catastrophic forgetting: general ability before and after fine-tuning.
 
-``general_ability`` scores a ``LoadedModel`` (the base, or a fine-tune attached to it) on the
-shipped multiple-choice check (``advisor/data/general/ability.jsonl``): for each item, the choice with the highest
-log-probability per character after the question is the model's answer (like lm-eval's
-``acc_norm``). On the embedded SmolLM2-135M this scores 59.7% on the 62 items, against
-56.5% for the raw sum (which favours short choices) and 51.6% for the per-token mean
-(which favours long ones); chance is 25%. ``forgetting_report`` compares the
+``general_ability`` scores a ``LoadedModel`` (the base, or a fine-tune attached to it) on
+the shipped multiple-choice check (``advisor/data/general/ability.jsonl``): for each item,
+the choice with the highest log-probability per character after the question is the model's
+answer (like lm-eval's ``acc_norm``). On the embedded SmolLM2-135M this scores 59.7% on the
+62 items, against 56.5% for the raw sum (which favours short choices) and 51.6% for the
+per-token mean (which favours long ones); chance is 25%. ``forgetting_report`` compares the
 scores after each method with the score before, with an exact McNemar test when per-item
-results are given. The model plugin does the log-likelihoods (``LoadedModel.score_choices``);
-the maths here is plain Python.
+results are given. The model plugin computes the log-likelihoods
+(``LoadedModel.score_choices``); the maths here is plain Python.
 """
 
 from __future__ import annotations

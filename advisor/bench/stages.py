@@ -204,10 +204,12 @@ def forgetting(ctx: RunContext) -> None:
 
 def forgetting_summary(results: BenchmarkResults) -> ForgettingReport | None:
     """ForgettingReport over every fine-tune scored after training."""
-    after = {s.name: s.general_ability for s in _tuned(results) if s.general_ability is not None}
+    after: dict[str, float | list[bool]] = {
+        s.name: s.general_ability for s in _tuned(results) if s.general_ability is not None
+    }
     if results.general_ability_before is None or not after:
         return None
-    return forgetting_report(results.general_ability_before, dict(after))
+    return forgetting_report(results.general_ability_before, after)
 
 
 # ------------------------------------------------------------------ conclusions
