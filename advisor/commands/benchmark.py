@@ -12,6 +12,7 @@ from typing import Any
 import click
 from pydantic import ValidationError
 
+from advisor.bench.context import RESULTS
 from advisor.bench.schema import DEFAULT_STRATEGIES, BenchmarkOptions
 from advisor.commands._options import field_number, profile_option
 from advisor.commands.recommend import add_profile_options
@@ -19,7 +20,6 @@ from advisor.errors import DataError, UsageError, excerpt
 from advisor.files import regular_file
 from advisor.profile import Profile, build_profile, read_profile_file
 
-RESULTS = "results.json"  # advisor.bench.run.RESULTS (not imported: it pulls in the pipeline)
 MAX_CURVE_SIZE = 10**9
 
 
@@ -125,7 +125,7 @@ def _curve_sizes(value: str | None) -> list[int | None] | None:
 @click.option(
     "--threads",
     type=field_number(BenchmarkOptions, "threads"),
-    help="torch CPU threads [default: torch's choice].",
+    help="CPU threads of the model [default: its own choice].",
 )
 @profile_option("Profile file (YAML/TOML/JSON) for the advice.")
 @click.option(
