@@ -49,6 +49,22 @@ def write_atomic(path: str | Path, text: str) -> Path:
     return target
 
 
+def check_writable(path: str | Path, what: str, *, folder: bool = False) -> Path:
+    """``path`` can be written (as a file, or with ``folder`` as a folder to create or fill):
+    checked before any work, so that a bad ``--output`` costs nothing."""
+    target = Path(path)
+    if target.exists() and target.is_dir() != folder:
+        wanted, found = ("folder", "a file") if folder else ("file", "a folder")
+        raise UsageError(f"{what} {target} is {found}; give a {wanted}")
+    start = target if folder else target.parent
+    existing = next(p for p in (start, *target.absolute().parents) if p.exists())
+    if not existing.is_dir():
+        raise UsageError(f"cannot write {what} {target}: {existing} is a file")
+    if not os.access(existing, os.W_OK | os.X_OK):
+        raise UsageError(f"cannot write {what} {target}: {existing} is not writable")
+    return target
+
+
 # ---------------------------------------------------------------- reading
 
 # Profile and price files are a few KB; anything this large is not one.

@@ -89,7 +89,10 @@ POS_INT = Number(int, 1)
 
 
 class OneLineErrors(click.Command):
-    """Report a bad flag value as one line (the CLI's UsageError), not click's usage block."""
+    """Report a bad flag value as one line (the CLI's UsageError), not click's usage block.
+
+    The CLI's group does the same for every command; this keeps it when a command is invoked
+    on its own (``CliRunner().invoke(cost, ...)``)."""
 
     def make_context(self, info_name, args, parent=None, **extra):  # type: ignore[override]
         try:
@@ -97,7 +100,8 @@ class OneLineErrors(click.Command):
         except click.exceptions.Exit:
             raise
         except click.UsageError as err:
-            raise UsageError(err.format_message()) from None
+            where = f" (see {err.ctx.command_path} --help)" if err.ctx else ""
+            raise UsageError(err.format_message() + where) from None
 
 
 def profile_option(help_text: str):

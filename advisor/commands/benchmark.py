@@ -4,7 +4,6 @@ with a paired significance test and a verdict on what `advisor recommend` said.
 
 from __future__ import annotations
 
-import os
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
@@ -17,7 +16,7 @@ from advisor.bench.schema import DEFAULT_STRATEGIES, BenchmarkOptions
 from advisor.commands._options import field_number, profile_option
 from advisor.commands.recommend import add_profile_options
 from advisor.errors import DataError, UsageError, excerpt
-from advisor.files import regular_file
+from advisor.files import check_writable, regular_file
 from advisor.profile import Profile, build_profile, read_profile_file
 
 MAX_CURVE_SIZE = 10**9
@@ -214,8 +213,7 @@ def _validated_options(kw: dict[str, Any]) -> BenchmarkOptions:
 
 def check_run_dir(run_dir: Path, resume: bool) -> None:
     """The run folder can be created or written, and an earlier run in it can be read."""
-    if run_dir.exists() and not run_dir.is_dir():
-        raise UsageError(f"--output {run_dir} is a file; give a folder for the run")
+    check_writable(run_dir, "--output", folder=True)
     results = run_dir / RESULTS
     if results.exists() or results.is_symlink():
         if not results.is_file():
@@ -227,11 +225,6 @@ def check_run_dir(run_dir: Path, resume: bool) -> None:
             raise UsageError(
                 f"{run_dir} already holds a benchmark; add --resume or use another --output"
             )
-    existing = next(p for p in (run_dir, *run_dir.absolute().parents) if p.exists())
-    if not existing.is_dir():
-        raise UsageError(f"cannot create --output {run_dir}: {existing} is a file")
-    if not os.access(existing, os.W_OK | os.X_OK):
-        raise UsageError(f"cannot write --output {run_dir}: {existing} is not writable")
 
 
 def _print_summary(results: Any, output: Path) -> None:

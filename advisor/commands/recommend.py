@@ -312,7 +312,10 @@ def recommend(
     if as_json and fmt not in (None, "json"):
         raise UsageError(f"--json conflicts with --format {fmt}; use one of them")
     fmt = "json" if as_json else (fmt or "text")
+    if output:
+        from advisor.files import check_writable
 
+        check_writable(output, "--output")
     profile, sources = gather_profile(
         flags,
         profile_file,
