@@ -14,7 +14,14 @@ from typing import Any
 
 from advisor.components import Example, TaskData
 from advisor.errors import DataError, excerpt, shorten
-from advisor.files import MAX_LINE_CHARS, bounded_lines, decode_problem, open_text, parse_json
+from advisor.files import (
+    MAX_LINE_CHARS,
+    bounded_lines,
+    decode_problem,
+    open_text,
+    parse_json,
+    regular_file,
+)
 
 CLASSIFICATION_FIELDS = ("text", "label")
 GENERATION_FIELDS = ("input", "output")
@@ -30,7 +37,7 @@ def iter_rows(path: str | Path) -> Iterator[Row]:
 
     A file that cannot be read as a whole (not a regular file, not UTF-8/UTF-16 text, one JSON
     array instead of JSON Lines) is a DataError naming it; one bad row is a problem."""
-    p = Path(path)
+    p = regular_file(path, "data file", DataError)
     suffix = p.suffix.lower()
     if suffix not in JSON_SUFFIXES + CSV_SUFFIXES:
         raise DataError(f"unsupported data file type '{suffix}' for {p}; use .jsonl or .csv")
@@ -42,7 +49,8 @@ def iter_rows(path: str | Path) -> Iterator[Row]:
                 n = row[0]
                 yield row
         except UnicodeDecodeError as err:
-            raise DataError(f"{p}: after line {n}, the file {decode_problem(err)}") from None
+            problem = decode_problem(err, whole=False)
+            raise DataError(f"{p}:{n + 1}: the file {problem}") from None
 
 
 def _json_rows(p: Path, fh: io.TextIOBase) -> Iterator[Row]:

@@ -102,11 +102,14 @@ def text_encoding(head: bytes) -> str:
     return "utf-8"
 
 
-def decode_problem(err: UnicodeDecodeError) -> str:
-    """What a decoding error means for the user, with the byte and its offset."""
+def decode_problem(err: UnicodeDecodeError, whole: bool = True) -> str:
+    """What a decoding error means for the user: the byte, and its offset when ``err`` came
+    from decoding the ``whole`` file (a stream decodes in chunks: its offsets are not the
+    file's)."""
     bad = err.object[err.start : err.start + 1].hex()
     kind = "UTF-16" if "16" in err.encoding else "UTF-8"
-    return f"is not {kind} text (byte 0x{bad} at offset {err.start}); save it as UTF-8"
+    where = f" at offset {err.start}" if whole else ""
+    return f"is not {kind} text (byte 0x{bad}{where}); save it as UTF-8"
 
 
 def read_text(

@@ -15,8 +15,8 @@ from typing import Any, get_args
 import click
 
 from advisor.commands._options import profile_option
-from advisor.errors import UsageError, excerpt
-from advisor.profile import Profile, build_profile, read_profile_file
+from advisor.errors import MAX_ERROR_CHARS, UsageError, excerpt, shorten
+from advisor.profile import Profile, build_profile, field_range, read_profile_file
 
 FORMATS = ("text", "markdown", "html", "json")
 # The questions asked on a terminal with no input at all: the fields that move the verdict most.
@@ -111,7 +111,8 @@ def _field_option(name: str) -> click.Option:
         shown = "not set"
     if name == "gpu_count":
         shown = "0, or 1 when --gpu-memory-gb is given"
-    help_text = f"{info.description or ''} [default: {shown}]"
+    allowed = f"; {field_range(name)}" if field_range(name) else ""
+    help_text = f"{info.description or ''} [default: {shown}{allowed}]"
     if base is bool:
         return click.Option(
             [f"{_flag(name)}/{_negative_flag(name)}", name], default=None, help=help_text
@@ -154,7 +155,9 @@ def _from_data(path: str, measure_shift: bool) -> dict[str, Any]:
     result = profile_from_data(path, **kwargs)
     for problem in getattr(result, "problems", None) or []:
         if getattr(problem, "severity", "") in ("error", "warning"):
-            click.secho(f"{path}: {problem.problem} -> {problem.action}", fg="yellow", err=True)
+            # A problem may quote a label: one short line, like an error.
+            line = shorten(f"{path}: {problem.problem} -> {problem.action}", MAX_ERROR_CHARS)
+            click.secho(line, fg="yellow", err=True)
     values = dict(getattr(result, "values", {}) or {})
     unknown = set(values) - set(Profile.model_fields)
     if unknown:  # a profiler newer than this Profile: keep what we understand
