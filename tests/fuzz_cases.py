@@ -11,6 +11,7 @@ from __future__ import annotations
 import codecs
 import json
 import os
+import select
 import signal
 import tempfile
 from collections.abc import Iterator
@@ -352,12 +353,43 @@ def run_case(case: Case, plugins_factory: Any, seconds: float = 20.0) -> Outcome
             with time_limit(seconds):
                 result = CliRunner().invoke(cli, args, catch_exceptions=True)
         except Hang as err:
-            return Outcome("hang", f"{args!r}: {err}")
+            return Outcome("hang", f"{err} <- {args!r}"[:400])
         finally:
             reset_plugins()
             os.chdir(cwd)
             (root / "locked").chmod(0o700)
+    if isinstance(result.exception, Hang):  # raised inside the command: CliRunner caught it
+        return Outcome("hang", f"{result.exception} <- {args!r}"[:400])
     return classify(args, result)
+
+
+def run_forked(case: Case, plugins_factory: Any, seconds: float = 20.0) -> Outcome:
+    """``run_case`` in a forked child, killed past ``seconds`` + 5: a hang inside C code
+    (where SIGALRM cannot interrupt) is counted too, and no case's state leaks into the next."""
+    read_end, write_end = os.pipe()
+    pid = os.fork()
+    if pid == 0:  # the child: run, report one JSON line, exit without cleanup handlers
+        os.close(read_end)
+        try:
+            outcome = run_case(case, plugins_factory, seconds)
+        except BaseException as err:  # noqa: BLE001 - whatever escaped is the finding
+            outcome = Outcome("uncaught", f"{type(err).__name__}: {err}"[:300])
+        with os.fdopen(write_end, "w", encoding="utf-8", errors="backslashreplace") as fh:
+            fh.write(json.dumps([outcome.kind, outcome.detail]))
+        os._exit(0)
+    os.close(write_end)
+    with os.fdopen(read_end, encoding="utf-8") as fh:
+        ready, _, _ = select.select([fh], [], [], seconds + 5)
+        if not ready:
+            os.kill(pid, signal.SIGKILL)
+            os.waitpid(pid, 0)
+            return Outcome("hang", f"killed after {seconds + 5:g} s <- {case.args!r}"[:400])
+        report = fh.read()
+    os.waitpid(pid, 0)
+    if not report:
+        return Outcome("uncaught", f"the case's process died <- {case.args!r}"[:400])
+    kind, detail = json.loads(report)
+    return Outcome(kind, detail)
 
 
 def classify(args: list[str], result: Any) -> Outcome:
