@@ -11,11 +11,28 @@
 from __future__ import annotations
 
 import importlib
+from pathlib import PurePath
 
 from advisor.errors import UsageError
 from advisor.recommendation import Recommendation
 
 FORMATS: tuple[str, ...] = ("text", "markdown", "html", "json")
+# What an --output file's extension says it holds, when --format does not say.
+EXTENSIONS: dict[str, str] = {
+    ".html": "html",
+    ".htm": "html",
+    ".md": "markdown",
+    ".markdown": "markdown",
+    ".json": "json",
+}
+
+
+def format_for(output: str | None, fmt: str | None) -> str:
+    """``fmt`` when given; else the format ``output``'s extension names (``x.html`` -> html);
+    else text. ``--output advice.html`` alone must not write terminal text into a web page."""
+    if fmt:
+        return fmt
+    return EXTENSIONS.get(PurePath(output).suffix.lower(), "text") if output else "text"
 
 
 def render(rec: Recommendation, fmt: str = "text") -> str:
