@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import json
 import os
+import signal
+import subprocess
 import sys
 import time
 from pathlib import Path
@@ -223,3 +225,91 @@ def test_a_failed_conversion_leaves_no_temp_folder(tmp_path: Path, monkeypatch):
     with pytest.raises(OSError, match="disk full"):
         models._convert_gguf(tmp_path / "m.gguf", tmp_path / "cache" / "m", "m")
     assert list((tmp_path / "cache").iterdir()) == []
+
+
+# ---------------------------------------------------------------- SIGKILL, then --resume (slow)
+
+# A handful of steps on the embedded model: checkpoints at steps 2 and 4, the run ends at 6.
+KILL_ARGS = [
+    "--no-plan", "--max-steps", "6", "--batch-size", "4", "--save-every", "2", "--eval-every", "3",
+    "--max-length", "32", "--lr", "1e-3", "--no-progress", "--json",
+]  # fmt: skip
+WAIT_S = 300  # per process: model load plus a few steps on a busy 2-core machine
+
+
+def _start(data: Path, out: Path, log: Path, *extra: str) -> subprocess.Popen:
+    cmd = [sys.executable, "-m", "advisor.cli", "train", "--data", str(data), "--output", str(out)]
+    env = {**os.environ, "OMP_NUM_THREADS": "1", "TOKENIZERS_PARALLELISM": "false"}
+    with log.open("w") as fh:
+        return subprocess.Popen([*cmd, *KILL_ARGS, *extra], env=env, stdout=fh, stderr=fh)
+
+
+def _kill_when(proc: subprocess.Popen, log: Path, ready) -> None:
+    """SIGKILL ``proc`` as soon as ``ready()`` holds (bounded wait)."""
+    deadline = time.monotonic() + WAIT_S
+    while not ready():
+        if proc.poll() is not None:
+            pytest.fail(f"train ended (rc {proc.returncode}) before the kill: {log.read_text()}")
+        if time.monotonic() > deadline:
+            proc.kill()
+            pytest.fail(f"no kill moment within {WAIT_S} s: {log.read_text()[-2000:]}")
+        time.sleep(0.02)
+    proc.send_signal(signal.SIGKILL)
+    proc.wait(timeout=60)
+
+
+def _finish(proc: subprocess.Popen, log: Path) -> str:
+    try:
+        proc.wait(timeout=WAIT_S)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        pytest.fail(f"train did not finish within {WAIT_S} s")
+    assert proc.returncode == 0, log.read_text()[-3000:]
+    return log.read_text()
+
+
+def _adapter(folder: Path) -> dict:
+    from safetensors.torch import load_file
+
+    return load_file(str(folder / "adapter_model.safetensors"))
+
+
+@pytest.mark.slow
+def test_sigkill_at_several_moments_then_resume_equals_an_uninterrupted_run(tmp_path: Path):
+    import torch
+    from advisor_peft.models import embedded_gguf, ensure_cache
+
+    ensure_cache(embedded_gguf())  # converted before the workers start (not timed by the kills)
+    data = _data_file(tmp_path)
+    whole = tmp_path / "whole"
+    _finish(_start(data, whole, tmp_path / "whole.log"), tmp_path / "whole.log")
+
+    out = tmp_path / "cut"
+    work, logs = partial_dir(out), [tmp_path / f"cut{i}.log" for i in range(3)]
+    checkpoints = work / "checkpoints"
+
+    # 1. Before the first checkpoint: the run has started (its config is written), no step yet.
+    _kill_when(_start(data, out, logs[0]), logs[0], lambda: (work / CONFIG_FILE).is_file())
+    assert not out.exists()
+    # 2. Mid-run, right after the second checkpoint (step 4) is complete.
+    step4 = checkpoints / "step-0000004"
+    _kill_when(_start(data, out, logs[1], "--resume"), logs[1], (step4 / "state.json").is_file)
+    assert not out.exists() and (checkpoints / "step-0000002" / "state.json").is_file()
+    # 3. The newest checkpoint damaged afterwards, and a checkpoint write cut short by a kill.
+    weights = step4 / "weights.safetensors"
+    weights.write_bytes(weights.read_bytes()[:100])
+    (checkpoints / ".tmp-killed").mkdir()
+    (checkpoints / ".tmp-killed" / "weights.safetensors").write_bytes(b"\0" * 10)
+    text = _finish(_start(data, out, logs[2], "--resume"), logs[2])
+    assert "step-0000004 is damaged" in text and "falling back to step-0000002" in text
+
+    assert not work.exists() and (out / METRICS_FILE).is_file()
+    a, b = _adapter(whole), _adapter(out)
+    assert a.keys() == b.keys()
+    for k in a:
+        assert torch.allclose(a[k], b[k], atol=1e-6), k
+    got, want = (json.loads((d / METRICS_FILE).read_text()) for d in (out, whole))
+    assert got["steps"] == want["steps"] == 6
+    for key in ("train_loss", "validation_loss"):
+        assert [s for s, _ in got[key]] == [s for s, _ in want[key]]
+        assert [v for _, v in got[key]] == pytest.approx([v for _, v in want[key]], abs=1e-5)
