@@ -161,15 +161,20 @@ def check_output(
     return None
 
 
-def publish(work: Path, output_dir: Path) -> None:
-    """Move the finished ``work`` folder to ``output_dir``, replacing only an empty folder or an
-    earlier finished output (checked again: the folder may have changed during training)."""
+def check_publishable(work: Path, output_dir: Path) -> None:
+    """``output_dir`` may still be replaced by the finished ``work``: it is absent, empty or an
+    earlier finished output (checked again at the end: it may have changed during training)."""
     replaceable = not _protected(output_dir) and finished_result(output_dir) is not None
     if output_dir.is_dir() and any(output_dir.iterdir()) and not replaceable:
         raise UsageError(
             f"{output_dir} changed during training and is no longer an advisor output; "
-            f"the result stays in {work}"
+            f"remove it and run again with --resume (the checkpoints in {work} are kept)"
         )
+
+
+def publish(work: Path, output_dir: Path) -> None:
+    """Move the finished ``work`` folder to ``output_dir`` (see check_publishable)."""
+    check_publishable(work, output_dir)
     if output_dir.is_dir():
         shutil.rmtree(output_dir)
     os.replace(work, output_dir)

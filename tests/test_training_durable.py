@@ -99,6 +99,17 @@ def test_overwrite_replaces_an_earlier_advisor_output(tmp_path: Path):
     assert (out / "adapter_model.safetensors").read_bytes() == b"new" and not work.exists()
 
 
+def test_a_folder_that_changed_during_training_is_not_replaced(tmp_path: Path):
+    out, work = tmp_path / "run", tmp_path / "run.partial"
+    out.mkdir()  # empty when the run started: allowed
+    assert check_output(out, _lora(), resume=False, overwrite=False) is None
+    (out / "important.txt").write_text("written meanwhile")
+    work.mkdir()
+    with pytest.raises(UsageError, match="changed during training"):
+        publish(work, out)
+    assert (out / "important.txt").is_file() and work.is_dir()
+
+
 def test_home_root_and_current_folder_are_never_replaced(tmp_path: Path, monkeypatch):
     home = tmp_path / "home"
     _finished(home, _lora())  # even one that looks like an advisor output

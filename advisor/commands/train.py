@@ -133,21 +133,22 @@ def train(
     config = _config(backend, plan, hyper)
     output = Path(output_dir)
     # Paths and resume state before the model: a bad --output fails in a second, not after
-    # minutes of loading; a finished run resumed with the same options needs no model at all.
-    finished = check_output(output, config, resume=resume, overwrite=overwrite)
+    # minutes of loading; a finished run resumed with the same options needs no model at all
+    # (check_output returns its result).
+    result = check_output(output, config, resume=resume, overwrite=overwrite)
     source = plugins.resolve_model(model_name)
     main = int(os.environ.get("RANK", "0")) == 0
-    if finished is None:
+    if result is None:
         if main and not as_json:
             _echo_config(config, bool(plan))
             click.echo(f"Loading {source.name} from {source.location} ...", err=True)
         base = source.load()
         progress = not no_progress and not as_json
-        finished = backend.train(
+        result = backend.train(
             base, data, config, output, resume=resume, progress=progress, overwrite=overwrite
         )
     if main:
-        _echo_result(finished, as_json)
+        _echo_result(result, as_json)
 
 
 def _config(backend: Any, plan: dict[str, Any], hyper: dict[str, Any]) -> Any:

@@ -27,7 +27,14 @@ from typing import Any
 from advisor.components import LoadedModel, TaskData, TrainConfig, TrainResult
 from advisor.data import split
 from advisor.errors import UsageError
-from advisor.train_output import CONFIG_FILE, METRICS_FILE, check_output, partial_dir, publish
+from advisor.train_output import (
+    CONFIG_FILE,
+    METRICS_FILE,
+    check_output,
+    check_publishable,
+    partial_dir,
+    publish,
+)
 from advisor_peft import checkpoint as ckpt
 from advisor_peft.collate import (
     Encoded,
@@ -366,6 +373,7 @@ class _Run:
         return result, model
 
     def _write_output(self, result: TrainResult) -> None:
+        check_publishable(self.work, self.output_dir)  # before the checkpoints go
         final = self.acc.unwrap_model(self.model) if self.acc else self.model
         if self.config.method == "full":
             from advisor_peft.models import save_model_folder
