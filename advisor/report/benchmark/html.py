@@ -31,8 +31,9 @@ th{background:var(--soft)}
 .muted{color:var(--muted);font-size:.9rem}
 .grid{display:flex;flex-wrap:wrap;gap:1.2rem 2rem;align-items:flex-start}
 .grid figure{margin:0}.grid figcaption{font-weight:600;margin-bottom:.3rem}
-table.confusion td{text-align:right;min-width:2.6em;font-variant-numeric:tabular-nums}
-table.confusion th{font-weight:500;font-size:.85rem}
+table.confusion{font-size:.85rem}table.confusion th{font-weight:500}
+table.confusion td,table.confusion th{padding:2px 6px}
+table.confusion td{text-align:right;min-width:2.4em;font-variant-numeric:tabular-nums}
 .example{display:block;max-width:36em}
 svg{font:12px system-ui,sans-serif;overflow:visible}svg text{fill:var(--ink)}
 """
@@ -54,7 +55,7 @@ def _confusion_table(labels: list[str], matrix: list[list[int]]) -> str:
     the rest red, each by its share of the row, so that the mistakes stand out."""
     other = any(row[-1] for row in matrix)
     columns = labels + (["other"] if other else [])
-    head = "<tr><th>true ↓ / predicted →</th>" + "".join(f"<th>{esc(c)}</th>" for c in columns)
+    head = "<tr><th>true ↓ predicted →</th>" + "".join(f"<th>{esc(c)}</th>" for c in columns)
     body = []
     for i, (label, row) in enumerate(zip(labels, matrix, strict=True)):
         total = sum(row) or 1
