@@ -4,8 +4,9 @@
   ``render(rec) -> str`` and ``render(rec, fmt)`` here picks one. Only ``text`` imports rich.
 - ``benchmark/``: a benchmark's results as report.md and report.html (``write_reports``), and
   the learning curve's curve.svg (``benchmark.charts.curve_svg``).
-- ``tables.py``: escaping and Markdown/HTML tables; ``svg.py``: the charts. Both are shared by
-  the two reports, so user data is escaped the same way everywhere.
+- ``tables.py``: escaping and Markdown/HTML tables; ``svg.py``: SVG primitives and the bar
+  charts; ``plots.py``: the charts on two numeric axes (scatter, learning curve, loss curves).
+  They are shared by the two reports, so user data is escaped the same way everywhere.
 """
 
 from __future__ import annotations

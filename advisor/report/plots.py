@@ -191,6 +191,7 @@ def log_line_chart(
     series: str,
     x_caption: str,
     reference: tuple[float, str],
+    y_caption: str = "",
     reference_ci: tuple[float, float] | None = None,
     marker: tuple[float, str] | None = None,
     width: int = 560,
@@ -199,7 +200,7 @@ def log_line_chart(
     """A line with its shaded interval band over a log x axis (each point's x labelled), a
     dashed horizontal ``reference`` (value, label) with its own band ``reference_ci``, and an
     optional vertical ``marker`` (x, label)."""
-    margins = left, right, top, bottom = 50, 20, 34, 40
+    margins = left, right, top, bottom = 58, 20, 34, 40
     xs = [p.x for p in points]
     lo_x, hi_x = math.log(min(xs)), math.log(max(xs))
     hi_x = hi_x if hi_x > lo_x else lo_x + 1
@@ -223,7 +224,7 @@ def log_line_chart(
         aria_label=aria_label,
         font_family="sans-serif",
     )
-    parts = [head, *_axes(width, height, margins, ticks, levels, (x_caption, ""))]
+    parts = [head, *_axes(width, height, margins, ticks, levels, (x_caption, y_caption))]
     ref = f"{y(reference[0]):.1f}"
     if reference_ci:
         y_hi, y_lo = y(reference_ci[1]), y(reference_ci[0])

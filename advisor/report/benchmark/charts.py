@@ -81,6 +81,7 @@ def curve_svg(r: CurveResult, width: int = 560, height: int = 300) -> str:
         series=f"{r.method} ({r.metric})",
         x_caption="training examples (log scale)",
         reference=(r.prompt_score, f"{r.prompt_strategy} {r.prompt_score:.2f}"),
+        y_caption=r.metric,
         reference_ci=r.prompt_ci95,
         marker=marker,
         width=width,
