@@ -36,6 +36,10 @@ class LazyCommand(click.Command):
         command.short_help = command.short_help or self.short_help
         return command
 
+    def main(self, *args: Any, **kwargs: Any) -> Any:
+        # Run on its own (not through the group, which swaps in the real command first).
+        return self.load().main(*args, **kwargs)
+
 
 class AdvisorGroup(click.Group):
     """Loads commands on first use, and turns user-facing errors into one line on stderr and

@@ -110,6 +110,9 @@ def test_the_table_names_every_command_module():
     for name, entry in BUILTIN_COMMANDS.items():
         command = LazyCommand(name, entry).load()
         assert isinstance(command, click.Command) and command.name == name
+    # A stand-in run on its own runs the real command, never an empty one.
+    alone = CliRunner().invoke(LazyCommand("cost", BUILTIN_COMMANDS["cost"]), ["--json"])
+    assert alone.exit_code == 0 and json.loads(alone.output)
 
 
 def test_python_dash_m_advisor_is_the_cli():
