@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -73,7 +74,8 @@ def probe(args: list[str]) -> dict:
 def listed_commands(help_text: str) -> set[str]:
     """The names in the ``Commands:`` section of a click help page."""
     section = help_text.split("\nCommands:\n", 1)[1]
-    return {line.split()[0] for line in section.splitlines() if line[:3].strip() and line.strip()}
+    # A name follows two spaces; a wrapped help line is indented further.
+    return set(re.findall(r"^  (\S+)", section, flags=re.MULTILINE))
 
 
 @pytest.mark.parametrize(
