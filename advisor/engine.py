@@ -310,10 +310,13 @@ def recommend(
     rules: Iterable[Any] | None = None,
     plugins: Any | None = None,
     profile_sources: dict[str, str] | None = None,
+    cost_inputs: Any | None = None,
     **fields: Any,
 ) -> Recommendation:
     """Advice for a profile. ``fields`` build the profile (or override the given one's fields);
-    ``rules`` default to the evidence rules of ``plugins`` (default: the installed plugins)."""
+    ``rules`` default to the evidence rules of ``plugins`` (default: the installed plugins);
+    ``cost_inputs`` (an ``advisor.cost.CostInputs``) are the cost model's knobs beyond the
+    profile, such as a deployment that scales to zero."""
     from advisor import __version__
     from advisor.cost import cost_report
     from advisor.guidance import build_guidance
@@ -351,7 +354,7 @@ def recommend(
         aspects=guidance.aspects,
         challenges=guidance.challenges,
         plan=guidance.plan,
-        cost=cost_report(profile, method, methods=methods),
+        cost=cost_report(profile, method, cost_inputs, methods=methods),
         benchmark_command=guidance.benchmark_command,
         profile_sources=profile_sources,
         version=__version__,
