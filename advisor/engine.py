@@ -117,6 +117,12 @@ TUNING_PREFERENCES: tuple[Preference, ...] = (
 
 PROMPT_PREFERENCES: tuple[Preference, ...] = (
     Preference(
+        "rag",
+        lambda p: p.goal is Goal.knowledge,
+        "new facts: retrieved passages put them in the prompt, where they are easier to update"
+        " and check than facts trained into weights (Lewis et al. 2020; Ovadia et al. 2024)",
+    ),
+    Preference(
         "cot",
         lambda p: p.task_type in (TaskType.qa, TaskType.other) and _large_model(p),
         "multi-step questions on a large model: chain-of-thought (Wei et al. 2022)",
@@ -146,13 +152,13 @@ def preferences(table: tuple[Preference, ...], methods: Iterable[Method]) -> lis
     unconditional defaults: a method someone installed is preferred whenever the constraints
     allow it (and its goal, if it names one, is the profile's) and no special case applies."""
     known = {p.method for p in table}
-    added = [
-        Preference(m.name, _goal_is(m.goal), m.description)
-        for m in methods
-        if m.origin != "advisor" and m.name not in known
-    ]
+    plugin = [m for m in methods if m.origin != "advisor" and m.name not in known]
+    # A plugin method bound to a goal was installed for that goal: it goes before the
+    # built-in special cases (rag for knowledge among them); the others before the defaults.
+    bound = [Preference(m.name, _goal_is(m.goal), m.description) for m in plugin if m.goal]
+    free = [Preference(m.name, _goal_is(m.goal), m.description) for m in plugin if not m.goal]
     at = next((i for i, p in enumerate(table) if p.when is _always), len(table))
-    return [*table[:at], *added, *table[at:]]
+    return [*bound, *table[:at], *free, *table[at:]]
 
 
 def _goal_is(goal: Goal | None) -> Callable[[Profile], bool]:

@@ -167,8 +167,8 @@ class CostReport(BaseModel):
     methods: list[MethodCost]
     break_even_monthly_queries: int | None = Field(
         None,
-        description="Monthly volume above which the fine-tune is cheaper than the few-shot prompt"
-        " (where the two curves cross for good).",
+        description="Monthly volume from which the fine-tune is cheaper than the prompt it is"
+        " weighed against (the recommended prompt, else few-shot): where the curves cross.",
     )
     curves: list[CostCurve] = Field(
         default_factory=list,

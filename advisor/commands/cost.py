@@ -266,20 +266,14 @@ def _render(est: Any, prices: Any, monthly: int) -> None:
         )
     console.print(q)
 
-    be = est.report.break_even_monthly_queries
-    if est.break_even_method is None:
-        console.print("Break-even: no fine-tuning option priced for this model.")
-    elif be is None:
-        console.print(
-            f"Break-even: never; {est.break_even_method} is not cheaper per query than the {est.inputs.shots}-shot prompt."
-        )
+    from advisor.report.recommendation.common import break_even_sentence
+
+    # The same sentence as the recommendation's, from the same curves.
+    sentence = break_even_sentence(est.report, monthly)
+    if sentence is None:
+        console.print("Break-even: none; no fine-tune to weigh against the prompt (see below).")
     else:
-        side = "fine-tune pays off" if monthly >= be else "prompt stays cheaper"
-        console.print(
-            f"[bold]Break-even:[/bold] {be:,} queries/month; above it {est.break_even_method} "
-            f"(training spread over {est.inputs.horizon_months} months) beats the "
-            f"{est.inputs.shots}-shot prompt. At {monthly:,}/month the {side}."
-        )
+        console.print(sentence, highlight=False)
     console.print(
         f"Prices: {prices.name}, {prices.date} — a snapshot; check before spending. Sources: {'; '.join(prices.sources)}"
     )

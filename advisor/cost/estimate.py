@@ -19,7 +19,7 @@ from advisor.cost.prices import ApiPrice, GpuPrice, PriceTable, load_prices, pic
 from advisor.cost.providers import OPEN_MODEL_PATH, provider_tuning, today
 from advisor.cost.serving import Instance, api_curve, instance, self_hosted_curve
 from advisor.errors import UsageError
-from advisor.methods import FEW_SHOT, PLAIN_PROMPT, Method, get_method, load_methods
+from advisor.methods import PLAIN_PROMPT, Method, get_method, load_methods
 from advisor.profile import ModelAccess, Profile
 from advisor.recommendation import CostCurve, CostReport, MethodCost
 
@@ -116,7 +116,7 @@ def _self_hosted_estimate(job: Job) -> CostEstimate:
     job.assumptions.append(notes.break_even(job, be_method))
     return job.result(
         rows,
-        [prompts[FEW_SHOT], curves[be_method]],
+        [prompts[job.compared_prompt], curves[be_method]],
         be_method,
         model_access="open_weights",
         gpu=gpu_key,
@@ -222,12 +222,13 @@ def _api_estimate(job: Job) -> CostEstimate:
         tuned = api_curve(be_method, train_usd / inputs.horizon_months, usd)
         queries.append(query("fine-tuned", tokens[PLAIN_PROMPT], tuned, monthly))
         rows.append(cost_row(tuned, monthly, train_usd=train_usd))
-        curves = [prompts[FEW_SHOT], tuned]
+        curves = [prompts[job.compared_prompt], tuned]
         job.assumptions.append(
             f"Provider fine-tuning: ${ft.usd_per_1m_training:g} per 1M training tokens, epochs included;"
             f" the tuned model costs ${ft.usd_per_1m_input:g} input, ${ft.usd_per_1m_output:g} output"
-            f" per 1M tokens. Break-even compares it with the {inputs.shots}-shot prompt."
+            " per 1M tokens."
         )
+        job.assumptions.append(notes.break_even(job, be_method))
     return job.result(
         rows,
         curves,

@@ -108,6 +108,12 @@ class Job:
         )
 
     @property
+    def compared_prompt(self) -> str:
+        """The prompt the break-even weighs the fine-tune against: the recommended method when
+        it is a prompt (what the user would run instead), else the few-shot prompt."""
+        return self.method if self.method in self.prompts() else FEW_SHOT
+
+    @property
     def few_shot_prompt(self) -> int:
         return self.prompts()[FEW_SHOT][0]
 

@@ -8,7 +8,7 @@ from advisor.cost.job import Job
 from advisor.cost.memory import MICRO_BATCH, OVERHEAD_GB
 from advisor.cost.prices import ApiPrice, GpuPrice
 from advisor.cost.serving import HOURS_PER_MONTH, PLANNED_UTILISATION, Instance
-from advisor.methods import get_method
+from advisor.methods import FEW_SHOT, get_method
 from advisor.recommendation import CostCurve
 
 
@@ -100,9 +100,11 @@ def prompt_pricing(api: tuple[str, ApiPrice] | None) -> str:
 
 
 def break_even(job: Job, method: str) -> str:
+    prompt = job.compared_prompt
+    named = f"the {job.inputs.shots}-shot prompt" if prompt == FEW_SHOT else f"the {prompt} prompt"
     return (
-        f"Break-even compares {method} with the {job.inputs.shots}-shot prompt: the monthly"
-        " volume from which the fine-tune's cost curve stays below the prompt's."
+        f"Break-even compares {method} with {named}: the monthly volume from which the"
+        " fine-tune's cost curve stays below the prompt's."
     )
 
 

@@ -42,8 +42,9 @@ class ProviderTuning(BaseModel):
     def status(self, day: datetime.date) -> str:
         """One clause for a report: what is on offer on ``day``, with the dates that matter."""
         if not self.open_on(day):
-            ended = f" on {self.closes}" if self.closes else ""
-            return f"{self.provider}'s {self.service} ended{ended}"
+            if self.closes is None:
+                return f"{self.provider} offers no self-serve fine-tuning ({self.service})"
+            return f"{self.provider}'s {self.service} ended on {self.closes}"
         if self.closed_to_new_customers and day >= self.closed_to_new_customers:
             return (
                 f"{self.provider}'s {self.service} takes no new organisations since"

@@ -118,17 +118,19 @@ def break_even(prompt: CostCurve, tuned: CostCurve) -> int | None:
 def _last_dearer(prompt: CostCurve, tuned: CostCurve, lo: int, hi: int) -> int | None:
     """The largest volume in [lo, hi] where the fine-tune costs more (linear in between)."""
 
-    def dearer(v: int) -> float:
-        return tuned.monthly_usd(v) - prompt.monthly_usd(v)
+    def dearer(v: int) -> bool:
+        t, p = tuned.monthly_usd(v), prompt.monthly_usd(v)
+        return t - p > 1e-9 * max(1.0, abs(p))  # beyond float rounding
 
-    if dearer(hi) > 1e-12:
+    if dearer(hi):
         return hi
-    if lo >= hi or dearer(lo) <= 1e-12:
+    if lo >= hi or not dearer(lo):
         return None
-    slope = (dearer(hi) - dearer(lo)) / (hi - lo)
-    v = min(hi, lo + math.ceil(dearer(lo) / -slope))
-    while v > lo and dearer(v) <= 1e-12:  # float rounding: step back to the last dearer one
+    gap = tuned.monthly_usd(lo) - prompt.monthly_usd(lo)
+    slope = (tuned.monthly_usd(hi) - prompt.monthly_usd(hi) - gap) / (hi - lo)
+    v = min(hi, lo + math.ceil(gap / -slope))
+    while v > lo and not dearer(v):  # float rounding: step back to the last dearer one
         v -= 1
-    while v < hi and dearer(v + 1) > 1e-12:
+    while v < hi and dearer(v + 1):
         v += 1
     return v

@@ -21,7 +21,7 @@ from pydantic import BaseModel
 from advisor.guidance.command import benchmark_command
 from advisor.guidance.facts import build_facts, train_method
 from advisor.guidance.judge import judge_aspects, rate_challenges
-from advisor.guidance.methods_view import DEFAULT_PROMPT, PROMPT_METHODS
+from advisor.guidance.methods_view import DEFAULT_PROMPT, PLANNED_PROMPTS
 from advisor.guidance.plan import fine_tuning_steps, hyperparameters, prompt_skeleton, three_cs
 from advisor.guidance.spec import guidance_spec
 from advisor.profile import Profile
@@ -58,7 +58,7 @@ def build_guidance(profile: Profile, verdict: str, method: str, score: float) ->
             kind="fine-tune", steps=fine_tuning_steps(spec, training, hp), hyperparameters=hp
         )
     else:
-        prompt_method = method if method in PROMPT_METHODS else DEFAULT_PROMPT
+        prompt_method = method if method in PLANNED_PROMPTS else DEFAULT_PROMPT
         prompting = build_facts(profile, prompt_method, hp, spec)
         plan = Plan(
             kind="prompt",

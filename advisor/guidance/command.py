@@ -10,6 +10,7 @@ from advisor.guidance.methods_view import (
     DEFAULT_ADAPTER,
     PROMPT_METHODS,
 )
+from advisor.methods import load_methods
 from advisor.profile import Profile
 
 
@@ -42,7 +43,20 @@ def benchmark_strategies(verdict: str, method: str, train_method: str) -> list[s
     return [*prompts, BENCHMARK_BACKEND.get(train_method, DEFAULT_ADAPTER)]
 
 
+def surrogate_note(method: str, strategies: list[str]) -> str:
+    """A shell comment naming what runs instead of ``method`` and why, when the benchmark
+    cannot run the method itself (rag, qlora without CUDA, a provider's tuning)."""
+    found = [m for m in load_methods() if m.name == method]
+    if not found or method in strategies:
+        return ""
+    bench = found[0].benchmark
+    if bench.surrogate not in strategies:
+        return ""
+    return f"  # {method} is measured by its surrogate {bench.surrogate}: {bench.reason}"
+
+
 def benchmark_command(p: Profile, verdict: str, method: str, train_method: str) -> str:
+    strategies = benchmark_strategies(verdict, method, train_method)
     argv = [
         "advisor",
         "benchmark",
@@ -51,7 +65,7 @@ def benchmark_command(p: Profile, verdict: str, method: str, train_method: str) 
         "--test",
         "test.jsonl",
         "--strategies",
-        ",".join(benchmark_strategies(verdict, method, train_method)),
+        ",".join(strategies),
         *_profile_flags(p),
     ]
-    return shlex.join(argv)
+    return shlex.join(argv) + surrogate_note(method, strategies)

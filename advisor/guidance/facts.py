@@ -6,8 +6,9 @@ from dataclasses import asdict
 from typing import Any
 
 from advisor.guidance.fact_names import Derived
-from advisor.guidance.methods_view import API_TUNING, TRAIN_METHODS
+from advisor.guidance.methods_view import API_TUNING, RAG, TRAIN_METHODS
 from advisor.guidance.spec import GuidanceSpec
+from advisor.methods import get_method
 from advisor.profile import (
     CHANGE_LEVEL,
     EXPERTISE_LEVEL,
@@ -41,6 +42,31 @@ def train_method(method: str, p: Profile, spec: GuidanceSpec) -> str:
     if params >= spec.hyperparameters.cpu_trainable_params_b and p.data_can_leave:
         return API_TUNING  # no GPU for a model this size: a provider would have to train it
     return "lora"
+
+
+def _retrieval() -> dict[str, Any]:
+    """The rag method's retrieval defaults, and the retrieved tokens the cost model counts."""
+    rag = get_method(RAG)
+    hp = rag.hyperparameters
+    return {
+        "rag_top_k": hp["top_k"],
+        "rag_chunk_tokens": hp["chunk_tokens"],
+        "rag_overlap_tokens": hp["chunk_overlap_tokens"],
+        "rag_tokens": rag.tokens.extra_prompt_tokens,
+        "rag_retriever": str(hp["retriever"]).upper(),
+    }
+
+
+def _tuning_offers() -> dict[str, str]:
+    """Who offers self-serve fine-tuning on the run's day, from the dated provider facts."""
+    from advisor.cost import open_providers, today, tuning_summary
+
+    day = today()
+    offering = [t.provider for t in open_providers(day)]
+    return {
+        "tuning_providers": tuning_summary(day),
+        "tuning_offered_by": ", ".join(offering) if offering else "no provider listed",
+    }
 
 
 def _n(x: float) -> str:
@@ -91,6 +117,8 @@ def build_facts(p: Profile, method: str, hp: dict[str, Any], spec: GuidanceSpec)
         n_train=n - round(n * val),
         **{k: hp[k] for k in _PLAIN_HYPERPARAMETERS},
         lora_r=hp.get("lora_r", 8),  # a small rank to suggest when the method has none
+        **_retrieval(),
+        **_tuning_offers(),
     )
     facts: dict[str, Any] = {k: getattr(v, "value", v) for k, v in p}
     facts.update(asdict(derived))
