@@ -46,7 +46,9 @@ class CostEstimate(BaseModel):
     gpu_name: str | None
     gpu_memory_gb: float
     gpu_count: int
-    api: str | None = Field(description="Price-table API model used (api_only).")
+    api: str | None = Field(
+        description="Price-table API model used: the api_only model, or the prompts' API."
+    )
     inputs: CostInputs
     training_tokens: float
     memory: list[MemoryEstimate]
