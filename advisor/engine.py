@@ -340,7 +340,9 @@ def recommend(
     methods = load_methods() if plugins is None else with_plugins(plugins)
     scored = score_profile(profile, rules)
     verdict, method, forced, alternatives = decide(profile, scored, methods)
-    guidance = build_guidance(profile, verdict, method, scored.score)
+    # Cost first: the guidance's volume and break-even sentences read the table's figures.
+    cost = cost_report(profile, method, cost_inputs, methods=methods)
+    guidance = build_guidance(profile, verdict, method, scored.score, cost)
     if profile_sources is None:
         profile_sources = {
             name: "api" if name in profile.model_fields_set else "default"
@@ -360,7 +362,7 @@ def recommend(
         aspects=guidance.aspects,
         challenges=guidance.challenges,
         plan=guidance.plan,
-        cost=cost_report(profile, method, cost_inputs, methods=methods),
+        cost=cost,
         benchmark_command=guidance.benchmark_command,
         profile_sources=profile_sources,
         version=__version__,

@@ -273,3 +273,19 @@ def test_the_rag_benchmark_command_names_its_surrogate_and_why():
     reason = get_method("rag").benchmark.reason
     assert "few-shot" in rec.benchmark_command.split("--strategies ")[1].split()[0]
     assert f"# rag is measured by its surrogate few-shot: {reason}" in rec.benchmark_command
+
+
+@pytest.mark.parametrize("scales", [False, True])
+def test_the_cost_aspect_quotes_the_tables_break_even(scales):
+    rec = recommend(
+        plugins=Plugins(only=["evidence"]),
+        cost_inputs=C.CostInputs(scales_to_zero=scales),
+        labeled_examples=5000,
+        gpu_memory_gb=24,
+        monthly_queries=20_000,
+    )
+    be = rec.cost.break_even_monthly_queries
+    assert be is not None
+    aspect = next(a for a in rec.aspects if a.name == "Cost")
+    assert f"break-even of {be:,}" in aspect.judgement
+    assert aspect.favours == ("fine-tune" if 20_000 >= be else "prompt")

@@ -25,7 +25,7 @@ from advisor.guidance.methods_view import DEFAULT_PROMPT, PLANNED_PROMPTS
 from advisor.guidance.plan import fine_tuning_steps, hyperparameters, prompt_skeleton, three_cs
 from advisor.guidance.spec import guidance_spec
 from advisor.profile import Profile
-from advisor.recommendation import Aspect, Challenge, Plan
+from advisor.recommendation import Aspect, Challenge, CostReport, Plan
 
 __all__ = ["Guidance", "build_guidance", "hyperparameters"]
 
@@ -39,19 +39,26 @@ class Guidance(BaseModel):
     benchmark_command: str
 
 
-def build_guidance(profile: Profile, verdict: str, method: str, score: float) -> Guidance:
+def build_guidance(
+    profile: Profile, verdict: str, method: str, score: float, cost: CostReport | None = None
+) -> Guidance:
     """Aspects, challenges, plan and validation command for a scored profile.
 
     ``score`` (the engine's signed total) is part of the interface but deliberately unused:
     every judgement here follows from the profile through guidance.yaml, so it can be
-    explained without the rule set that produced the score.
+    explained without the rule set that produced the score. ``cost`` is the cost table the
+    recommendation shows (default: the cost model's with its default inputs): sentences about
+    volume and break-even quote its figures.
     """
+    from advisor.cost import cost_report
+
     spec = guidance_spec()
+    cost = cost or cost_report(profile, method)
     trained = train_method(method, profile, spec)
     hp = hyperparameters(profile, trained)
     # Aspects judge the recommended method; risks and the plan, the one that would train.
-    training = build_facts(profile, trained, hp, spec)
-    aspects = judge_aspects(spec, build_facts(profile, method, hp, spec))
+    training = build_facts(profile, trained, hp, spec, cost)
+    aspects = judge_aspects(spec, build_facts(profile, method, hp, spec, cost))
     challenges = rate_challenges(spec, training)
     if verdict == "fine-tune":
         plan = Plan(
@@ -59,7 +66,7 @@ def build_guidance(profile: Profile, verdict: str, method: str, score: float) ->
         )
     else:
         prompt_method = method if method in PLANNED_PROMPTS else DEFAULT_PROMPT
-        prompting = build_facts(profile, prompt_method, hp, spec)
+        prompting = build_facts(profile, prompt_method, hp, spec, cost)
         plan = Plan(
             kind="prompt",
             checklist=three_cs(spec, prompting),

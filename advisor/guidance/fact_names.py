@@ -51,6 +51,11 @@ class Derived:
     patience: int
     max_length: int
     lora_r: int
+    # The cost table's break-even (None: none) and whether a fine-tune is priced against a
+    # prompt at all (its curves), with that prompt's name.
+    break_even: int | None
+    priced_fine_tune: bool
+    compared_prompt: str
     # The retrieval plan of a rag prompt (the rag method's hyperparameters, methods.yaml).
     rag_top_k: int
     rag_chunk_tokens: int

@@ -16,6 +16,7 @@ from advisor.profile import (
     ModelAccess,
     Profile,
 )
+from advisor.recommendation import CostReport
 
 
 def params_b(p: Profile, spec: GuidanceSpec) -> float:
@@ -89,8 +90,15 @@ _PLAIN_HYPERPARAMETERS = (
 )
 
 
-def build_facts(p: Profile, method: str, hp: dict[str, Any], spec: GuidanceSpec) -> dict[str, Any]:
-    """Every fact for one profile and method, the file's conditions and phrases included."""
+def build_facts(
+    p: Profile,
+    method: str,
+    hp: dict[str, Any],
+    spec: GuidanceSpec,
+    cost: CostReport | None = None,
+) -> dict[str, Any]:
+    """Every fact for one profile and method, the file's conditions and phrases included;
+    ``cost`` is the recommendation's cost table (its break-even)."""
     params = params_b(p, spec)
     n, val = p.labeled_examples, hp["validation_fraction"]
     derived = Derived(
@@ -117,6 +125,9 @@ def build_facts(p: Profile, method: str, hp: dict[str, Any], spec: GuidanceSpec)
         n_train=n - round(n * val),
         **{k: hp[k] for k in _PLAIN_HYPERPARAMETERS},
         lora_r=hp.get("lora_r", 8),  # a small rank to suggest when the method has none
+        break_even=cost.break_even_monthly_queries if cost else None,
+        priced_fine_tune=bool(cost and cost.curves),
+        compared_prompt=cost.curves[0].method if cost and cost.curves else "few-shot",
         **_retrieval(),
         **_tuning_offers(),
     )
