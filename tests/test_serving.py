@@ -288,4 +288,4 @@ def test_the_cost_aspect_quotes_the_tables_break_even(scales):
     assert be is not None
     aspect = next(a for a in rec.aspects if a.name == "Cost")
     assert f"break-even of {be:,}" in aspect.judgement
-    assert aspect.favours == ("fine-tune" if 20_000 >= be else "prompt")
+    assert aspect.favours == ("fine-tune" if be <= 20_000 else "prompt")
