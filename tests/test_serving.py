@@ -102,11 +102,23 @@ def test_api_only_fine_tunes_pay_the_providers_tuned_token_prices():
     capacity=st.floats(min_value=1e3, max_value=1e8),
     api=st.floats(min_value=1e-6, max_value=1e-2),
     minimum=st.integers(min_value=0, max_value=2),
+    prompt_capacity=st.one_of(st.none(), st.floats(min_value=1e3, max_value=1e8)),
 )
 def test_break_even_is_where_the_curves_cross_for_good(
-    fixed, per_query, instance_usd, capacity, api, minimum
+    fixed, per_query, instance_usd, capacity, api, minimum, prompt_capacity
 ):
-    prompt = CostCurve(method="few-shot", serving="api", usd_per_query=api)
+    # The prompt pays API tokens, or (data that may not leave) always-on instances too.
+    prompt = (
+        CostCurve(method="few-shot", serving="api", usd_per_query=api)
+        if prompt_capacity is None
+        else CostCurve(
+            method="few-shot",
+            serving="always-on",
+            instance_usd=api * prompt_capacity,
+            queries_per_instance=prompt_capacity,
+            min_instances=1,
+        )
+    )
     tuned = CostCurve(
         method="lora",
         serving="always-on",
@@ -118,7 +130,7 @@ def test_break_even_is_where_the_curves_cross_for_good(
     )
     be = C.break_even(prompt, tuned)
     if be is None:
-        assert per_query + instance_usd / capacity >= api
+        assert per_query + instance_usd / capacity >= api - 1e-15
         return
 
     # At the break-even and beyond, the fine-tune costs no more; just below, it costs more
@@ -289,3 +301,27 @@ def test_the_cost_aspect_quotes_the_tables_break_even(scales):
     aspect = next(a for a in rec.aspects if a.name == "Cost")
     assert f"break-even of {be:,}" in aspect.judgement
     assert aspect.favours == ("fine-tune" if be <= 20_000 else "prompt")
+
+
+def _api_tune_plan() -> str:
+    rec = _rec(model_access="api_only", labeled_examples=5000, monthly_queries=500_000)
+    assert rec.method == "api-fine-tune"
+    return rec.plan.steps[0].detail
+
+
+def test_the_provider_tuning_plan_names_who_offers_it_on_the_day():
+    detail = _api_tune_plan()
+    assert "On 2026-12-01, self-serve fine-tuning is offered by Google" in detail
+    assert "Amazon" in detail and "no new organisations since 2026-05-07" in detail
+
+
+def test_with_no_provider_left_the_plan_names_the_open_model_path(monkeypatch):
+    import advisor.cost.providers as P
+
+    closing = tuple(t for t in P.load_providers() if t.closes is not None)
+    monkeypatch.setattr(P, "load_providers", lambda path=None: closing)
+    monkeypatch.setenv("ADVISOR_TODAY", "2027-02-01")
+    detail = _api_tune_plan()
+    assert "no provider listed offers self-serve fine-tuning to new customers" in detail
+    assert "(provider facts read on 2026-12-01)" in detail
+    assert "open-model path is the one left" in detail

@@ -117,12 +117,15 @@ def tuning_summary(day: datetime.date) -> str:
     left when the model's provider is not among those that offer it."""
     offering = open_providers(day)
     others = [t.status(day) for t in load_providers() if t not in offering]
+    # Facts read on a day before the run's: say so rather than vouch for today.
+    read = max(t.as_of for t in load_providers())
+    when = f"On {day}" if read >= day else f"On {day} (provider facts read on {read})"
     if offering:
         named = "; ".join(f"{t.provider} ({t.service})" for t in offering)
-        head = f"As of {day}, self-serve fine-tuning is offered by {named}"
+        head = f"{when}, self-serve fine-tuning is offered by {named}"
         tail = f"If the model's provider is not among them, {OPEN_MODEL_PATH}."
     else:
-        head = f"As of {day}, no provider listed offers self-serve fine-tuning to new customers"
+        head = f"{when}, no provider listed offers self-serve fine-tuning to new customers"
         tail = f"So {OPEN_MODEL_PATH}."
     rest = f"; {'; '.join(others)}" if others else ""
     return f"{head}{rest}. {tail}"

@@ -23,8 +23,10 @@ SECONDS_PER_MONTH = HOURS_PER_MONTH * 3600
 # The average utilisation serving capacity is planned at without a latency target: headroom
 # for daily peaks and bursts (a judgement, stated in the report's assumptions).
 PLANNED_UTILISATION = 0.5
-# Beyond this many capacity steps below the crossing, the break-even is given as its bound.
-MAX_STEPS = 10_000
+# The break-even search gives up after this many capacity steps below its bound, and gives
+# the volume it reached as an upper bound (never reached by realistic curves: the crossing
+# lies within a few steps of the bound).
+MAX_STEPS = 100_000
 
 
 @dataclass(frozen=True)
@@ -97,22 +99,34 @@ def break_even(prompt: CostCurve, tuned: CostCurve) -> int | None:
     # Above `top` the fine-tune is cheaper whatever the instance steps: its cost is at most
     # fixed + (min + 1) instances + slope·v, the prompt's at least fixed + slope·v.
     top_usd = tuned.fixed_usd + tuned.instance_usd * (tuned.min_instances + 1) - prompt.fixed_usd
-    top = max(0, math.ceil(top_usd / (slope_p - slope_t)))
-    edges = {0, top}
-    for c in (prompt, tuned):
-        if c.queries_per_instance:
-            steps = int(top // c.queries_per_instance)
-            if steps > MAX_STEPS:
-                return top
-            edges |= {math.floor(k * c.queries_per_instance) for k in range(1, steps + 1)}
-    bounds = sorted(e for e in edges if e <= top)
-    # Instance counts are constant on each run of volumes (previous edge, edge]: the cost
-    # difference is linear there, so its last positive volume is found from the ends.
-    for lo, hi in reversed(list(zip([-1, *bounds], bounds, strict=False))):
-        last = _last_dearer(prompt, tuned, lo + 1, hi)
+    hi = max(0, math.ceil(top_usd / (slope_p - slope_t)))
+    # Instance counts are constant on each run of volumes (lower edge, hi]: the cost
+    # difference is linear there, so its last dearer volume is found from the ends. Runs are
+    # searched downwards from the bound; the crossing lies within a few steps of it.
+    for _ in range(MAX_STEPS):
+        lo = _edge_below(hi, (prompt, tuned))
+        last = _last_dearer(prompt, tuned, lo + 1 if hi else 0, hi)
         if last is not None:
             return last + 1
-    return 0
+        if hi == 0:
+            return 0
+        hi = lo
+    return hi + 1  # an upper bound: nothing above it was dearer
+
+
+def _edge_below(v: int, curves: tuple[CostCurve, ...]) -> int:
+    """The highest volume below ``v`` after which some curve needs one more instance (0 at
+    the bottom)."""
+    best = 0
+    for c in curves:
+        if not c.queries_per_instance or v <= 0:
+            continue
+        k = math.ceil(v / c.queries_per_instance) - 1  # the last step below v
+        while k > 0 and math.floor(k * c.queries_per_instance) >= v:
+            k -= 1
+        if k > 0:
+            best = max(best, math.floor(k * c.queries_per_instance))
+    return best
 
 
 def _last_dearer(prompt: CostCurve, tuned: CostCurve, lo: int, hi: int) -> int | None:
