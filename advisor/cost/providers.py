@@ -43,7 +43,7 @@ class ProviderTuning(BaseModel):
         """One clause for a report: what is on offer on ``day``, with the dates that matter."""
         if not self.open_on(day):
             if self.closes is None:
-                return f"{self.provider} offers no self-serve fine-tuning ({self.service})"
+                return f"{self.provider} offers no self-serve fine-tuning"
             return f"{self.provider}'s {self.service} ended on {self.closes}"
         if self.closed_to_new_customers and day >= self.closed_to_new_customers:
             return (

@@ -96,7 +96,7 @@ def break_even(prompt: CostCurve, tuned: CostCurve) -> int | None:
     slope_p, slope_t = _slope(prompt), _slope(tuned)
     if slope_t >= slope_p:
         return None
-    # Above `top` the fine-tune is cheaper whatever the instance steps: its cost is at most
+    # Above the bound `hi` the fine-tune is cheaper whatever the instance steps: it costs at most
     # fixed + (min + 1) instances + slope·v, the prompt's at least fixed + slope·v.
     top_usd = tuned.fixed_usd + tuned.instance_usd * (tuned.min_instances + 1) - prompt.fixed_usd
     hi = max(0, math.ceil(top_usd / (slope_p - slope_t)))
