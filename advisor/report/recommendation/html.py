@@ -10,7 +10,7 @@ import math
 import re
 
 from advisor.recommendation import Recommendation
-from advisor.report import svg
+from advisor.report import svg, svg_loglog
 from advisor.report.recommendation.common import (
     COST_COLUMNS,
     SERVED,
@@ -107,7 +107,7 @@ def break_even_chart(rec: Recommendation) -> str:
     volumes = _volumes(10, high, exact)
     colours = (PE_COLOUR, FT_COLOUR)
     series = [
-        svg.Series(
+        svg_loglog.Series(
             f"{c.method}: {SERVED[c.serving]}",
             colour,
             [(v, max(c.monthly_usd(v), 1e-6)) for v in volumes],  # > 0 on a log axis
@@ -116,10 +116,10 @@ def break_even_chart(rec: Recommendation) -> str:
     ]
     markers = []
     if be:
-        markers.append(svg.Marker(be, f"break-even {be:,}/month", CROSSING_COLOUR))
+        markers.append(svg_loglog.Marker(be, f"break-even {be:,}/month", CROSSING_COLOUR))
     if monthly:
-        markers.append(svg.Marker(monthly, f"this profile {monthly:,}/month", VOLUME_COLOUR))
-    return svg.log_log_lines(
+        markers.append(svg_loglog.Marker(monthly, f"this profile {monthly:,}/month", VOLUME_COLOUR))
+    return svg_loglog.log_log_lines(
         series,
         aria_label="Monthly cost against monthly volume",
         x_caption="queries a month",
