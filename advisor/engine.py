@@ -110,7 +110,6 @@ TUNING_PREFERENCES: tuple[Preference, ...] = (
     Preference(
         "qlora", _always, "LoRA does not fit: 4-bit QLoRA needs about a quarter of the memory"
     ),
-    Preference("api-fine-tune", _always, "no local training is possible: use a provider's tuning"),
     Preference("ia3", _always, "the only adapter that fits", fallback=True),
     Preference("full", _always, "the only method left", fallback=True),
 )
