@@ -23,6 +23,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from advisor.errors import UsageError
+from advisor.guidance.command import BenchmarkInputs
 from advisor.methods import PROMPT_METHODS as PROMPT_METHODS  # re-exported for callers
 from advisor.methods import TUNING_METHODS as TUNING_METHODS
 from advisor.methods import Method, load_methods, with_plugins
@@ -303,19 +304,61 @@ def summarise(
     )
 
 
+def _cost_and_guidance(
+    profile: Profile,
+    scored: Scored,
+    verdict: str,
+    method: str,
+    alternatives: list[str],
+    methods: Sequence[Method],
+    inputs: Any,
+) -> tuple[Any, Any]:
+    """The cost table and the guidance from one set of plan parameters: the epochs, shots and
+    rank the plan states are the ones the table assumes and the benchmark command passes, and
+    the fine-tune they describe is the one the verdict names."""
+    from advisor.cost import CostInputs, cost_report
+    from advisor.guidance import build_guidance, plan_parameters
+
+    tuning = {m.name for m in methods if m.kind != "prompt"}
+    trained = next((m for m in (method, *alternatives) if m in tuning), None)
+    params = plan_parameters(profile, trained or "lora")
+    ranked = [
+        m.model_copy(update={"hyperparameters": {**m.hyperparameters, "lora_r": params.lora_r}})
+        if m.rank is not None and params.lora_r is not None
+        else m
+        for m in methods
+    ]
+    cost = cost_report(
+        profile, method, inputs=CostInputs(epochs=params.epochs, shots=params.shots), methods=ranked
+    )
+    guidance = build_guidance(
+        profile,
+        verdict,
+        method,
+        scored.score,
+        trained=trained,
+        excluded=scored.excluded,
+        break_even=cost.break_even_monthly_queries,
+        inputs=inputs,
+    )
+    return cost, guidance
+
+
 def recommend(
     profile: Profile | None = None,
     *,
     rules: Iterable[Any] | None = None,
     plugins: Any | None = None,
     profile_sources: dict[str, str] | None = None,
+    data: str | None = None,
+    test: str | None = None,
+    model: str | None = None,
     **fields: Any,
 ) -> Recommendation:
     """Advice for a profile. ``fields`` build the profile (or override the given one's fields);
-    ``rules`` default to the evidence rules of ``plugins`` (default: the installed plugins)."""
+    ``rules`` default to the evidence rules of ``plugins`` (default: the installed plugins).
+    ``data``, ``test`` and ``model`` are what the benchmark command is to run on."""
     from advisor import __version__
-    from advisor.cost import cost_report
-    from advisor.guidance import build_guidance
 
     if profile is None:
         profile = build_profile(fields)
@@ -330,7 +373,9 @@ def recommend(
     methods = load_methods() if plugins is None else with_plugins(plugins)
     scored = score_profile(profile, rules)
     verdict, method, forced, alternatives = decide(profile, scored, methods)
-    guidance = build_guidance(profile, verdict, method, scored.score)
+    cost, guidance = _cost_and_guidance(
+        profile, scored, verdict, method, alternatives, methods, BenchmarkInputs(data, test, model)
+    )
     if profile_sources is None:
         profile_sources = {
             name: "api" if name in profile.model_fields_set else "default"
@@ -350,7 +395,7 @@ def recommend(
         aspects=guidance.aspects,
         challenges=guidance.challenges,
         plan=guidance.plan,
-        cost=cost_report(profile, method, methods=methods),
+        cost=cost,
         benchmark_command=guidance.benchmark_command,
         profile_sources=profile_sources,
         version=__version__,

@@ -319,7 +319,8 @@ def recommend(
     )
     from advisor.engine import recommend as run_engine
 
-    rec = run_engine(profile, profile_sources=sources)
+    # The suggested benchmark runs on the data the advice was measured from.
+    rec = run_engine(profile, profile_sources=sources, data=data_file)
 
     if output:
         from advisor.files import write_atomic

@@ -172,7 +172,7 @@ def _self_hosted_assumptions(job: Job, gpu: GpuPrice, be_method: str) -> list[st
         f"Inference 2·N FLOPs per token; prompt tokens at {PREFILL_MFU:.0%} and generated tokens at"
         f" {DECODE_MFU:.0%} utilisation, paying per use (an always-on GPU costs its hourly price"
         " whatever the volume).",
-        f"Memory: {_memory_note()}; micro-batch {MICRO_BATCH} x {inputs.avg_tokens} tokens with"
+        f"Memory: {_memory_note(job.methods)}; micro-batch {MICRO_BATCH} x {inputs.avg_tokens} tokens with"
         f" gradient checkpointing; {OVERHEAD_GB:g} GB overhead.",
         *_extra_method_notes(job),
         "Fits: weights and optimiser state shard over the profile's GPUs (FSDP/ZeRO-3); activations do not.",
@@ -190,15 +190,16 @@ def _flops_note() -> str:
     )
 
 
-def _memory_note() -> str:
-    """The built-in methods' memory models, as the report states them."""
+def _memory_note(methods: Sequence[Method]) -> str:
+    """The built-in methods' memory models, as the report states them (the rank is the one
+    the estimate used: the plan's, when the engine passes its methods)."""
     full, lora, qlora = (get_method(n).memory for n in ("full", "lora", "qlora"))
     assert full and lora and qlora  # local fine-tunes always have a memory model
     full_bytes = full.weight_bytes_per_param + full.state_bytes_per_trainable
     return (
         f"full AdamW mixed precision {full_bytes:g} bytes/param; LoRA/IA3"
         f" {lora.weight_bytes_per_param:g} bytes/param of frozen bf16 weights; QLoRA"
-        f" {qlora.weight_bytes_per_param:g} bytes/param; LoRA rank {get_method('lora').rank}"
+        f" {qlora.weight_bytes_per_param:g} bytes/param; LoRA rank {get_method('lora', methods).rank}"
     )
 
 
