@@ -23,6 +23,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from advisor.errors import UsageError
+from advisor.guidance.command import BenchmarkInputs
 from advisor.methods import PROMPT_METHODS as PROMPT_METHODS  # re-exported for callers
 from advisor.methods import TUNING_METHODS as TUNING_METHODS
 from advisor.methods import Method, load_methods, with_plugins
@@ -110,7 +111,6 @@ TUNING_PREFERENCES: tuple[Preference, ...] = (
     Preference(
         "qlora", _always, "LoRA does not fit: 4-bit QLoRA needs about a quarter of the memory"
     ),
-    Preference("api-fine-tune", _always, "no local training is possible: use a provider's tuning"),
     Preference("ia3", _always, "the only adapter that fits", fallback=True),
     Preference("full", _always, "the only method left", fallback=True),
 )
@@ -310,22 +310,66 @@ def summarise(
     )
 
 
+def _cost_and_guidance(
+    profile: Profile,
+    scored: Scored,
+    verdict: str,
+    method: str,
+    alternatives: list[str],
+    methods: Sequence[Method],
+    inputs: Any,
+    cost_inputs: Any | None = None,
+) -> tuple[Any, Any]:
+    """The cost table and the guidance from one set of plan parameters: the epochs, shots and
+    rank the plan states are the ones the table assumes and the benchmark command passes, and
+    the fine-tune they describe is the one the verdict names."""
+    from advisor.cost import CostInputs, cost_report
+    from advisor.guidance import build_guidance, plan_parameters
+
+    tuning = {m.name for m in methods if m.kind != "prompt"}
+    trained = next((m for m in (method, *alternatives) if m in tuning), None)
+    params = plan_parameters(profile, trained or "lora")
+    ranked = [
+        m.model_copy(update={"hyperparameters": {**m.hyperparameters, "lora_r": params.lora_r}})
+        if m.rank is not None and params.lora_r is not None
+        else m
+        for m in methods
+    ]
+    knobs = (cost_inputs or CostInputs()).model_copy(
+        update={"epochs": params.epochs, "shots": params.shots}
+    )
+    cost = cost_report(profile, method, inputs=knobs, methods=ranked)
+    guidance = build_guidance(
+        profile,
+        verdict,
+        method,
+        scored.score,
+        trained=trained,
+        excluded=scored.excluded,
+        break_even=cost.break_even_monthly_queries,
+        inputs=inputs,
+    )
+    return cost, guidance
+
+
 def recommend(
     profile: Profile | None = None,
     *,
     rules: Iterable[Any] | None = None,
     plugins: Any | None = None,
     profile_sources: dict[str, str] | None = None,
+    data: str | None = None,
+    test: str | None = None,
+    model: str | None = None,
     cost_inputs: Any | None = None,
     **fields: Any,
 ) -> Recommendation:
     """Advice for a profile. ``fields`` build the profile (or override the given one's fields);
-    ``rules`` default to the evidence rules of ``plugins`` (default: the installed plugins);
+    ``rules`` default to the evidence rules of ``plugins`` (default: the installed plugins).
+    ``data``, ``test`` and ``model`` are what the benchmark command is to run on;
     ``cost_inputs`` (an ``advisor.cost.CostInputs``) are the cost model's knobs beyond the
-    profile, such as a deployment that scales to zero."""
+    profile, such as a deployment that scales to zero (the plan's epochs and shots win)."""
     from advisor import __version__
-    from advisor.cost import cost_report
-    from advisor.guidance import build_guidance
 
     if profile is None:
         profile = build_profile(fields)
@@ -340,9 +384,16 @@ def recommend(
     methods = load_methods() if plugins is None else with_plugins(plugins)
     scored = score_profile(profile, rules)
     verdict, method, forced, alternatives = decide(profile, scored, methods)
-    # Cost first: the guidance's volume and break-even sentences read the table's figures.
-    cost = cost_report(profile, method, cost_inputs, methods=methods)
-    guidance = build_guidance(profile, verdict, method, scored.score, cost)
+    cost, guidance = _cost_and_guidance(
+        profile,
+        scored,
+        verdict,
+        method,
+        alternatives,
+        methods,
+        BenchmarkInputs(data, test, model),
+        cost_inputs,
+    )
     if profile_sources is None:
         profile_sources = {
             name: "api" if name in profile.model_fields_set else "default"

@@ -329,7 +329,8 @@ def recommend(
 
     # Not a Profile field: how the deployment is run, which only the cost depends on.
     cost_inputs = CostInputs(scales_to_zero=scales_to_zero)
-    rec = run_engine(profile, profile_sources=sources, cost_inputs=cost_inputs)
+    # The suggested benchmark runs on the data the advice was measured from.
+    rec = run_engine(profile, profile_sources=sources, data=data_file, cost_inputs=cost_inputs)
 
     if output:
         from advisor.files import write_atomic

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from advisor.cost.compute import DECODE_MFU, PREFILL_MFU, TRAIN_MFU
 from advisor.cost.inputs import DEFAULT_MODEL_PARAMS_B
 from advisor.cost.job import Job
 from advisor.cost.memory import MICRO_BATCH, OVERHEAD_GB
 from advisor.cost.prices import ApiPrice, GpuPrice
 from advisor.cost.serving import HOURS_PER_MONTH, PLANNED_UTILISATION, Instance
-from advisor.methods import FEW_SHOT, get_method
+from advisor.methods import FEW_SHOT, Method, get_method
 from advisor.recommendation import CostCurve
 
 
@@ -44,7 +46,7 @@ def self_hosted(job: Job, gpu: GpuPrice) -> list[str]:
         f"Training FLOPs {_flops_note()} at {TRAIN_MFU:.0%} model FLOPs utilisation.",
         f"Inference 2·N FLOPs per token; prompt tokens at {PREFILL_MFU:.0%} and generated tokens at"
         f" {DECODE_MFU:.0%} utilisation (batched serving).",
-        f"Memory: {_memory_note()}; micro-batch {MICRO_BATCH} x {inputs.avg_tokens} tokens with"
+        f"Memory: {_memory_note(job.methods)}; micro-batch {MICRO_BATCH} x {inputs.avg_tokens} tokens with"
         f" gradient checkpointing; {OVERHEAD_GB:g} GB overhead.",
         *_extra_method_notes(job),
         "Fits: weights and optimiser state shard over the profile's GPUs (FSDP/ZeRO-3); activations do not.",
@@ -117,15 +119,16 @@ def _flops_note() -> str:
     )
 
 
-def _memory_note() -> str:
-    """The built-in methods' memory models, as the report states them."""
+def _memory_note(methods: Sequence[Method]) -> str:
+    """The built-in methods' memory models, as the report states them (the rank is the one
+    the estimate used: the plan's, when the engine passes its methods)."""
     full, lora, qlora = (get_method(n).memory for n in ("full", "lora", "qlora"))
     assert full and lora and qlora  # local fine-tunes always have a memory model
     full_bytes = full.weight_bytes_per_param + full.state_bytes_per_trainable
     return (
         f"full AdamW mixed precision {full_bytes:g} bytes/param; LoRA/IA3"
         f" {lora.weight_bytes_per_param:g} bytes/param of frozen bf16 weights; QLoRA"
-        f" {qlora.weight_bytes_per_param:g} bytes/param; LoRA rank {get_method('lora').rank}"
+        f" {qlora.weight_bytes_per_param:g} bytes/param; LoRA rank {get_method('lora', methods).rank}"
     )
 
 

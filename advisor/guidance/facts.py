@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from dataclasses import asdict
+from collections.abc import Collection
+from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from advisor.guidance.fact_names import Derived
-from advisor.guidance.methods_view import API_TUNING, RAG, TRAIN_METHODS
+from advisor.guidance.methods_view import ADAPTER_METHODS, API_TUNING, RAG, TRAIN_METHODS
 from advisor.guidance.spec import GuidanceSpec
 from advisor.methods import get_method
 from advisor.profile import (
@@ -16,7 +17,16 @@ from advisor.profile import (
     ModelAccess,
     Profile,
 )
-from advisor.recommendation import CostReport
+
+
+@dataclass(frozen=True)
+class Context:
+    """What the engine knows beyond the profile, so that texts say what the tables show:
+    the methods the constraints excluded, the cost table's break-even and the plan's shots."""
+
+    excluded: Collection[str] = field(default_factory=frozenset)
+    break_even: int | None = None
+    shots: int = 5
 
 
 def params_b(p: Profile, spec: GuidanceSpec) -> float:
@@ -60,14 +70,21 @@ def _retrieval() -> dict[str, Any]:
 
 def _tuning_offers() -> dict[str, str]:
     """Who offers self-serve fine-tuning on the run's day, from the dated provider facts."""
-    from advisor.cost import open_providers, today, tuning_summary
+    from advisor.cost import today, tuning_summary
 
-    day = today()
-    offering = [t.provider for t in open_providers(day)]
-    return {
-        "tuning_providers": tuning_summary(day),
-        "tuning_offered_by": ", ".join(offering) if offering else "no provider listed",
-    }
+    return {"tuning_providers": tuning_summary(today())}
+
+
+# How the texts name the adapters they suggest.
+ADAPTER_NAMES = {"lora": "LoRA", "qlora": "QLoRA", "ia3": "(IA)3"}
+
+
+def per_gpu_memory_gb(method: str, params: float, gpus: int) -> float:
+    """Training memory per GPU, weights and optimiser sharded (the constraints' figure)."""
+    from advisor.cost import memory_estimate
+
+    name = method if method in TRAIN_METHODS else "lora"
+    return round(memory_estimate(name, params).per_gpu_gb(gpus), 1)
 
 
 def _n(x: float) -> str:
@@ -91,15 +108,13 @@ _PLAIN_HYPERPARAMETERS = (
 
 
 def build_facts(
-    p: Profile,
-    method: str,
-    hp: dict[str, Any],
-    spec: GuidanceSpec,
-    cost: CostReport | None = None,
+    p: Profile, method: str, hp: dict[str, Any], spec: GuidanceSpec, ctx: Context | None = None
 ) -> dict[str, Any]:
-    """Every fact for one profile and method, the file's conditions and phrases included;
-    ``cost`` is the recommendation's cost table (its break-even)."""
+    """Every fact for one profile and method, the file's conditions and phrases included."""
+    ctx = ctx or Context()
     params = params_b(p, spec)
+    adapter = next((m for m in ADAPTER_METHODS if m not in ctx.excluded), "")
+    adapter = ADAPTER_NAMES.get(adapter, adapter)
     n, val = p.labeled_examples, hp["validation_fraction"]
     derived = Derived(
         method=method,
@@ -112,6 +127,7 @@ def build_facts(
         lora_gb=train_memory_gb("lora", params),
         qlora_gb=train_memory_gb("qlora", params),
         method_gb=train_memory_gb(method, params),
+        method_gb_per_gpu=per_gpu_memory_gb(method, params, max(p.gpu_count, 1)),
         change_level=CHANGE_LEVEL[p.requirements_change],
         shift_level=SHIFT_LEVEL[p.domain_shift],
         expertise_level=EXPERTISE_LEVEL[p.expertise],
@@ -119,15 +135,19 @@ def build_facts(
         Task_type=p.task_type.value.capitalize(),
         Domain_shift=p.domain_shift.value.capitalize(),
         examples_per_label=n // p.num_labels if p.num_labels else None,
-        few_shot_k=min(8, max(2, (p.num_labels or 2) * 2)),
+        few_shot_k=ctx.shots,
+        lora_allowed="lora" not in ctx.excluded,
+        qlora_allowed="qlora" not in ctx.excluded,
+        provider_allowed=API_TUNING not in ctx.excluded,
+        cpu_trainable=p.model_params_b is not None
+        and p.model_params_b < spec.hyperparameters.cpu_trainable_params_b,
+        adapter=adapter,
+        break_even=ctx.break_even,
         label_slots=", ".join(f"<label {i}>" for i in range(1, (p.num_labels or 3) + 1)),
         n_val=round(n * val),
         n_train=n - round(n * val),
         **{k: hp[k] for k in _PLAIN_HYPERPARAMETERS},
         lora_r=hp.get("lora_r", 8),  # a small rank to suggest when the method has none
-        break_even=cost.break_even_monthly_queries if cost else None,
-        priced_fine_tune=bool(cost and cost.curves),
-        compared_prompt=cost.curves[0].method if cost and cost.curves else "few-shot",
         **_retrieval(),
         **_tuning_offers(),
     )
