@@ -40,17 +40,17 @@ def train_memory_gb(method: str, params: float) -> float:
 
 
 def train_method(method: str, p: Profile, spec: GuidanceSpec) -> str:
-    """The training method the plan and risks refer to: the recommended one if it trains,
-    else the one a later fine-tune would most likely use for this profile."""
+    """The training method the plan and risks refer to when the engine names none: the
+    recommended one if it trains, else the one a later fine-tune would most likely use. An
+    open-weights model trains locally (a provider tunes only its own API models)."""
     if method in TRAIN_METHODS or method == API_TUNING:
         return method
     if p.model_access == ModelAccess.api_only:
         return API_TUNING
     params = params_b(p, spec)
     if p.has_gpu:
-        return "lora" if train_memory_gb("lora", params) <= p.gpu_memory_gb else "qlora"
-    if params >= spec.hyperparameters.cpu_trainable_params_b and p.data_can_leave:
-        return API_TUNING  # no GPU for a model this size: a provider would have to train it
+        fits = per_gpu_memory_gb("lora", params, max(p.gpu_count, 1)) <= p.gpu_memory_gb
+        return "lora" if fits else "qlora"
     return "lora"
 
 
