@@ -63,7 +63,7 @@ def per_gpu_memory_gb(method: str, params: float, gpus: int) -> float:
     from advisor.cost import memory_estimate
 
     name = method if method in TRAIN_METHODS else "lora"
-    return round(memory_estimate(name, params).per_gpu_gb(gpus), 1)
+    return memory_estimate(name, params).per_gpu_gb(gpus)
 
 
 def _n(x: float) -> str:
@@ -94,6 +94,7 @@ def build_facts(
     params = params_b(p, spec)
     adapter = next((m for m in ADAPTER_METHODS if m not in ctx.excluded), "")
     adapter = ADAPTER_NAMES.get(adapter, adapter)
+    gpus = max(p.gpu_count, 1)
     n, val = p.labeled_examples, hp["validation_fraction"]
     derived = Derived(
         method=method,
@@ -106,7 +107,7 @@ def build_facts(
         lora_gb=train_memory_gb("lora", params),
         qlora_gb=train_memory_gb("qlora", params),
         method_gb=train_memory_gb(method, params),
-        method_gb_per_gpu=per_gpu_memory_gb(method, params, max(p.gpu_count, 1)),
+        method_gb_per_gpu=round(per_gpu_memory_gb(method, params, gpus), 1),
         change_level=CHANGE_LEVEL[p.requirements_change],
         shift_level=SHIFT_LEVEL[p.domain_shift],
         expertise_level=EXPERTISE_LEVEL[p.expertise],
@@ -118,6 +119,8 @@ def build_facts(
         lora_allowed="lora" not in ctx.excluded,
         qlora_allowed="qlora" not in ctx.excluded,
         provider_allowed=API_TUNING not in ctx.excluded,
+        lora_fits=p.has_gpu and per_gpu_memory_gb("lora", params, gpus) <= p.gpu_memory_gb,
+        qlora_fits=p.has_gpu and per_gpu_memory_gb("qlora", params, gpus) <= p.gpu_memory_gb,
         cpu_trainable=p.model_params_b is not None
         and p.model_params_b < spec.hyperparameters.cpu_trainable_params_b,
         adapter=adapter,
