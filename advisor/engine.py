@@ -121,6 +121,12 @@ TUNING_PREFERENCES: tuple[Preference, ...] = (
 
 PROMPT_PREFERENCES: tuple[Preference, ...] = (
     Preference(
+        "rag",
+        lambda p: p.goal is Goal.knowledge,
+        "new facts: retrieved passages put them in the prompt, where they are easier to update"
+        " and check than facts trained into weights (Lewis et al. 2020; Ovadia et al. 2024)",
+    ),
+    Preference(
         "cot",
         lambda p: p.task_type in (TaskType.qa, TaskType.other) and _large_model(p),
         "multi-step questions on a large model: chain-of-thought (Wei et al. 2022)",
@@ -150,13 +156,13 @@ def preferences(table: tuple[Preference, ...], methods: Iterable[Method]) -> lis
     unconditional defaults: a method someone installed is preferred whenever the constraints
     allow it (and its goal, if it names one, is the profile's) and no special case applies."""
     known = {p.method for p in table}
-    added = [
-        Preference(m.name, _goal_is(m.goal), m.description)
-        for m in methods
-        if m.origin != "advisor" and m.name not in known
-    ]
+    plugin = [m for m in methods if m.origin != "advisor" and m.name not in known]
+    # A plugin method bound to a goal was installed for that goal: it goes before the
+    # built-in special cases (rag for knowledge among them); the others before the defaults.
+    bound = [Preference(m.name, _goal_is(m.goal), m.description) for m in plugin if m.goal]
+    free = [Preference(m.name, _goal_is(m.goal), m.description) for m in plugin if not m.goal]
     at = next((i for i, p in enumerate(table) if p.when is _always), len(table))
-    return [*table[:at], *added, *table[at:]]
+    return [*bound, *table[:at], *free, *table[at:]]
 
 
 def _goal_is(goal: Goal | None) -> Callable[[Profile], bool]:
@@ -316,6 +322,7 @@ def _cost_and_guidance(
     alternatives: list[str],
     methods: Sequence[Method],
     inputs: Any,
+    cost_inputs: Any | None = None,
 ) -> tuple[Any, Any]:
     """The cost table and the guidance from one set of plan parameters: the epochs, shots and
     rank the plan states are the ones the table assumes and the benchmark command passes, and
@@ -332,9 +339,10 @@ def _cost_and_guidance(
         else m
         for m in methods
     ]
-    cost = cost_report(
-        profile, method, inputs=CostInputs(epochs=params.epochs, shots=params.shots), methods=ranked
+    knobs = (cost_inputs or CostInputs()).model_copy(
+        update={"epochs": params.epochs, "shots": params.shots}
     )
+    cost = cost_report(profile, method, inputs=knobs, methods=ranked)
     guidance = build_guidance(
         profile,
         verdict,
@@ -357,11 +365,14 @@ def recommend(
     data: str | None = None,
     test: str | None = None,
     model: str | None = None,
+    cost_inputs: Any | None = None,
     **fields: Any,
 ) -> Recommendation:
     """Advice for a profile. ``fields`` build the profile (or override the given one's fields);
     ``rules`` default to the evidence rules of ``plugins`` (default: the installed plugins).
-    ``data``, ``test`` and ``model`` are what the benchmark command is to run on."""
+    ``data``, ``test`` and ``model`` are what the benchmark command is to run on;
+    ``cost_inputs`` (an ``advisor.cost.CostInputs``) are the cost model's knobs beyond the
+    profile, such as a deployment that scales to zero (the plan's epochs and shots win)."""
     from advisor import __version__
 
     if profile is None:
@@ -378,7 +389,14 @@ def recommend(
     scored = score_profile(profile, rules)
     verdict, method, forced, alternatives = decide(profile, scored, methods)
     cost, guidance = _cost_and_guidance(
-        profile, scored, verdict, method, alternatives, methods, BenchmarkInputs(data, test, model)
+        profile,
+        scored,
+        verdict,
+        method,
+        alternatives,
+        methods,
+        BenchmarkInputs(data, test, model),
+        cost_inputs,
     )
     if profile_sources is None:
         profile_sources = {

@@ -297,6 +297,12 @@ def _print_schema() -> None:
     help="Ask the key questions (default: only on a terminal when no profile input is given).",
 )
 @click.option(
+    "--scales-to-zero",
+    is_flag=True,
+    help="Price a self-hosted fine-tune per use: the deployment scales to zero when idle"
+    " [default: at least one always-on GPU instance].",
+)
+@click.option(
     "--format",
     "fmt",
     type=click.Choice(FORMATS),
@@ -313,6 +319,7 @@ def recommend(
     data_file: str | None,
     measure_domain_shift: bool,
     interactive: bool | None,
+    scales_to_zero: bool,
     fmt: str | None,
     as_json: bool,
     json_schema: bool,
@@ -343,10 +350,13 @@ def recommend(
         measure_shift=measure_domain_shift,
         output_to_file=bool(output),
     )
+    from advisor.cost import CostInputs
     from advisor.engine import recommend as run_engine
 
+    # Not a Profile field: how the deployment is run, which only the cost depends on.
+    cost_inputs = CostInputs(scales_to_zero=scales_to_zero)
     # The suggested benchmark runs on the data the advice was measured from.
-    rec = run_engine(profile, profile_sources=sources, data=data_file)
+    rec = run_engine(profile, profile_sources=sources, data=data_file, cost_inputs=cost_inputs)
     _note_skipped_plugins()
 
     if output:

@@ -23,7 +23,7 @@ from pydantic import BaseModel
 from advisor.guidance.command import BenchmarkInputs, benchmark_command
 from advisor.guidance.facts import Context, build_facts, train_method
 from advisor.guidance.judge import judge_aspects, rate_challenges
-from advisor.guidance.methods_view import DEFAULT_PROMPT, PROMPT_METHODS
+from advisor.guidance.methods_view import DEFAULT_PROMPT, PLANNED_PROMPTS
 from advisor.guidance.plan import (
     PlanParameters,
     fine_tuning_steps,
@@ -88,7 +88,7 @@ def build_guidance(
             kind="fine-tune", steps=fine_tuning_steps(spec, training, hp), hyperparameters=hp
         )
     else:
-        prompt_method = method if method in PROMPT_METHODS else DEFAULT_PROMPT
+        prompt_method = method if method in PLANNED_PROMPTS else DEFAULT_PROMPT
         prompting = build_facts(profile, prompt_method, hp, spec, ctx)
         plan = Plan(
             kind="prompt",

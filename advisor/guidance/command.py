@@ -11,6 +11,7 @@ from advisor.guidance.methods_view import (
     DEFAULT_ADAPTER,
     PROMPT_METHODS,
 )
+from advisor.methods import load_methods
 from advisor.profile import Profile
 
 
@@ -59,6 +60,18 @@ def benchmark_strategies(verdict: str, method: str, train_method: str) -> list[s
     return [*prompts, BENCHMARK_BACKEND.get(train_method, DEFAULT_ADAPTER)]
 
 
+def surrogate_note(method: str, strategies: list[str]) -> str:
+    """A shell comment naming what runs instead of ``method`` and why, when the benchmark
+    cannot run the method itself (rag, qlora without CUDA, a provider's tuning)."""
+    found = [m for m in load_methods() if m.name == method]
+    if not found or method in strategies:
+        return ""
+    bench = found[0].benchmark
+    if bench.surrogate not in strategies:
+        return ""
+    return f"  # {method} is measured by its surrogate {bench.surrogate}: {bench.reason}"
+
+
 def benchmark_command(
     p: Profile,
     verdict: str,
@@ -81,5 +94,6 @@ def benchmark_command(
     if epochs is not None:
         argv += ["--epochs", f"{epochs:g}"]
     # The profile flags come last, right after the strategies (recommend takes them as is).
-    strategies = ",".join(benchmark_strategies(verdict, method, train_method))
-    return shlex.join([*argv, "--strategies", strategies, *_profile_flags(p)])
+    strategies = benchmark_strategies(verdict, method, train_method)
+    command = shlex.join([*argv, "--strategies", ",".join(strategies), *_profile_flags(p)])
+    return command + surrogate_note(method, strategies)

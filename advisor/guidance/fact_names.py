@@ -60,6 +60,14 @@ class Derived:
     patience: int
     max_length: int
     lora_r: int
+    # The retrieval plan of a rag prompt (the rag method's hyperparameters, methods.yaml).
+    rag_top_k: int
+    rag_chunk_tokens: int
+    rag_overlap_tokens: int
+    rag_tokens: int  # retrieved tokens per prompt: what the cost table counts
+    rag_retriever: str  # "BM25"
+    # Self-serve fine-tuning on the run's day (data/providers.yaml).
+    tuning_providers: str  # who offers it, who is closing, and the path left
 
 
 FACT_NAMES: frozenset[str] = frozenset(Profile.model_fields) | {f.name for f in fields(Derived)}

@@ -7,8 +7,9 @@ from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from advisor.guidance.fact_names import Derived
-from advisor.guidance.methods_view import ADAPTER_METHODS, API_TUNING, TRAIN_METHODS
+from advisor.guidance.methods_view import ADAPTER_METHODS, API_TUNING, RAG, TRAIN_METHODS
 from advisor.guidance.spec import GuidanceSpec
+from advisor.methods import get_method
 from advisor.profile import (
     CHANGE_LEVEL,
     EXPERTISE_LEVEL,
@@ -52,6 +53,26 @@ def train_method(method: str, p: Profile, spec: GuidanceSpec) -> str:
         fits = per_gpu_memory_gb("lora", params, max(p.gpu_count, 1)) <= p.gpu_memory_gb
         return "lora" if fits else "qlora"
     return "lora"
+
+
+def _retrieval() -> dict[str, Any]:
+    """The rag method's retrieval defaults, and the retrieved tokens the cost model counts."""
+    rag = get_method(RAG)
+    hp = rag.hyperparameters
+    return {
+        "rag_top_k": hp["top_k"],
+        "rag_chunk_tokens": hp["chunk_tokens"],
+        "rag_overlap_tokens": hp["chunk_overlap_tokens"],
+        "rag_tokens": rag.tokens.extra_prompt_tokens,
+        "rag_retriever": str(hp["retriever"]).upper(),
+    }
+
+
+def _tuning_offers() -> dict[str, str]:
+    """Who offers self-serve fine-tuning on the run's day, from the dated provider facts."""
+    from advisor.cost import today, tuning_summary
+
+    return {"tuning_providers": tuning_summary(today())}
 
 
 # How the texts name the adapters they suggest.
@@ -130,6 +151,8 @@ def build_facts(
         n_train=n - round(n * val),
         **{k: hp[k] for k in _PLAIN_HYPERPARAMETERS},
         lora_r=hp.get("lora_r", 8),  # a small rank to suggest when the method has none
+        **_retrieval(),
+        **_tuning_offers(),
     )
     facts: dict[str, Any] = {k: getattr(v, "value", v) for k, v in p}
     facts.update(asdict(derived))
