@@ -352,6 +352,8 @@ def _cost_and_guidance(
         excluded=scored.excluded,
         break_even=cost.break_even_monthly_queries,
         inputs=inputs,
+        memory_gb={m.method: m.memory_gb for m in cost.methods if m.memory_gb is not None},
+        fits={m.method: m.fits_gpu for m in cost.methods if m.fits_gpu is not None},
     )
     return cost, guidance
 

@@ -16,7 +16,7 @@ advisor/data/guidance.yaml (validated by ``spec``); this package holds the code 
 
 from __future__ import annotations
 
-from collections.abc import Collection
+from collections.abc import Collection, Mapping
 
 from pydantic import BaseModel
 
@@ -65,6 +65,8 @@ def build_guidance(
     excluded: Collection[str] = (),
     break_even: int | None = None,
     inputs: BenchmarkInputs | None = None,
+    memory_gb: Mapping[str, float] | None = None,
+    fits: Mapping[str, bool] | None = None,
 ) -> Guidance:
     """Aspects, challenges, plan and validation command for a scored profile.
 
@@ -78,7 +80,13 @@ def build_guidance(
     trained = trained or train_method(method, profile, spec)
     hp = hyperparameters(profile, trained)
     params = plan_parameters(profile, trained)
-    ctx = Context(excluded=frozenset(excluded), break_even=break_even, shots=params.shots)
+    ctx = Context(
+        excluded=frozenset(excluded),
+        break_even=break_even,
+        shots=params.shots,
+        memory_gb=dict(memory_gb or {}),
+        fits=dict(fits or {}),
+    )
     # Aspects judge the recommended method; risks and the plan, the one that would train.
     training = build_facts(profile, trained, hp, spec, ctx)
     aspects = judge_aspects(spec, build_facts(profile, method, hp, spec, ctx))

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Collection
+from collections.abc import Collection, Mapping
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
@@ -27,6 +27,9 @@ class Context:
     excluded: Collection[str] = field(default_factory=frozenset)
     break_even: int | None = None
     shots: int = 5
+    # The cost table's per-method training memory (GB) and fits column, when there is one.
+    memory_gb: Mapping[str, float] = field(default_factory=dict)
+    fits: Mapping[str, bool] = field(default_factory=dict)
 
 
 def params_b(p: Profile, spec: GuidanceSpec) -> float:
@@ -87,6 +90,19 @@ def per_gpu_memory_gb(method: str, params: float, gpus: int) -> float:
     return memory_estimate(name, params).per_gpu_gb(gpus)
 
 
+def _table_gb(ctx: Context, method: str) -> float | None:
+    """The cost table's memory for ``method`` as the table prints it (one decimal)."""
+    gb = ctx.memory_gb.get(method)
+    return float(f"{gb:.1f}") if gb is not None else None
+
+
+def _fits(ctx: Context, method: str, per_gpu_gb: float, p: Profile) -> bool:
+    """The cost table's fits column when there is one (the texts must say what it shows)."""
+    if method in ctx.fits:
+        return ctx.fits[method]
+    return per_gpu_gb <= p.gpu_memory_gb
+
+
 def _n(x: float) -> str:
     return f"{x:,.0f}" if float(x).is_integer() else f"{x:,.1f}"
 
@@ -125,8 +141,8 @@ def build_facts(
         size_b=_n(params),
         gpu_gb=_n(p.gpu_memory_gb),
         budget=_n(p.budget_usd),
-        lora_gb=train_memory_gb("lora", params),
-        qlora_gb=train_memory_gb("qlora", params),
+        lora_gb=_table_gb(ctx, "lora") or train_memory_gb("lora", params),
+        qlora_gb=_table_gb(ctx, "qlora") or train_memory_gb("qlora", params),
         method_gb=train_memory_gb(method, params),
         method_gb_per_gpu=round(per_gpu_memory_gb(method, params, gpus), 1),
         change_level=CHANGE_LEVEL[p.requirements_change],
@@ -140,8 +156,8 @@ def build_facts(
         lora_allowed="lora" not in ctx.excluded,
         qlora_allowed="qlora" not in ctx.excluded,
         provider_allowed=API_TUNING not in ctx.excluded,
-        lora_fits=p.has_gpu and per_gpu_memory_gb("lora", params, gpus) <= p.gpu_memory_gb,
-        qlora_fits=p.has_gpu and per_gpu_memory_gb("qlora", params, gpus) <= p.gpu_memory_gb,
+        lora_fits=p.has_gpu and _fits(ctx, "lora", per_gpu_memory_gb("lora", params, gpus), p),
+        qlora_fits=p.has_gpu and _fits(ctx, "qlora", per_gpu_memory_gb("qlora", params, gpus), p),
         cpu_trainable=p.model_params_b is not None
         and p.model_params_b < spec.hyperparameters.cpu_trainable_params_b,
         adapter=adapter,
