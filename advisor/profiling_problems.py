@@ -3,16 +3,11 @@ of thumb, stated in the messages)."""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
-if TYPE_CHECKING:
-    from advisor.profiling import DataProfile, Problem
+from advisor.profiling_models import DataProfile, Problem
 
 
 def find_problems(dp: DataProfile) -> list[Problem]:
     """Each measured problem with what to do about it (thresholds are rules of thumb)."""
-    from advisor.profiling import Problem
-
     out: list[Problem] = []
 
     def add(sev: str, problem: str, action: str) -> None:

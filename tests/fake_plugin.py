@@ -1,90 +1,108 @@
 """A plugin with a fake model, runner and training backend: the whole benchmark pipeline runs
 in a second, with no torch, and its ``results.json`` is deterministic (see test_goldens.py).
 
-Predictions depend only on the example text and the strategy, through a stable hash, so a
-change of orchestration that keeps the behaviour keeps every number.
+Predictions depend only on the suite name, whether the model is a fine-tune, and each
+example's prompt, through a stable hash, so a change of orchestration that keeps the
+behaviour keeps every number.
 """
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
+from collections.abc import Iterator, Sequence
 from pathlib import Path
-from typing import Any
 
 from advisor.components import (
     BenchmarkRunner,
+    ChoiceRequest,
+    ExampleResult,
     LoadedModel,
     ModelSource,
+    Progress,
+    PromptSuite,
+    RunOutput,
+    TaskData,
+    TrainConfig,
     TrainingBackend,
     TrainResult,
 )
 from advisor.hookspecs import hookimpl
 
-ADVISOR_HOOKSPEC = "1.0"
+ADVISOR_HOOKSPEC = "2.0"
 
 
 def _stable(*parts: str) -> int:
     return int(hashlib.sha256("\x1f".join(parts).encode()).hexdigest()[:8], 16)
 
 
-class WhitespaceTokenizer:
-    """Counts words: enough for prompt lengths and costs."""
-
-    def __call__(self, text: str) -> dict[str, list[int]]:
-        return {"input_ids": [_stable(w) % 1000 for w in text.split()]}
-
-
 class FakeModel(LoadedModel):
-    """No weights: counts words, scores every choice by its length."""
+    """No weights: tokens are words, and a choice's log-probability is a hash of it."""
 
-    def __init__(self, name: str = "fake") -> None:
+    def __init__(self, name: str = "fake", *, tuned: bool = False) -> None:
         self.name = name
+        self.tuned = tuned
 
-    def count_tokens(self, texts):
+    def count_tokens(self, texts: Sequence[str]) -> list[int]:
         return [len(t.split()) for t in texts]
 
-    def score_choices(self, requests, *, batch_size=16):
-        return [[-float(len(c)) for c in r.choices] for r in requests]
+    def score_choices(
+        self, requests: Sequence[ChoiceRequest], *, batch_size: int = 16
+    ) -> list[list[float]]:
+        return [
+            [-float(_stable(r.context, c, str(self.tuned)) % 100) for c in r.choices]
+            for r in requests
+        ]
 
-    def nll_per_char(self, texts):
+    def nll_per_char(self, texts: Sequence[str]) -> float:
         return 1.0
 
 
-def _load() -> LoadedModel:
-    return FakeModel()
-
-
-def _docs(task_dir: Path, task: str) -> list[dict[str, Any]]:
-    text = (Path(task_dir) / f"{task}.jsonl").read_text(encoding="utf-8")
-    return [json.loads(line) for line in text.splitlines() if line]
-
-
-def _run(loaded, task_dir, task, *, artifact=None, batch_size=8, on_progress=None, **_):
-    from advisor.bench.schema import ExampleResult
-
-    docs = _docs(Path(task_dir), task)
-    labels = sorted({str(d.get("label", d.get("target"))) for d in docs})
+def _run(
+    model: FakeModel,
+    suite: PromptSuite,
+    task_dir: Path,
+    *,
+    batch_size: int = 8,
+    on_progress: Progress | None = None,
+) -> RunOutput:
+    labels = sorted({d.target for d in suite.docs})
     # A fine-tune is right 4 times in 5; a prompt once in 3 (then it picks a label by hash).
-    right_in = 5 if artifact else 3
+    right_in = 5 if model.tuned else 3
     examples = []
-    for i, doc in enumerate(docs):
-        target = str(doc.get("label", doc.get("target")))
-        h = _stable(task, str(artifact is not None), doc.get("prompt", ""))
-        ok = (h % right_in != 0) if artifact else (h % right_in == 0)
-        pred = target if ok else labels[h % len(labels)]
+    for i, doc in enumerate(suite.docs):
+        h = _stable(suite.name, str(model.tuned), doc.prompt)
+        ok = (h % right_in != 0) if model.tuned else (h % right_in == 0)
+        pred = doc.target if ok else labels[h % len(labels)]
         examples.append(
             ExampleResult(
-                doc_id=i, target=target, prediction=pred, scores={"acc": float(pred == target)}
+                doc_id=i,
+                target=doc.target,
+                prediction=pred,
+                scores={"acc": float(pred == doc.target)},
             )
         )
         if on_progress:
-            on_progress(i + 1, len(docs))
+            on_progress(i + 1, len(suite.docs))
     acc = sum(e.scores["acc"] for e in examples) / max(len(examples), 1)
-    return {"metrics": {"acc": acc}, "examples": examples, "seconds": 0.0}
+    return RunOutput(metrics={"acc": acc}, examples=examples, seconds=0.0)
 
 
-def _train(base, data, config, output_dir, resume=False, progress=True) -> TrainResult:
+def _write_task(suite: PromptSuite, task_dir: Path) -> str:
+    return suite.name  # scores the suite in memory: nothing to write
+
+
+def _train(
+    base: LoadedModel,
+    data: TaskData,
+    config: TrainConfig | None,
+    output_dir: Path,
+    *,
+    resume: bool = False,
+    progress: bool = True,
+) -> TrainResult:
+    config = config or TrainConfig()
     out = Path(output_dir)
     out.mkdir(parents=True, exist_ok=True)
     (out / "fake-adapter.json").write_text(json.dumps({"examples": len(data.examples)}))
@@ -101,14 +119,34 @@ def _train(base, data, config, output_dir, resume=False, progress=True) -> Train
     )
 
 
+@contextlib.contextmanager
+def _attach(base: LoadedModel, artifact: Path) -> Iterator[LoadedModel]:
+    if not (Path(artifact) / "fake-adapter.json").exists():
+        raise FileNotFoundError(f"no fake adapter in {artifact}")
+    yield FakeModel(tuned=True)
+
+
+def _source() -> ModelSource:
+    return ModelSource(name="fake", description="No weights.", location="-", load=FakeModel)
+
+
 @hookimpl
 def advisor_models() -> list[ModelSource]:
-    return [ModelSource(name="fake", description="No weights.", location="-", load=_load)]
+    return [_source()]
+
+
+@hookimpl
+def advisor_resolve_model(name: str | None) -> ModelSource | None:
+    return _source() if name == "fake" else None
 
 
 @hookimpl
 def advisor_benchmarks() -> list[BenchmarkRunner]:
-    return [BenchmarkRunner(name="fake", description="Hash-based predictions.", run=_run)]
+    return [
+        BenchmarkRunner(
+            name="fake", description="Hash-based predictions.", write_task=_write_task, run=_run
+        )
+    ]
 
 
 @hookimpl
@@ -120,5 +158,6 @@ def advisor_training_backends() -> list[TrainingBackend]:
             method="lora",
             memory_gb=lambda params_b: 2.0 * params_b,
             train=_train,
+            attach=_attach,
         )
     ]

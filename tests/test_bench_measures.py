@@ -11,17 +11,17 @@ import pytest
 from click.testing import CliRunner
 
 from advisor.bench.challenges import measured_challenges
-from advisor.bench.curve import CurvePoint, analyse_curve
+from advisor.bench.curve import analyse_curve
 from advisor.bench.overfitting import overfitting_report
-from advisor.bench.run import forgetting_summary
 from advisor.bench.schema import (
     BenchmarkOptions,
     BenchmarkResults,
+    CurvePoint,
     DataSummary,
     ExampleResult,
     StrategyResult,
 )
-from advisor.components import Example, TaskData, TrainResult
+from advisor.bench.stages import forgetting_summary
 from advisor.recommendation import CHALLENGES
 from advisor.report.benchmark.html import render as html
 from advisor.report.benchmark.markdown import render as markdown
@@ -105,12 +105,12 @@ def _fake_results(*, full: bool = True, curve: bool = True) -> BenchmarkResults:
 
 def test_forgetting_summary_gives_drop_per_method_and_the_least():
     f = _fake_results().forgetting
-    assert f is not None and f["items"] == 62
-    drops = {m["method"]: m["drop_points"] for m in f["methods"]}
+    assert f is not None and f.items == 62
+    drops = {m.method: m.drop_points for m in f.methods}
     assert drops["lora"] == pytest.approx(300 / 62, abs=0.01)
     assert drops["full"] == pytest.approx(1000 / 62, abs=0.01)
-    assert f["least_forgetting"] == "lora"
-    lost = {m["method"]: m["items_lost"] for m in f["methods"]}
+    assert f.least_forgetting == "lora"
+    lost = {m.method: m.items_lost for m in f.methods}
     assert lost == {"lora": 3, "full": 10}
 
 
@@ -256,66 +256,43 @@ def test_cli_curve_needs_a_fine_tune_and_a_prompt(strategies, message, tmp_path)
 # ------------------------------------------------------------------ curve resume (faked training)
 
 
-def test_measure_points_skips_done_sizes_and_reuses_the_full_fine_tune(monkeypatch, tmp_path):
-    import advisor.bench.run as run
-    from advisor.bench.curve import measure_points
+def test_curve_resume_skips_done_sizes_and_reuses_the_full_fine_tune(monkeypatch, tmp_path):
+    import fake_plugin
+    from test_goldens import fake_benchmark
 
     trained: list[int] = []
+    real_train = fake_plugin._train
 
-    def fake_train(loaded, backend, subset, out_dir, **kw):
-        n = len(subset.examples)
-        trained.append(n)
-        return TrainResult(
-            method="lora",
-            output_dir=str(out_dir),
-            steps=n,
-            seconds=1.0,
-            train_loss=[(1, 1.0), (2, 0.8)],
-            validation_loss=[(2, 0.9)],
-        )
+    def spy_train(base, data, *args, **kw):
+        trained.append(len(data.examples))
+        return real_train(base, data, *args, **kw)
 
-    def fake_eval(loaded, runner, task_dir, task, *, name, kind, artifact=None, **kw):
-        n = int(name.split("-")[1])
-        return _strategy(name, kind, {8: 0.2}.get(n, 0.5))
-
-    monkeypatch.setattr(run, "train_strategy", fake_train)
-    monkeypatch.setattr(run, "evaluate_strategy", fake_eval)
-    data = TaskData(
-        name="t",
-        task_type="classification",
-        examples=[Example(input=str(i), output="ab"[i % 2]) for i in range(12)],
-        labels=["a", "b"],
+    monkeypatch.setattr(fake_plugin, "_train", spy_train)
+    first = fake_benchmark(
+        tmp_path, strategies=["zero-shot", "fake-ft"], curve=True, curve_sizes=[12]
     )
-    full = _strategy(
-        "lora", "fine-tune", 0.9, train={"steps": 30, "seconds": 5.0, "stopped_early": True}
-    )
-    saved: list[int] = []
-    points = measure_points(
-        None,
-        type("B", (), {"name": "lora"})(),
-        None,
-        data,
+    assert trained == [60, 12]  # the benchmark's fine-tune on all 60, then size 12
+    points = first["curve"]["points"]
+    assert [p["size"] for p in points] == [12, 60] and points[1]["reused"] == "fake-ft"
+
+    trained.clear()
+    again = fake_benchmark(
         tmp_path,
-        "task",
-        _strategy("zero-shot", "prompt", 0.5),
-        "acc",
-        tmp_path / "curve",
-        sizes=(4, 8, None),
-        done=[CurvePoint(size=4, score=0.1)],
-        reuse_all=full,
-        on_point=lambda p: saved.append(p.size),
+        strategies=["zero-shot", "fake-ft"],
+        curve=True,
+        curve_sizes=[12, 24],
+        resume=True,
     )
-    assert trained == [8]  # 4 was done, 12 (all) is the benchmark's own fine-tune
-    assert saved == [8, 12]
-    assert [p.size for p in points] == [4, 8, 12]
-    assert points[0].score == 0.1
-    assert (
-        points[1].score == pytest.approx(0.2)
-        and points[1].steps == 8
-        and points[1].overfitting == "none"
-    )
-    assert points[2].reused == "lora" and points[2].score == pytest.approx(0.9)
-    assert points[2].stopped_early and points[2].difference == pytest.approx(0.4)
+    assert trained == [24]  # 12 was done, 60 (all) is the benchmark's own fine-tune
+    assert [p["size"] for p in again["curve_points"]] == [12, 60, 24]  # saved as measured
+    points = again["curve"]["points"]
+    assert [p["size"] for p in points] == [12, 24, 60]
+    assert points[0] == first["curve"]["points"][0]
+    assert points[1]["steps"] == 24 // 8 and points[1]["overfitting"] == "none"
+    fine_tune = next(s for s in again["strategies"] if s["name"] == "fake-ft")
+    assert points[2]["reused"] == "fake-ft"
+    assert points[2]["score"] == fine_tune["metrics"]["acc"]
+    assert points[2]["steps"] == fine_tune["train"]["steps"]
 
 
 # ------------------------------------------------------------------ the real thing, tiny
@@ -337,23 +314,20 @@ def test_benchmark_measures_overfitting_forgetting_and_curve_then_resumes(tmp_pa
     spy = SpyPlugins()
     loaded: list[Any] = []
     before: dict[str, Any] = {}
-    real_models = spy.models
+    real_resolve = spy.real.resolve_model
 
-    def models() -> list[Any]:
-        sources = real_models()
+    def resolve_model(name: str | None = None) -> Any:
+        source = real_resolve(name)
 
-        def keep(load):
-            def spy_load():
-                model = load()
-                before.update({k: v.clone() for k, v in model.model.state_dict().items()})
-                loaded.append(model)
-                return model
+        def spy_load():
+            model = source.load()
+            before.update({k: v.clone() for k, v in model.model.state_dict().items()})
+            loaded.append(model)
+            return model
 
-            return spy_load
+        return source.model_copy(update={"load": spy_load})
 
-        return [s.model_copy(update={"load": keep(s.load)}) for s in sources]
-
-    spy.models = models  # type: ignore[method-assign]
+    spy.resolve_model = resolve_model  # type: ignore[method-assign]
     results = run_benchmark(options, plugins=spy)
     assert len(loaded) == 1  # the curve shares the benchmark's model
     assert spy.trained == [

@@ -3,13 +3,22 @@
 from __future__ import annotations
 
 import json
+import os
+import subprocess
+import sys
 from pathlib import Path
 from typing import Any
 
 import pytest
 
 from advisor.bench.inputs import demo_paths
-from advisor.bench.schema import BenchmarkOptions
+from advisor.bench.run import run_benchmark
+from advisor.bench.schema import Advice, BenchmarkOptions
+from advisor.components import PromptStrategy
+from advisor.errors import UsageError
+from advisor.hookspecs import hookimpl
+from advisor.plugins import Plugins
+from advisor.testing import plugin_manager_with
 
 
 def _tiny_files(tmp_path: Path, per_label_train: int = 4, n_test: int = 12) -> tuple[Path, Path]:
@@ -33,6 +42,8 @@ def _tiny_files(tmp_path: Path, per_label_train: int = 4, n_test: int = 12) -> t
 class SpyPlugins:
     """The real plugins, with runner and backend calls recorded."""
 
+    get = Plugins.get  # looks components up through this spy's own methods
+
     def __init__(self) -> None:
         from advisor.plugins import get_plugins
 
@@ -40,17 +51,14 @@ class SpyPlugins:
         self.evaluated: list[str] = []
         self.trained: list[str] = []
 
-    def prompt_strategies(self) -> list[Any]:
-        return self.real.prompt_strategies()
-
-    def models(self) -> list[Any]:
-        return self.real.models()
+    def __getattr__(self, name: str) -> Any:  # rules, resolve_model, prompt strategies...
+        return getattr(self.real, name)
 
     def benchmarks(self) -> list[Any]:
         def wrap(run):
-            def spy(loaded, task_dir, task, **kw):
-                self.evaluated.append(task)
-                return run(loaded, task_dir, task, **kw)
+            def spy(model, suite, task_dir, **kw):
+                self.evaluated.append(suite.name)
+                return run(model, suite, task_dir, **kw)
 
             return spy
 
@@ -70,10 +78,101 @@ class SpyPlugins:
         ]
 
 
+def _fake_options(tmp_path: Path, **extra: Any) -> BenchmarkOptions:
+    train, test = demo_paths("tickets")
+    values: dict[str, Any] = dict(
+        data=train, test=test, output=tmp_path / "run", model="fake", runner="fake",
+        strategies=["zero-shot", "fake-ft"], limit=10, train_limit=30, progress=False,
+    )  # fmt: skip
+    return BenchmarkOptions(**{**values, **extra})
+
+
+def test_a_third_party_model_source_never_imports_the_built_in_model_plugins(tmp_path):
+    """Model, runner and backend all from the fake plugin (forgetting included): the core
+    reaches them only through the contracts, so peft, lm-eval and torch stay unimported."""
+    script = f"""
+import sys
+from pathlib import Path
+from advisor.bench.run import run_benchmark
+from advisor.testing import plugin_manager_with
+from test_bench_run import _fake_options
+
+plugins = plugin_manager_with(["evidence", "prompts"], modules={{"fake": "fake_plugin"}})
+results = run_benchmark(_fake_options(Path({str(tmp_path)!r})), plugins=plugins)
+assert results.complete and results.forgetting is not None, results
+heavy = sorted(m for m in sys.modules if m.split(".")[0] in
+               ("advisor_peft", "advisor_lmeval", "torch", "transformers", "peft", "lm_eval"))
+print("IMPORTED", heavy)
+"""
+    tests = str(Path(__file__).parent)
+    path = os.pathsep.join([tests, os.environ.get("PYTHONPATH", "")])
+    out = subprocess.run(
+        [sys.executable, "-c", script],
+        capture_output=True, text=True, env={**os.environ, "PYTHONPATH": path}, timeout=120,
+    )  # fmt: skip
+    assert out.returncode == 0, out.stderr
+    assert "IMPORTED []" in out.stdout
+
+
+def test_resume_scores_only_what_is_missing_and_recommends_once(tmp_path, monkeypatch):
+    """Each stage skips what results.json holds; `recommend` runs once per benchmark."""
+    import fake_plugin
+
+    import advisor.engine
+
+    scored: list[str] = []
+    real_run, real_recommend = fake_plugin._run, advisor.engine.recommend
+    advised: list[Any] = []
+
+    def spy_run(model, suite, task_dir, **kw):
+        scored.append(suite.strategy + ("+tuned" if model.tuned else ""))
+        return real_run(model, suite, task_dir, **kw)
+
+    def spy_recommend(*args, **kw):
+        advised.append(args)
+        return real_recommend(*args, **kw)
+
+    monkeypatch.setattr(fake_plugin, "_run", spy_run)
+    monkeypatch.setattr(advisor.engine, "recommend", spy_recommend)
+    plugins = plugin_manager_with(["evidence", "prompts"], modules={"fake": "fake_plugin"})
+    first = run_benchmark(_fake_options(tmp_path, forgetting=False), plugins=plugins)
+    assert scored == ["zero-shot", "zero-shot+tuned"] and len(advised) == 1
+    scored.clear()
+    again = run_benchmark(
+        _fake_options(
+            tmp_path, strategies=["zero-shot", "3c", "fake-ft"], forgetting=False, resume=True
+        ),
+        plugins=plugins,
+    )
+    assert scored == ["3c"] and len(advised) == 2
+    assert [s.name for s in again.strategies] == ["zero-shot", "3c", "fake-ft"]
+    assert again.get("fake-ft") == first.get("fake-ft")
+    assert again.complete and again.verdict is not None
+
+
+class _PlainPrompt:
+    """A prompt-strategy plugin without a 'zero-shot'."""
+
+    @hookimpl
+    def advisor_prompt_strategies(self) -> list[PromptStrategy]:
+        from advisor_prompts.strategies import three_c
+
+        return [
+            PromptStrategy(name="plain", description="3C under another name.", build_suite=three_c)
+        ]
+
+
+def test_fine_tunes_without_a_zero_shot_strategy_are_a_clear_error(tmp_path):
+    plugins = plugin_manager_with(["evidence"], modules={"fake": "fake_plugin"})
+    plugins.register(_PlainPrompt(), name="plain")
+    options = _fake_options(tmp_path, strategies=["plain", "fake-ft"])
+    with pytest.raises(UsageError, match="no plugin provides a prompt strategy named 'zero-shot'"):
+        run_benchmark(options, plugins=plugins)
+    assert not (tmp_path / "run").exists()
+
+
 @pytest.mark.slow
 def test_prompts_and_lora_give_verdict_reports_and_resume(tmp_path):
-    from advisor.bench.run import run_benchmark
-
     train, test = _tiny_files(tmp_path)
     out = tmp_path / "run"
     options = BenchmarkOptions(
@@ -98,7 +197,7 @@ def test_prompts_and_lora_give_verdict_reports_and_resume(tmp_path):
     assert results.verdict is not None and results.verdict.outcome in (
         "confirmed", "contradicted", "inconclusive",
     )  # fmt: skip
-    assert results.recommendation and "verdict" in results.recommendation
+    assert isinstance(results.recommendation, Advice) and results.recommendation.verdict
     assert results.profile["labeled_examples"] == 24 and results.profile["num_labels"] == 6
     assert results.verdict.outcome.upper() in (out / "report.md").read_text()
     assert "<svg" in (out / "report.html").read_text()
@@ -123,12 +222,12 @@ def test_prompts_and_lora_give_verdict_reports_and_resume(tmp_path):
 
 @pytest.mark.slow
 def test_adapter_evaluation_leaves_the_base_unchanged(tmp_path, monkeypatch):
-    """attached() scores with the adapter and leaves the base untouched, both ways: merged into
+    """attach() scores with the adapter and leaves the base untouched, both ways: merged into
     a copy (small models) and attached to the shared base then removed (large models)."""
     import copy
 
     import torch
-    from advisor_lmeval import runner
+    from advisor_peft import attach as peft_attach
     from advisor_peft.models import load_model
     from peft import LoraConfig, get_peft_model
 
@@ -143,12 +242,12 @@ def test_adapter_evaluation_leaves_the_base_unchanged(tmp_path, monkeypatch):
     ids = loaded.tokenizer("Hello there", return_tensors="pt")["input_ids"]
     with torch.no_grad():
         base_logits = loaded.model(ids).logits
-        with runner.attached(loaded, tmp_path / "adapter") as model:
-            merged_logits = model(ids).logits
-        monkeypatch.setattr(runner, "MERGE_COPY_MAX_PARAMS", 0)
-        with runner.attached(loaded, tmp_path / "adapter") as model:
-            assert type(model).__name__ == "PeftModel"
-            tuned_logits = model(ids).logits
+        with peft_attach.attach(loaded, tmp_path / "adapter") as tuned:
+            merged_logits = tuned.model(ids).logits
+        monkeypatch.setattr(peft_attach, "MERGE_COPY_MAX_PARAMS", 0)
+        with peft_attach.attach(loaded, tmp_path / "adapter") as tuned:
+            assert type(tuned.model).__name__ == "PeftModel"
+            tuned_logits = tuned.model(ids).logits
         after_logits = loaded.model(ids).logits
     assert not torch.allclose(base_logits, tuned_logits)
     assert torch.allclose(merged_logits, tuned_logits, atol=1e-4)

@@ -7,6 +7,8 @@ from pathlib import Path
 import pytest
 
 from advisor.bench.schema import (
+    Advice,
+    AdviceUnavailable,
     BenchmarkOptions,
     BenchmarkResults,
     DataSummary,
@@ -72,7 +74,7 @@ def test_verdict_follows_the_significant_winner(advice, expected):
     c = compare(
         [_strategy("few-shot", "prompt", PROMPT), _strategy("lora", "fine-tune", TUNED)], "acc"
     )
-    v = decide(c, {"verdict": advice, "method": "lora", "confidence": 0.7})
+    v = decide(c, Advice(verdict=advice, method="lora", confidence=0.7))
     assert v.outcome == expected
     assert v.measured_winner == "fine-tune"
     assert "p = " in v.explanation and "lora 0.850" in v.explanation
@@ -84,10 +86,11 @@ def test_verdict_inconclusive_when_not_significant_or_missing_side():
     c = compare(
         [_strategy("zero-shot", "prompt", near), _strategy("lora", "fine-tune", other)], "acc"
     )
-    assert decide(c, {"verdict": "fine-tune"}).outcome == "inconclusive"
+    assert decide(c, Advice(verdict="fine-tune")).outcome == "inconclusive"
     assert compare([_strategy("zero-shot", "prompt", near)], "acc") is None
-    assert decide(None, {"verdict": "prompt"}).outcome == "inconclusive"
-    assert decide(c, {"error": "advice unavailable"}).outcome == "inconclusive"
+    assert decide(None, Advice(verdict="prompt")).outcome == "inconclusive"
+    unavailable = decide(c, AdviceUnavailable(error="advice unavailable (boom)"))
+    assert unavailable.outcome == "inconclusive" and "(boom)" in unavailable.explanation
 
 
 def test_reports_escape_user_data_and_draw_charts(tmp_path):
@@ -106,7 +109,7 @@ def test_reports_escape_user_data_and_draw_charts(tmp_path):
         ],
     )
     results.comparison = compare(results.strategies, "acc")
-    results.verdict = decide(results.comparison, {"verdict": "fine-tune", "method": "lora"})
+    results.verdict = decide(results.comparison, Advice(verdict="fine-tune", method="lora"))
     page = html(results)
     assert evil not in page and "&lt;script&gt;" in page
     assert page.count("<svg") == 2 and "<rect" in page and "<circle" in page
@@ -114,6 +117,18 @@ def test_reports_escape_user_data_and_draw_charts(tmp_path):
     assert "CONFIRMED" in md and "| lora | fine-tune | 0.850 |" in md
     md_path, html_path = write_reports(results, Path(tmp_path))
     assert md_path.read_text() == md and html_path.exists()
+
+
+def test_advice_round_trips_through_results_json(tmp_path):
+    """Both shapes of the stored advice read back as themselves (--resume reads results.json)."""
+    base = dict(
+        options=BenchmarkOptions(output=tmp_path), model="m", primary_metric="acc", task_dir="t",
+        data=DataSummary(name="d", task_type="classification", train_examples=1, test_examples=1),
+    )  # fmt: skip
+    for advice in (Advice(verdict="prompt", method="few-shot"), AdviceUnavailable(error="x")):
+        results = BenchmarkResults(**base, recommendation=advice)
+        again = BenchmarkResults.model_validate_json(results.model_dump_json())
+        assert again.recommendation == advice
 
 
 def test_profile_takes_flags_and_file_but_data_wins(tmp_path):

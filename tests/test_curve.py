@@ -1,4 +1,5 @@
-"""advisor.bench.curve: nested stratified subsets, crossover, extrapolation, plot; a tiny real run (slow)."""
+"""advisor.bench.curve: nested stratified subsets, crossover, extrapolation, plot; the curve
+stages alone on the real model (slow)."""
 
 from __future__ import annotations
 
@@ -9,7 +10,6 @@ from collections import Counter
 import pytest
 
 from advisor.bench.curve import (
-    CurvePoint,
     analyse_curve,
     extrapolate_size,
     find_crossover,
@@ -17,6 +17,7 @@ from advisor.bench.curve import (
     resolve_sizes,
     stratified_order,
 )
+from advisor.bench.schema import CurvePoint
 from advisor.components import Example, TaskData
 from advisor.report.benchmark.charts import curve_svg
 
@@ -118,18 +119,20 @@ def test_svg_is_well_formed_and_escaped():
 
 @pytest.mark.slow
 def test_tiny_real_curve(tmp_path):
-    """Two sizes, a few training steps, 12 test examples on the embedded model and lm-eval."""
+    """The curve alone (CURVE_STAGES): two sizes, a few training steps, 12 test examples on
+    the embedded model and lm-eval."""
     pytest.importorskip("advisor_lmeval")
-    from advisor.bench.curve import run_curve
+    from advisor.bench.run import CURVE_STAGES, run_benchmark
     from advisor.bench.schema import BenchmarkOptions
 
     opts = BenchmarkOptions(
-        output=tmp_path, limit=12, max_steps=2, shots=1, progress=False, batch_size=16
-    )
-    r = run_curve(opts, sizes=(6, 12), prompts=("zero-shot",))
-    assert [p.size for p in r.points] == [6, 12]
+        output=tmp_path, limit=12, max_steps=2, shots=1, progress=False, batch_size=16,
+        strategies=["zero-shot", "lora"], curve=True, curve_sizes=[6, 12],
+    )  # fmt: skip
+    results = run_benchmark(opts, only=CURVE_STAGES)
+    r = results.curve
+    assert r is not None and [p.size for p in r.points] == [6, 12]
     assert all(0.0 <= p.score <= 1.0 and p.p_value is not None for p in r.points)
     assert r.test_examples == 12 and r.prompt_strategy == "zero-shot"
-    assert (tmp_path / "curve" / "curve.json").exists() and (
-        tmp_path / "curve" / "curve.svg"
-    ).exists()
+    assert [s.name for s in results.strategies] == ["zero-shot"]  # no full fine-tune
+    assert (tmp_path / "curve.svg").exists() and (tmp_path / "report.md").exists()

@@ -1,7 +1,9 @@
 """advisor.bench.forgetting and advisor.bench.overfitting: pure reports on synthetic inputs,
-log-likelihood scoring on a tiny torch model, and the real check on the embedded model (slow)."""
+scoring through a fake LoadedModel, and the real check on the embedded model (slow)."""
 
 from __future__ import annotations
+
+from collections.abc import Sequence
 
 import pytest
 
@@ -14,7 +16,7 @@ from advisor.bench.forgetting import (
 )
 from advisor.bench.overfitting import overfitting_from_result, overfitting_report
 from advisor.bench.stats import mcnemar_exact
-from advisor.components import TrainResult
+from advisor.components import ChoiceRequest, LoadedModel, TrainResult
 
 # ------------------------------------------------------------------ forgetting report
 
@@ -62,56 +64,45 @@ def test_forgetting_report_accepts_accuracies():
     assert m.p_value is None and m.drop_points == pytest.approx(5.0) and m.level == "mild"
 
 
-# ------------------------------------------------------------------ scoring with a tiny model
+# ------------------------------------------------------------------ scoring through the model contract
 
 
-class _Tok:
-    """Character-level tokenizer: ids are code points mod 64."""
+class _Favouring(LoadedModel):
+    """Each character of a choice in ``prefer`` adds 1 to its log-probability, others cost 2."""
 
-    pad_token_id = 0
-    eos_token_id = 0
+    name = "favouring"
 
-    def __call__(self, text, add_special_tokens=False):
-        return {"input_ids": [1 + ord(c) % 63 for c in text]}
+    def __init__(self, prefer: str) -> None:
+        self.prefer = set(prefer)
+        self.requests: list[ChoiceRequest] = []
 
+    def count_tokens(self, texts: Sequence[str]) -> list[int]:
+        return [len(t) for t in texts]
 
-def _tiny_model(prefer: str):
-    """Predicts ``prefer``'s characters with high probability whatever the context."""
-    import torch
+    def score_choices(self, requests, *, batch_size=16):
+        self.requests += requests
+        return [
+            [sum(-1.0 if ch in self.prefer else -2.0 for ch in c) for c in r.choices]
+            for r in requests
+        ]
 
-    favoured = {1 + ord(c) % 63 for c in prefer}
-
-    class M(torch.nn.Module):
-        def __init__(self):
-            super().__init__()
-            self.w = torch.nn.Parameter(torch.zeros(1))
-
-        def forward(self, input_ids, attention_mask=None):
-            logits = torch.zeros(*input_ids.shape, 64)
-            for t in favoured:
-                logits[..., t] = 5.0
-
-            class Out:
-                pass
-
-            out = Out()
-            out.logits = logits + self.w
-            return out
-
-    return M()
+    def nll_per_char(self, texts: Sequence[str]) -> float:
+        return 1.0
 
 
-def test_log_likelihood_picks_the_likely_choice():
+def test_log_likelihood_per_character_picks_the_likely_choice():
     items = [
         AbilityItem(question="q1", choices=["zzz", "abc"], answer=1),
         AbilityItem(question="q2", choices=["abcabc", "xyz"], answer=0),
         AbilityItem(question="q3", choices=["ab", "qqqqqq"], answer=1),  # model will get this wrong
+        # Per character, not summed: the long likely choice beats the short unlikely one.
+        AbilityItem(question="q4", choices=["z", "abcabcabc"], answer=1),
     ]
-    model = _tiny_model(" abc")
-    model.train()
-    assert ability_results(model, _Tok(), items, batch_size=2) == [True, True, False]
-    assert model.training  # mode restored
-    assert general_ability(model, _Tok(), items) == pytest.approx(2 / 3)
+    model = _Favouring(" abc")
+    assert ability_results(model, items, batch_size=2) == [True, True, False, True]
+    first = model.requests[0]
+    assert first.context == "Question: q1\nAnswer:" and first.choices == [" zzz", " abc"]
+    assert general_ability(model, items) == pytest.approx(3 / 4)
 
 
 # ------------------------------------------------------------------ overfitting
@@ -172,7 +163,7 @@ def test_general_ability_on_the_embedded_model_and_damage():
         )
         for it in items
     ]
-    before = ability_results(loaded.model, loaded.tokenizer, natural)
+    before = ability_results(loaded, natural)
     assert sum(before) >= 5, before
     # A fresh LoRA adapter (B = 0) changes nothing: a PeftModel scores the same.
     from peft import LoraConfig, get_peft_model
@@ -180,12 +171,12 @@ def test_general_ability_on_the_embedded_model_and_damage():
     peft_model = get_peft_model(
         copy.deepcopy(loaded.model), LoraConfig(r=4, target_modules=["q_proj", "v_proj"])
     )
-    assert ability_results(peft_model, loaded.tokenizer, natural) == before
+    assert ability_results(loaded.with_model(peft_model), natural) == before
     damaged = copy.deepcopy(loaded.model)
     gen = torch.Generator().manual_seed(0)
     with torch.no_grad():
         for p in damaged.parameters():
             p.add_(torch.randn(p.shape, generator=gen) * p.std() * 3)
-    after = ability_results(damaged, loaded.tokenizer, natural)
+    after = ability_results(loaded.with_model(damaged), natural)
     rep = forgetting_report(before, {"damaged": after})
     assert rep.methods[0].drop_points > 0 or sum(after) < sum(before), (before, after)

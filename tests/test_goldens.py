@@ -54,7 +54,9 @@ def test_recommendation_matches_golden(case) -> None:
     _check(f"recommend/{case.id}.json", _normal(json.loads(rec.model_dump_json())))
 
 
-def _fake_benchmark(tmp_path: Path, **extra: Any) -> dict[str, Any]:
+def fake_benchmark(tmp_path: Path, **extra: Any) -> dict[str, Any]:
+    """The fake plugin's benchmark of the ticket demo in ``tmp_path / 'run'`` (options in
+    ``extra`` win), as its normalised results.json."""
     from advisor.bench.inputs import demo_paths
     from advisor.bench.run import run_benchmark
     from advisor.bench.schema import BenchmarkOptions
@@ -81,11 +83,11 @@ def _fake_benchmark(tmp_path: Path, **extra: Any) -> dict[str, Any]:
 
 
 def test_fake_runner_benchmark_matches_golden(tmp_path) -> None:
-    _check("benchmark/fake-runner-results.json", _fake_benchmark(tmp_path))
+    _check("benchmark/fake-runner-results.json", fake_benchmark(tmp_path))
 
 
 def test_fake_runner_learning_curve_matches_golden(tmp_path) -> None:
-    results = _fake_benchmark(
+    results = fake_benchmark(
         tmp_path, strategies=["zero-shot", "fake-ft"], curve=True, curve_sizes=[12, 24, None]
     )
     _check("benchmark/fake-runner-curve-results.json", results)

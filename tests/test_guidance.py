@@ -7,9 +7,12 @@ import subprocess
 import sys
 
 import pytest
+import yaml
 
 from advisor.components import TrainConfig
 from advisor.guidance import build_guidance, hyperparameters
+from advisor.guidance.conditions import Condition
+from advisor.guidance.spec import GUIDANCE_FILE, GuidanceFileError, load_guidance
 from advisor.profile import Profile
 from advisor.recommendation import ASPECTS, CHALLENGES, FINE_TUNING_STEPS, THREE_CS
 
@@ -196,3 +199,115 @@ def test_provider_tuning_mitigations_do_not_mention_local_knobs():
     assert "validation" in c["Overfitting"].mitigation
     assert c["Hyperparameter Selection and Tuning"].rating == "low"
     assert "No labeled examples" in by_name(g.aspects)["Training Data"].judgement
+
+
+# ---------------------------------------------------------------- guidance.yaml
+
+
+def test_guidance_file_has_each_seed_name_exactly_once():
+    spec = load_guidance()
+    for names, seed in (
+        ([a.name for a in spec.aspects], ASPECTS),
+        ([c.name for c in spec.challenges], CHALLENGES),
+        ([s.name for s in spec.fine_tuning_steps], FINE_TUNING_STEPS),
+        ([c.name for c in spec.three_cs], THREE_CS),
+    ):
+        assert names == list(seed)
+        assert all(names.count(name) == 1 for name in seed)
+    assert len(ASPECTS) == 10 and len(CHALLENGES) == 7
+
+
+def _raw():
+    return yaml.safe_load(GUIDANCE_FILE.read_text(encoding="utf-8"))
+
+
+def _entry(items, name):
+    return next(item for item in items if item["name"] == name)
+
+
+def _misspell_favours(raw):
+    _entry(raw["aspects"], "Scope")["judge"][0]["favours"] = "finetune"
+
+
+def _unknown_fact(raw):
+    _entry(raw["challenges"], "Overfitting")["why"] = "{labeled_exampels:,} examples."
+
+
+def _repeat_aspect(raw):
+    raw["aspects"].append(_entry(raw["aspects"], "Scope"))
+
+
+def _drop_challenge(raw):
+    raw["challenges"] = [c for c in raw["challenges"] if c["name"] != "Domain Shift"]
+
+
+def _no_default(raw):
+    _entry(raw["aspects"], "Cost")["judge"][-1]["when"] = {"budget_usd": {"ge": 10}}
+
+
+def _misspell_value(raw):
+    _entry(raw["aspects"], "Definition")["judge"][0]["when"] = {"goal": "knowlege"}
+
+
+def _unknown_comparison(raw):
+    _entry(raw["aspects"], "Training Data")["judge"][1]["when"] = {"labeled_examples": {"lq": 1}}
+
+
+def _open_ladder(raw):
+    raw["hyperparameters"]["by_labeled_examples"]["epochs"] = [[300, 6.0], [1000, 4.0]]
+
+
+def _incomplete_table(raw):
+    del raw["phrases"]["metric"]["values"]["code"]
+
+
+@pytest.mark.parametrize(
+    ("breaks", "expected"),
+    [
+        (_misspell_favours, ["aspects[Scope].judge[0].favours", "'fine-tune'"]),
+        (_unknown_fact, ["challenge 'Overfitting'", "unknown fact 'labeled_exampels'"]),
+        (_repeat_aspect, ["aspect 'Scope' appears 2 times"]),
+        (_drop_challenge, ["challenge 'Domain Shift' is missing"]),
+        (_no_default, ["aspect 'Cost'", "last case must have no 'when'"]),
+        (_misspell_value, ["aspect 'Definition'", "goal is never 'knowlege'", "knowledge"]),
+        (_unknown_comparison, ["aspects[Training Data].judge[1].when", "unknown comparison 'lq'"]),
+        (_open_ladder, ["hyperparameters.by_labeled_examples.epochs", "must be .inf"]),
+        (_incomplete_table, ["phrase 'metric'", "no text for task_type='code'"]),
+    ],
+)
+def test_a_broken_guidance_entry_is_named(tmp_path, breaks, expected):
+    raw = _raw()
+    breaks(raw)
+    path = tmp_path / "guidance.yaml"
+    path.write_text(yaml.safe_dump(raw, sort_keys=False), encoding="utf-8")
+    with pytest.raises(GuidanceFileError) as err:
+        load_guidance(path)
+    assert str(path) in str(err.value)
+    for part in expected:
+        assert part in str(err.value)
+
+
+def test_a_repeated_key_in_guidance_is_refused(tmp_path):
+    text = GUIDANCE_FILE.read_text(encoding="utf-8")
+    path = tmp_path / "guidance.yaml"
+    path.write_text(text.replace("conditions:\n", "conditions:\n  open_task: {goal: both}\n", 1))
+    with pytest.raises(GuidanceFileError, match="key 'open_task' appears twice"):
+        load_guidance(path)
+
+
+@pytest.mark.parametrize(
+    ("when", "facts", "holds"),
+    [
+        ({"n": {"lt": 100}}, {"n": 99}, True),
+        ({"n": {"ge": 100, "lt": 1000}}, {"n": 1000}, False),
+        ({"d": {"lt": 7}}, {"d": None}, False),  # a missing value is below no threshold
+        ({"d": {"ne": None}}, {"d": 0}, True),
+        ({"t": ["chat", "qa"]}, {"t": "qa"}, True),
+        ({"need": {"gt": {"fact": "have", "times": 0.6}}}, {"need": 14.5, "have": 24.0}, True),
+        ({"need": {"gt": {"fact": "have", "times": 0.6}}}, {"need": 14.0, "have": 24.0}, False),
+        ({"any": [{"n": 1}, {"t": "qa"}], "ok": True}, {"n": 2, "t": "qa", "ok": True}, True),
+        ({"any": [{"n": 1}, {"t": "qa"}]}, {"n": 2, "t": "chat"}, False),
+    ],
+)
+def test_conditions_are_data(when, facts, holds):
+    assert Condition.model_validate(when).holds(facts) is holds

@@ -207,7 +207,7 @@ def test_pip_install_then_uninstall_in_a_scratch_env(scratch_env):
 
 def test_benchmark_scores_the_baseline_with_its_cost(baseline):
     """The orchestration keeps the cost the baseline measured (not lost with the list copy)."""
-    from advisor.bench.run import score_baseline
+    from advisor.bench.arms import score_baseline
 
     strategy = next(s for s in Plugins().prompt_strategies() if s.name == "tfidf-logreg")
     train, test = tiny_classification()

@@ -1,7 +1,8 @@
 """Benchmark orchestration, statistics, verdict and reports (heavy imports stay lazy).
 
-Public entry points: ``run_benchmark(BenchmarkOptions) -> BenchmarkResults`` and the building
-blocks ``evaluate_strategy`` / ``train_strategy`` (see ``advisor.bench.run``).
+Public entry points: ``run_benchmark(BenchmarkOptions) -> BenchmarkResults`` (the stages are in
+``advisor.bench.stages``) and the building blocks ``evaluate_strategy`` / ``train_strategy``
+(see ``advisor.bench.arms``).
 """
 
 from __future__ import annotations
@@ -21,8 +22,12 @@ __all__ = [
 
 
 def __getattr__(name: str) -> Any:
-    if name in ("run_benchmark", "evaluate_strategy", "train_strategy"):
-        from advisor.bench import run
+    if name == "run_benchmark":
+        from advisor.bench.run import run_benchmark
 
-        return getattr(run, name)
+        return run_benchmark
+    if name in ("evaluate_strategy", "train_strategy"):
+        from advisor.bench import arms
+
+        return getattr(arms, name)
     raise AttributeError(name)

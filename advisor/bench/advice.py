@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from advisor.bench.schema import BenchmarkOptions, BenchmarkResults
+from advisor.bench.schema import Advice, AdviceUnavailable, BenchmarkOptions, BenchmarkResults
 from advisor.components import LoadedModel, TaskData
 from advisor.profile import Profile, build_profile, read_profile_file
 
@@ -24,23 +24,33 @@ def data_profile(results: BenchmarkResults, options: BenchmarkOptions) -> Profil
     return build_profile(values)
 
 
-def advise(results: BenchmarkResults, options: BenchmarkOptions) -> tuple[Profile, dict[str, Any]]:
-    """Run `recommend` for this data's profile; a failing engine is reported, not raised."""
+def advise(
+    results: BenchmarkResults, options: BenchmarkOptions, plugins: Any = None
+) -> tuple[Profile, Advice | AdviceUnavailable, dict[str, str]]:
+    """Run `recommend` once for this data's profile (with the run's evidence rules): its
+    advice, and its rating of each challenge (name -> rating) that the measurements replace.
+
+    A failing engine is reported in the advice, not raised: the measured values still stand."""
     profile = data_profile(results, options)
     try:
         from advisor.engine import recommend
 
-        rec = recommend(profile)
+        rec = recommend(profile, plugins=plugins)
     except Exception as err:  # the verdict degrades to 'inconclusive' and says why
-        return profile, {"error": f"advice unavailable ({type(err).__name__}: {err})"}
-    return profile, {
-        "verdict": rec.verdict,
-        "method": rec.method,
-        "confidence": rec.confidence,
-        "score": rec.score,
-        "summary": rec.summary,
-        "reasons": [r.statement for r in rec.reasons[:5]],
-    }
+        return (
+            profile,
+            AdviceUnavailable(error=f"advice unavailable ({type(err).__name__}: {err})"),
+            {},
+        )
+    advice = Advice(
+        verdict=rec.verdict,
+        method=rec.method,
+        confidence=rec.confidence,
+        score=rec.score,
+        summary=rec.summary,
+        reasons=[r.statement for r in rec.reasons[:5]],
+    )
+    return profile, advice, {c.name: str(c.rating) for c in rec.challenges}
 
 
 def attach_costs(
@@ -53,8 +63,7 @@ def attach_costs(
     if test.task_type == "classification":
         output_tokens = 1.0
     elif loaded is not None:
-        tok = loaded.tokenizer
-        output_tokens = sum(len(tok(e.output)["input_ids"]) for e in test.examples) / len(
+        output_tokens = sum(loaded.count_tokens([e.output for e in test.examples])) / len(
             test.examples
         )
     else:
@@ -66,6 +75,6 @@ def attach_costs(
     for s in results.strategies:
         if s.kind == "fine-tune" and s.train:
             results.cost_notes.append(
-                f"{s.name}: trained {s.train.get('steps')} steps in {s.train.get('seconds', 0):.0f} s "
+                f"{s.name}: trained {s.train.steps} steps in {s.train.seconds:.0f} s "
                 "on this machine (one-off; serving uses the zero-shot prompt length)."
             )

@@ -36,18 +36,16 @@ def measured_challenges(
             )
         )
     f = results.forgetting
-    if f and f.get("methods"):
-        drops = "; ".join(
-            f"{m['method']} {m['drop_points']:+.1f} points ({m['level']})" for m in f["methods"]
-        )
+    if f and f.methods:
+        drops = "; ".join(f"{m.method} {m.drop_points:+.1f} points ({m.level})" for m in f.methods)
         text = f"general-ability drop after fine-tuning: {drops}"
-        if f.get("least_forgetting"):
-            text += f"; least forgetting: {f['least_forgetting']}"
+        if f.least_forgetting:
+            text += f"; least forgetting: {f.least_forgetting}"
         out.append(
             MeasuredChallenge(
                 name=FORGETTING,
                 measured=text,
-                level=_worst([m["level"] for m in f["methods"]]),
+                level=_worst([m.level for m in f.methods]),
                 rated=rated.get(FORGETTING),
             )
         )

@@ -1,24 +1,26 @@
 """Catastrophic forgetting: general ability before and after fine-tuning.
 
-``general_ability`` scores a model (plain or PeftModel) on the shipped multiple-choice
-check (``advisor/data/general/ability.jsonl``): for each item, the choice with the highest
-log-probability per character after the question is the model's answer (like lm-eval's
-``acc_norm``). On the embedded SmolLM2-135M this scores 59.7% on the 62 items, against
-56.5% for the raw sum (which favours short choices) and 51.6% for the per-token mean
-(which favours long ones); chance is 25%. ``forgetting_report`` compares the
+``general_ability`` scores a ``LoadedModel`` (the base, or a fine-tune attached to it) on
+the shipped multiple-choice check (``advisor/data/general/ability.jsonl``): for each item,
+the choice with the highest log-probability per character after the question is the model's
+answer (like lm-eval's ``acc_norm``). On the embedded SmolLM2-135M this scores 59.7% on the
+62 items, against 56.5% for the raw sum (which favours short choices) and 51.6% for the
+per-token mean (which favours long ones); chance is 25%. ``forgetting_report`` compares the
 scores after each method with the score before, with an exact McNemar test when per-item
-results are given. Heavy imports stay inside the functions.
+results are given. The model plugin computes the log-likelihoods
+(``LoadedModel.score_choices``); the maths here is plain Python.
 """
 
 from __future__ import annotations
 
 import json
 from importlib import resources
-from typing import Any, Literal
+from typing import Literal
 
 from pydantic import BaseModel, Field
 
 from advisor.bench.stats import mcnemar_exact
+from advisor.components import ChoiceRequest, LoadedModel
 
 PROMPT = "Question: {question}\nAnswer:"
 # Drops in accuracy points that we call mild / severe (rules of thumb for a 62-item check,
@@ -40,71 +42,34 @@ def load_items() -> list[AbilityItem]:
         return [AbilityItem.model_validate(json.loads(line)) for line in fh if line.strip()]
 
 
-def _choice_scores(
-    model: Any, tokenizer: Any, items: list[AbilityItem], batch_size: int
-) -> list[list[float]]:
-    """Log-probability per character of each choice given the question, per item."""
-    import torch
-
-    seqs: list[tuple[list[int], int, int]] = []  # (ids, continuation tokens, characters)
-    for item in items:
-        ctx = tokenizer(PROMPT.format(question=item.question), add_special_tokens=False)[
-            "input_ids"
-        ]
-        for choice in item.choices:
-            cont = tokenizer(" " + choice, add_special_tokens=False)["input_ids"]
-            seqs.append((ctx + cont, len(cont), len(choice) + 1))
-    pad = (
-        tokenizer.pad_token_id
-        if tokenizer.pad_token_id is not None
-        else tokenizer.eos_token_id or 0
-    )
-    device = next(model.parameters()).device
-    scores: list[float] = []
-    for start in range(0, len(seqs), batch_size):
-        chunk = seqs[start : start + batch_size]
-        width = max(len(ids) for ids, _, _ in chunk)
-        input_ids = torch.full((len(chunk), width), pad, dtype=torch.long)
-        mask = torch.zeros((len(chunk), width), dtype=torch.long)
-        for i, (ids, _, _) in enumerate(chunk):
-            input_ids[i, : len(ids)] = torch.tensor(ids)
-            mask[i, : len(ids)] = 1
-        with torch.inference_mode():
-            logits = model(input_ids=input_ids.to(device), attention_mask=mask.to(device)).logits
-        logprobs = torch.log_softmax(logits.float(), dim=-1).cpu()
-        for i, (ids, n_cont, n_chars) in enumerate(chunk):
-            positions = range(len(ids) - n_cont, len(ids))
-            total = sum(float(logprobs[i, p - 1, ids[p]]) for p in positions)
-            scores.append(total / n_chars)
-    out: list[list[float]] = []
-    k = 0
-    for item in items:
-        out.append(scores[k : k + len(item.choices)])
-        k += len(item.choices)
-    return out
-
-
-def ability_results(
-    model: Any, tokenizer: Any, items: list[AbilityItem] | None = None, batch_size: int = 16
-) -> list[bool]:
-    """Per item: did the model rank the right choice first?"""
-    items = items if items is not None else load_items()
-    was_training = getattr(model, "training", False)
-    model.eval()
-    try:
-        per_item = _choice_scores(model, tokenizer, items, batch_size)
-    finally:
-        if was_training:
-            model.train()
+def ability_requests(items: list[AbilityItem]) -> list[ChoiceRequest]:
+    """Each item as a multiple-choice request: the question prompt, each choice after a space."""
     return [
-        max(range(len(s)), key=s.__getitem__) == item.answer
-        for s, item in zip(per_item, items, strict=True)
+        ChoiceRequest(
+            context=PROMPT.format(question=it.question), choices=[" " + c for c in it.choices]
+        )
+        for it in items
     ]
 
 
-def general_ability(model: Any, tokenizer: Any, items: list[AbilityItem] | None = None) -> float:
+def ability_results(
+    model: LoadedModel, items: list[AbilityItem] | None = None, batch_size: int = 16
+) -> list[bool]:
+    """Per item: did the model rank the right choice first, by log-probability per character?
+
+    A choice's characters are its own plus the space before it, as in lm-eval's ``acc_norm``."""
+    items = items if items is not None else load_items()
+    sums = model.score_choices(ability_requests(items), batch_size=batch_size)
+    results = []
+    for item, per_choice in zip(items, sums, strict=True):
+        norm = [s / (len(c) + 1) for s, c in zip(per_choice, item.choices, strict=True)]
+        results.append(max(range(len(norm)), key=norm.__getitem__) == item.answer)
+    return results
+
+
+def general_ability(model: LoadedModel, items: list[AbilityItem] | None = None) -> float:
     """Accuracy (0..1) on the general-ability check."""
-    results = ability_results(model, tokenizer, items)
+    results = ability_results(model, items)
     return sum(results) / len(results)
 
 

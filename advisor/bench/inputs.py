@@ -17,7 +17,7 @@ DEMO_TRAIN_LIMIT = 240
 
 
 @dataclass
-class Plan:
+class Lineup:
     """The strategies of one run, in the order they run: prompts, baselines, fine-tunes."""
 
     prompts: list[PromptStrategy]
@@ -92,13 +92,13 @@ def load_data(
     )
 
 
-def resolve_strategies(names: list[str], task_type: str, plugins: Any) -> Plan:
+def resolve_strategies(names: list[str], task_type: str, plugins: Any) -> Lineup:
     """Match each name to a prompt strategy or training backend from any plugin."""
     prompts = {s.name: s for s in plugins.prompt_strategies()}
     backends = {b.name: b for b in plugins.training_backends()}
     if not names:
         raise UsageError("no strategies given")
-    plan = Plan([], [], [])
+    lineup = Lineup([], [], [])
     seen: set[str] = set()
     for name in names:
         if name in seen:
@@ -111,10 +111,10 @@ def resolve_strategies(names: list[str], task_type: str, plugins: Any) -> Plan:
                     f"strategy '{name}' supports {', '.join(strategy.task_types)} tasks, "
                     f"not {task_type}"
                 )
-            (plan.baselines if strategy.kind == "baseline" else plan.prompts).append(strategy)
+            (lineup.baselines if strategy.kind == "baseline" else lineup.prompts).append(strategy)
         elif name in backends:
-            plan.fine_tunes.append(backends[name])
+            lineup.fine_tunes.append(backends[name])
         else:
             available = ", ".join(sorted(prompts) + sorted(backends)) or "none"
             raise UsageError(f"unknown strategy '{name}'; available: {available}")
-    return plan
+    return lineup

@@ -1,4 +1,9 @@
-"""The pydantic models of a benchmark run: options in, ``results.json`` out."""
+"""The pydantic models of a benchmark run: options in, ``results.json`` out.
+
+Every part of the results is typed here or in a pure module this one imports (overfitting and
+forgetting reports); nothing here imports the orchestration, so runners and renderers can
+import the schema without pulling in the pipeline.
+"""
 
 from __future__ import annotations
 
@@ -7,8 +12,9 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, Field
 
-from advisor.bench.curve import CurvePoint, CurveResult
+from advisor.bench.forgetting import ForgettingReport
 from advisor.bench.overfitting import OverfittingReport
+from advisor.components import ExampleResult, TrainResult
 from advisor.methods import DEFAULT_ARMS
 
 RESULTS_VERSION = 1
@@ -42,7 +48,11 @@ class BenchmarkOptions(BaseModel):
     profile_values: dict[str, Any] = Field(default_factory=dict)
     alpha: float = Field(0.05, gt=0, lt=1, description="Significance level of the paired test.")
     runner: str = "lmeval"
-    threads: int | None = Field(None, ge=1, description="torch CPU threads; None: torch's default.")
+    threads: int | None = Field(
+        None,
+        ge=1,
+        description="CPU threads of the model (LoadedModel.set_threads); None: its default.",
+    )
     progress: bool = True
     forgetting: bool = Field(
         True, description="Score general ability before and after each fine-tune."
@@ -54,13 +64,7 @@ class BenchmarkOptions(BaseModel):
     )
 
 
-class ExampleResult(BaseModel):
-    """One test example scored under one strategy (lm-eval log_samples)."""
-
-    doc_id: int
-    target: str
-    prediction: str
-    scores: dict[str, float]
+__all__ = ["ExampleResult"]  # defined in advisor.components (runners build them); re-exported
 
 
 class StrategyResult(BaseModel):
@@ -74,7 +78,7 @@ class StrategyResult(BaseModel):
     eval_seconds: float = 0.0
     prompt_tokens: float | None = Field(None, description="Mean prompt length in tokens.")
     usd_per_1k_queries: float | None = None
-    train: dict[str, Any] | None = Field(None, description="TrainResult of a fine-tune.")
+    train: TrainResult | None = Field(None, description="How a fine-tune was trained.")
     artifact: str | None = Field(None, description="Adapter or model folder of a fine-tune.")
     overfitting: OverfittingReport | None = Field(
         None, description="Train/validation loss gap of a fine-tune."
@@ -134,6 +138,62 @@ class MeasuredChallenge(BaseModel):
     rated: str | None = Field(None, description="What `advisor recommend` guessed (its rating).")
 
 
+class CurvePoint(BaseModel):
+    """One training-set size of the learning curve."""
+
+    size: int
+    score: float
+    ci95: tuple[float, float] | None = None
+    difference: float | None = Field(None, description="fine-tune minus prompt, same test examples")
+    p_value: float | None = Field(None, description="paired bootstrap against the best prompt")
+    train_seconds: float | None = None
+    eval_seconds: float | None = None
+    steps: int | None = None
+    stopped_early: bool = False
+    overfitting: str | None = Field(None, description="OverfittingReport level of this fine-tune")
+    reused: str | None = Field(
+        None, description="Strategy whose fine-tune on all the data gave this point"
+    )
+
+
+class CurveResult(BaseModel):
+    """The learning curve against the best prompt (see ``advisor.bench.curve``)."""
+
+    method: str
+    metric: str
+    test_examples: int
+    prompt_strategy: str
+    prompt_score: float
+    prompt_ci95: tuple[float, float] | None = None
+    points: list[CurvePoint]
+    status: Literal["crosses", "above_from_start", "never"]
+    crossover_size: float | None = None
+    crossover_range: tuple[float | None, float | None] | None = Field(
+        None, description="From the 95% intervals: (earliest, latest); None = not within the data"
+    )
+    still_rising: bool = False
+    extrapolated_size: int | None = None
+    seconds: float = 0.0
+    summary: str = ""
+
+
+class Advice(BaseModel):
+    """What `advisor recommend` said for this data's profile (its top reasons only)."""
+
+    verdict: str
+    method: str | None = None
+    confidence: float | None = None
+    score: float | None = None
+    summary: str = ""
+    reasons: list[str] = Field(default_factory=list)
+
+
+class AdviceUnavailable(BaseModel):
+    """`advisor recommend` failed on this profile: the verdict says so instead of guessing."""
+
+    error: str
+
+
 class BenchmarkResults(BaseModel):
     version: int = RESULTS_VERSION
     options: BenchmarkOptions
@@ -146,13 +206,13 @@ class BenchmarkResults(BaseModel):
     comparison: Comparison | None = None
     verdict: Verdict | None = None
     profile: dict[str, Any] | None = None
-    recommendation: dict[str, Any] | None = None
+    recommendation: Advice | AdviceUnavailable | None = None
     cost_notes: list[str] = Field(default_factory=list)
     general_ability_before: list[bool] | None = Field(
         None, description="Base model, per item of the general-ability check."
     )
-    forgetting: dict[str, Any] | None = Field(
-        None, description="advisor.bench.forgetting.ForgettingReport"
+    forgetting: ForgettingReport | None = Field(
+        None, description="General ability after each fine-tune against before."
     )
     curve_points: list[CurvePoint] = Field(
         default_factory=list, description="Learning-curve sizes finished so far (for --resume)."

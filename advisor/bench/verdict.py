@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from advisor.bench.schema import Comparison, StrategyResult, Verdict
+from advisor.bench.schema import Advice, AdviceUnavailable, Comparison, StrategyResult, Verdict
 from advisor.bench.stats import mcnemar_exact, paired_bootstrap
 
 # What each advice verdict expects the measurement to show on the data at hand.
@@ -66,14 +66,17 @@ def compare(strategies: list[StrategyResult], metric: str, *, seed: int = 0) -> 
 
 
 def decide(
-    comparison: Comparison | None, advice: dict[str, Any] | None, alpha: float = 0.05
+    comparison: Comparison | None,
+    advice: Advice | AdviceUnavailable | None,
+    alpha: float = 0.05,
 ) -> Verdict:
     """confirmed / contradicted when the difference is significant, else inconclusive."""
-    rec = (advice or {}).get("verdict")
+    given = advice if isinstance(advice, Advice) else None
+    rec = given.verdict if given else None
     kwargs: dict[str, Any] = {
         "advice": rec,
-        "advice_method": (advice or {}).get("method"),
-        "advice_confidence": (advice or {}).get("confidence"),
+        "advice_method": given.method if given else None,
+        "advice_confidence": given.confidence if given else None,
     }
     if comparison is None:
         return Verdict(
@@ -93,7 +96,7 @@ def decide(
         winner = "fine-tune" if c.difference > 0 else "prompt"
     kwargs["measured_winner"] = winner
     if rec is None:
-        why = (advice or {}).get("error", "no advice available")
+        why = advice.error if isinstance(advice, AdviceUnavailable) else "no advice available"
         return Verdict(outcome="inconclusive", explanation=f"{why}; measured: {numbers}", **kwargs)
     if winner == "tie":
         return Verdict(

@@ -101,7 +101,9 @@ def _curve_sizes(value: str | None) -> list[int | None] | None:
     help="lm-eval batch size.",
 )
 @click.option(
-    "--threads", type=click.IntRange(min=1), help="torch CPU threads [default: torch's choice]."
+    "--threads",
+    type=click.IntRange(min=1),
+    help="CPU threads of the model [default: its own choice].",
 )
 @profile_option("Profile file (YAML/TOML/JSON) for the advice.")
 @click.option(

@@ -3,8 +3,7 @@ and the learning curve (also written alone as curve.svg)."""
 
 from __future__ import annotations
 
-from advisor.bench.curve import CurveResult
-from advisor.bench.schema import StrategyResult
+from advisor.bench.schema import CurveResult, StrategyResult
 from advisor.report import svg
 
 COLOURS = {"prompt": "#4C78A8", "fine-tune": "#F58518", "baseline": "#54A24B"}

@@ -113,20 +113,18 @@ def overfitting_rows(results: BenchmarkResults) -> list[list[str]]:
 
 
 def forgetting_rows(results: BenchmarkResults) -> list[list[str]]:
-    f = results.forgetting or {}
     rows = []
-    for m in f.get("methods", []):
-        lost = m.get("items_lost")
-        p = m.get("p_value")
+    for m in results.forgetting.methods if results.forgetting else []:
+        lost, p = m.items_lost, m.p_value
         rows.append(
             [
-                m["method"],
-                f"{m['before']:.1%}",
-                f"{m['after']:.1%}",
-                f"{m['drop_points']:+.1f}",
-                f"{lost} / {m.get('items_gained')}" if lost is not None else "n/a",
+                m.method,
+                f"{m.before:.1%}",
+                f"{m.after:.1%}",
+                f"{m.drop_points:+.1f}",
+                f"{lost} / {m.items_gained}" if lost is not None else "n/a",
                 f"{p:.3g}" if p is not None else "n/a",
-                m["level"],
+                m.level,
             ]
         )
     return rows
@@ -137,18 +135,18 @@ def forgetting_text(results: BenchmarkResults) -> list[str]:
     if not f:
         return []
     lines = [
-        f"General ability of the base model: {f['before']:.1%}"
-        + (f" on {f['items']} items" if f.get("items") else "")
+        f"General ability of the base model: {f.before:.1%}"
+        + (f" on {f.items} items" if f.items else "")
         + " (the shipped multiple-choice check, unrelated to the task; chance 25%).",
-        f["summary"] + ".",
+        f.summary + ".",
     ]
-    by = {m["method"]: m for m in f.get("methods", [])}
+    by = {m.method: m for m in f.methods}
     lora = next((m for n, m in by.items() if n.startswith("lora")), None)
     full = by.get("full")
     if lora and full:
         lines.append(
-            f"LoRA vs full fine-tuning: {lora['method']} dropped {lora['drop_points']:+.1f} points, "
-            f"full {full['drop_points']:+.1f} points."
+            f"LoRA vs full fine-tuning: {lora.method} dropped {lora.drop_points:+.1f} points, "
+            f"full {full.drop_points:+.1f} points."
         )
     return lines
 

@@ -1,0 +1,164 @@
+"""The building blocks every stage uses: score a suite, train a backend, attach a fine-tune,
+score a baseline, check general ability. Each talks to plugins only through their contracts
+(``advisor.components``): the runner scores a ``PromptSuite`` on a ``LoadedModel``, a backend
+trains and ``attach``-es its artifact for scoring.
+"""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+from typing import Any
+
+from advisor.bench.context import Arm
+from advisor.bench.forgetting import ability_results
+from advisor.bench.schema import ExampleResult, StrategyResult
+from advisor.bench.stats import mean_ci
+from advisor.bench.task_metrics import score
+from advisor.components import (
+    BenchmarkRunner,
+    LoadedModel,
+    PromptStrategy,
+    RunOutput,
+    TaskData,
+    TrainConfig,
+    TrainingBackend,
+    TrainResult,
+)
+from advisor.errors import UsageError
+from advisor.progress import phase
+
+
+def evaluate_strategy(
+    model: LoadedModel,
+    runner: BenchmarkRunner,
+    arm: Arm,
+    task_dir: Path,
+    *,
+    name: str,
+    kind: str,
+    artifact: str | Path | None = None,
+    batch_size: int = 8,
+    progress: bool = True,
+) -> StrategyResult:
+    """Score ``model`` (the base, or a fine-tune attached to it) on one strategy's suite."""
+    with phase(f"evaluate {name}", enabled=progress) as tick:
+        raw = runner.run(model, arm.suite, task_dir, batch_size=batch_size, on_progress=tick)
+    out = RunOutput.model_validate(raw)  # a plugin's answer is checked at the boundary
+    docs = arm.suite.docs
+    prompt_tokens = sum(model.count_tokens([d.prompt for d in docs])) / max(len(docs), 1)
+    scores = {m: [e.scores[m] for e in out.examples if m in e.scores] for m in out.metrics}
+    return StrategyResult(
+        name=name,
+        kind=kind,  # type: ignore[arg-type]
+        task=arm.task,
+        metrics=out.metrics,
+        ci95={m: mean_ci(values) for m, values in scores.items()},
+        n=len(out.examples),
+        seconds=out.seconds,
+        eval_seconds=out.seconds,
+        prompt_tokens=prompt_tokens,
+        artifact=str(artifact) if artifact else None,
+        examples=out.examples,
+    )
+
+
+def evaluate_fine_tune(
+    base: LoadedModel,
+    backend: TrainingBackend,
+    artifact: str | Path,
+    runner: BenchmarkRunner,
+    arm: Arm,
+    task_dir: Path,
+    *,
+    name: str,
+    batch_size: int = 8,
+    progress: bool = True,
+) -> StrategyResult:
+    """Score a fine-tune: the backend attaches ``artifact`` to the base for the scoring only."""
+    with backend.attach(base, Path(artifact)) as tuned:
+        return evaluate_strategy(
+            tuned,
+            runner,
+            arm,
+            task_dir,
+            name=name,
+            kind="fine-tune",
+            artifact=artifact,
+            batch_size=batch_size,
+            progress=progress,
+        )
+
+
+def train_strategy(
+    loaded: LoadedModel,
+    backend: TrainingBackend,
+    train: TaskData,
+    output_dir: Path,
+    *,
+    epochs: float | None = None,
+    max_steps: int | None = None,
+    seed: int = 0,
+    resume: bool = False,
+    progress: bool = True,
+) -> TrainResult:
+    """Fine-tune through a training backend; the shared base must come back unchanged."""
+    values: dict[str, Any] = {**backend.defaults, "method": backend.method, "seed": seed}
+    values["epochs"] = epochs if epochs is not None else 1.0
+    if max_steps is not None:
+        values["max_steps"] = max_steps
+    config = TrainConfig.model_validate(
+        {k: v for k, v in values.items() if k in TrainConfig.model_fields}
+    )
+    return backend.train(loaded, train, config, output_dir, resume=resume, progress=progress)
+
+
+def score_ability(
+    base: LoadedModel,
+    backend: TrainingBackend | None = None,
+    artifact: str | Path | None = None,
+    *,
+    name: str = "base",
+    progress: bool = True,
+) -> list[bool]:
+    """Per-item results on the shipped general-ability check, of the base or of a fine-tune."""
+    with phase(f"general ability {name}", enabled=progress):
+        if backend is None or artifact is None:
+            return ability_results(base)
+        with backend.attach(base, Path(artifact)) as tuned:
+            return ability_results(tuned)
+
+
+def score_baseline(strategy: PromptStrategy, train: TaskData, test: TaskData) -> StrategyResult:
+    """A strategy without a language model (e.g. TF-IDF + logistic regression)."""
+    if strategy.fit_predict is None:
+        raise UsageError(f"baseline '{strategy.name}' has no fit_predict")
+    start = time.perf_counter()
+    raw = strategy.fit_predict(train, test)
+    preds = list(raw)  # the returned sequence may carry a ``metrics`` dict (e.g. its cost)
+    seconds = time.perf_counter() - start
+    if len(preds) != len(test.examples):
+        raise UsageError(
+            f"baseline '{strategy.name}' returned {len(preds)} predictions for {len(test.examples)} examples"
+        )
+    examples = []
+    for i, (ex, pred) in enumerate(zip(test.examples, preds, strict=True)):
+        if test.task_type == "classification":
+            scores = {"acc": float(str(pred).strip() == ex.output)}
+        else:
+            scores = score(str(pred), ex.output)
+        examples.append(
+            ExampleResult(doc_id=i, target=ex.output, prediction=str(pred), scores=scores)
+        )
+    metrics = {m: sum(e.scores[m] for e in examples) / len(examples) for m in examples[0].scores}
+    cost = getattr(raw, "metrics", None) or {}
+    return StrategyResult(
+        name=strategy.name,
+        kind="baseline",
+        metrics=metrics,
+        ci95={m: mean_ci([e.scores[m] for e in examples]) for m in metrics},
+        n=len(examples),
+        seconds=seconds,
+        usd_per_1k_queries=cost.get("cost_per_1k_queries_usd") if isinstance(cost, dict) else None,
+        examples=examples,
+    )

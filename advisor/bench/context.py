@@ -1,0 +1,135 @@
+"""What the stages of one benchmark run share: options, plugins, data, results and the model.
+
+The stages (``advisor.bench.stages``) read and extend ``RunContext.results``; each saves it to
+``results.json`` after its own work, so a run stopped anywhere resumes from the last save.
+The shared base model is loaded on first need: a resumed run with nothing left to score
+never loads it.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from advisor.bench.inputs import Lineup
+from advisor.bench.schema import BenchmarkOptions, BenchmarkResults
+from advisor.components import (
+    BenchmarkRunner,
+    LoadedModel,
+    PromptSuite,
+    TaskData,
+    TrainingBackend,
+)
+from advisor.errors import UsageError
+from advisor.files import write_atomic
+from advisor.methods import PLAIN_PROMPT
+from advisor.progress import phase
+
+RESULTS = "results.json"
+TASKS = "tasks"
+FINETUNES = "finetunes"
+# Fine-tunes are trained and scored on the plain prompt's format (its strategy has its name).
+ZERO_SHOT = PLAIN_PROMPT
+# Options that decide what was measured: a resumed run must keep them.
+RESUME_KEEPS = (
+    "data",
+    "test",
+    "model",
+    "limit",
+    "train_limit",
+    "seed",
+    "shots",
+    "epochs",
+    "max_steps",
+)
+
+
+@dataclass(frozen=True)
+class Arm:
+    """A prompt strategy's suite and the task name its runner wrote it under."""
+
+    suite: PromptSuite
+    task: str
+
+
+@dataclass
+class RunContext:
+    options: BenchmarkOptions
+    plugins: Any
+    train: TaskData
+    test: TaskData
+    lineup: Lineup
+    runner: BenchmarkRunner
+    results: BenchmarkResults
+    arms: dict[str, Arm] = field(default_factory=dict)
+    started: float = field(default_factory=time.perf_counter)
+    loaded: LoadedModel | None = None
+
+    @property
+    def run_dir(self) -> Path:
+        return self.options.output
+
+    @property
+    def task_dir(self) -> Path:
+        return self.run_dir / TASKS
+
+    @property
+    def zero_shot(self) -> Arm:
+        return self.arms[ZERO_SHOT]
+
+    def done(self) -> set[str]:
+        return {s.name for s in self.results.strategies}
+
+    def backend(self, name: str) -> TrainingBackend:
+        return next(b for b in self.lineup.fine_tunes if b.name == name)
+
+    def model(self) -> LoadedModel:
+        """The base every strategy shares, loaded through its model plugin on first need."""
+        if self.loaded is None:
+            start = time.perf_counter()
+            with phase("load model", enabled=self.options.progress):
+                loaded = self.plugins.resolve_model(self.options.model).load()
+            if self.options.threads:
+                loaded.set_threads(self.options.threads)
+            self.results.seconds["load_model"] = time.perf_counter() - start
+            self.results.model = loaded.name
+            self.results.model_params_b = loaded.params_b
+            self.loaded = loaded
+        return self.loaded
+
+    def save(self) -> None:
+        save_results(self.results, self.run_dir)
+
+
+def save_results(results: BenchmarkResults, run_dir: Path) -> None:
+    write_atomic(run_dir / RESULTS, results.model_dump_json(indent=1))
+
+
+def load_results(run_dir: Path) -> BenchmarkResults | None:
+    path = run_dir / RESULTS
+    if not path.exists():
+        return None
+    try:
+        return BenchmarkResults.model_validate_json(path.read_text(encoding="utf-8"))
+    except ValueError as err:
+        raise UsageError(
+            f"{path} is not a results file of this version: {str(err).splitlines()[0]}"
+        ) from None
+
+
+def resume_from(previous: BenchmarkResults, results: BenchmarkResults, lineup: Lineup) -> None:
+    """Carry what an earlier run of the same benchmark measured into ``results``."""
+    old, new = previous.options, results.options
+    changed = [k for k in RESUME_KEEPS if getattr(old, k) != getattr(new, k)]
+    if changed or previous.data != results.data:
+        what = ", ".join(changed) or "data"
+        raise UsageError(
+            f"{new.output} holds a benchmark with different {what}; use another --output"
+        )
+    results.strategies = [s for s in previous.strategies if s.name in lineup.names]
+    results.model, results.model_params_b = previous.model, previous.model_params_b
+    results.seconds = dict(previous.seconds)
+    results.general_ability_before = previous.general_ability_before
+    results.curve_points = list(previous.curve_points)

@@ -1,0 +1,100 @@
+"""The facts guidance.yaml reads, computed from a profile: the code behind the data."""
+
+from __future__ import annotations
+
+from dataclasses import asdict
+from typing import Any
+
+from advisor.guidance.fact_names import Derived
+from advisor.guidance.methods_view import API_TUNING, TRAIN_METHODS
+from advisor.guidance.spec import GuidanceSpec
+from advisor.profile import (
+    CHANGE_LEVEL,
+    EXPERTISE_LEVEL,
+    SHIFT_LEVEL,
+    ModelAccess,
+    Profile,
+)
+
+
+def params_b(p: Profile, spec: GuidanceSpec) -> float:
+    return p.model_params_b or spec.hyperparameters.default_params_b
+
+
+def train_memory_gb(method: str, params: float) -> float:
+    """Peak training memory from the cost model, so the advice and the cost table agree."""
+    from advisor.cost import training_memory_gb
+
+    return round(training_memory_gb(method if method in TRAIN_METHODS else "lora", params), 1)
+
+
+def train_method(method: str, p: Profile, spec: GuidanceSpec) -> str:
+    """The training method the plan and risks refer to: the recommended one if it trains,
+    else the one a later fine-tune would most likely use for this profile."""
+    if method in TRAIN_METHODS or method == API_TUNING:
+        return method
+    if p.model_access == ModelAccess.api_only:
+        return API_TUNING
+    params = params_b(p, spec)
+    if p.has_gpu:
+        return "lora" if train_memory_gb("lora", params) <= p.gpu_memory_gb else "qlora"
+    if params >= spec.hyperparameters.cpu_trainable_params_b and p.data_can_leave:
+        return API_TUNING  # no GPU for a model this size: a provider would have to train it
+    return "lora"
+
+
+def _n(x: float) -> str:
+    return f"{x:,.0f}" if float(x).is_integer() else f"{x:,.1f}"
+
+
+# The plan's hyperparameters that read as facts under their own names.
+_PLAIN_HYPERPARAMETERS = (
+    "epochs",
+    "learning_rate",
+    "batch_size",
+    "grad_accum",
+    "weight_decay",
+    "warmup_ratio",
+    "scheduler",
+    "validation_fraction",
+    "eval_every",
+    "patience",
+    "max_length",
+)
+
+
+def build_facts(p: Profile, method: str, hp: dict[str, Any], spec: GuidanceSpec) -> dict[str, Any]:
+    """Every fact for one profile and method, the file's conditions and phrases included."""
+    params = params_b(p, spec)
+    n, val = p.labeled_examples, hp["validation_fraction"]
+    derived = Derived(
+        method=method,
+        provider_tuning=method == API_TUNING,
+        has_gpu=p.has_gpu,
+        params_b=params,
+        size_b=_n(params),
+        gpu_gb=_n(p.gpu_memory_gb),
+        budget=_n(p.budget_usd),
+        lora_gb=train_memory_gb("lora", params),
+        qlora_gb=train_memory_gb("qlora", params),
+        method_gb=train_memory_gb(method, params),
+        change_level=CHANGE_LEVEL[p.requirements_change],
+        shift_level=SHIFT_LEVEL[p.domain_shift],
+        expertise_level=EXPERTISE_LEVEL[p.expertise],
+        who=p.expertise.value.replace("_", " "),
+        Task_type=p.task_type.value.capitalize(),
+        Domain_shift=p.domain_shift.value.capitalize(),
+        examples_per_label=n // p.num_labels if p.num_labels else None,
+        few_shot_k=min(8, max(2, (p.num_labels or 2) * 2)),
+        label_slots=", ".join(f"<label {i}>" for i in range(1, (p.num_labels or 3) + 1)),
+        n_val=round(n * val),
+        n_train=n - round(n * val),
+        **{k: hp[k] for k in _PLAIN_HYPERPARAMETERS},
+        lora_r=hp.get("lora_r", 8),  # a small rank to suggest when the method has none
+    )
+    facts: dict[str, Any] = {k: getattr(v, "value", v) for k, v in p}
+    facts.update(asdict(derived))
+    for name, condition in spec.conditions.items():
+        facts[name] = condition.holds(facts)
+    phrases = {name: phrase.say(facts) for name, phrase in spec.phrases.items()}
+    return facts | phrases

@@ -1,0 +1,31 @@
+"""The method names guidance refers to, read from the method definitions (advisor.methods)."""
+
+from __future__ import annotations
+
+from advisor.methods import ADAPTER_METHODS, BENCHMARK_BACKEND, TRAIN_METHODS, load_methods, names
+from advisor.methods import API_FINE_TUNE as API_TUNING
+
+# The adapters that take a LoRA rank, alpha and dropout.
+LORA_METHODS = tuple(m.name for m in load_methods() if m.rank is not None)
+# Prompt methods for any goal (a goal-bound one, like rag, is planned where its goal is).
+PROMPT_METHODS = tuple(m.name for m in load_methods() if m.kind == "prompt" and m.goal is None)
+# The prompt strategies every suggested benchmark runs, and the prompt plan's default.
+BENCHMARK_PROMPTS = ("zero-shot", "few-shot", "3c")
+DEFAULT_PROMPT = "3c"
+# The adapter a benchmark measures when nothing else is to be trained.
+DEFAULT_ADAPTER = "lora"
+# Every method name guidance.yaml may test `method` against.
+KNOWN_METHODS = names()
+
+__all__ = [
+    "ADAPTER_METHODS",
+    "API_TUNING",
+    "BENCHMARK_BACKEND",
+    "BENCHMARK_PROMPTS",
+    "DEFAULT_ADAPTER",
+    "DEFAULT_PROMPT",
+    "KNOWN_METHODS",
+    "LORA_METHODS",
+    "PROMPT_METHODS",
+    "TRAIN_METHODS",
+]
