@@ -170,3 +170,46 @@ def test_no_confidence_is_certain() -> None:
     for case in CASES:
         rec = recommend(plugins=BUILTIN, **case.profile)
         assert 0 < rec.confidence < 1 and not math.isclose(rec.confidence, 1)
+
+
+def test_the_benchmark_report_shows_the_confidence_recommend_gives(tmp_path, monkeypatch) -> None:
+    """One confidence for one profile: the benchmark names the `advisor recommend` command of
+    the profile it advised on, and that command gives the same verdict and confidence."""
+    from click.testing import CliRunner
+
+    import advisor.plugins
+    from advisor.bench.inputs import demo_paths
+    from advisor.bench.run import run_benchmark
+    from advisor.bench.schema import BenchmarkOptions, BenchmarkResults
+    from advisor.cli import cli
+    from advisor.report.benchmark.markdown import render as render_benchmark
+    from advisor.testing import plugin_manager_with
+
+    plugins = plugin_manager_with(["evidence", "prompts"], modules={"fake": "fake_plugin"})
+    train, test = demo_paths("tickets")
+    options = BenchmarkOptions(
+        data=train,
+        test=test,
+        output=tmp_path / "run",
+        model="fake",
+        runner="fake",
+        strategies=["zero-shot", "fake-ft"],
+        limit=20,
+        train_limit=40,
+        forgetting=False,
+        progress=False,
+    )
+    run_benchmark(options, plugins=plugins)
+    results = BenchmarkResults.model_validate_json(
+        (tmp_path / "run" / "results.json").read_text(encoding="utf-8")
+    )
+    advice = results.recommendation
+    assert advice.command.startswith("advisor recommend --labeled-examples 40")
+    monkeypatch.setattr(advisor.plugins, "get_plugins", lambda: plugins)  # the same rules
+    out = CliRunner().invoke(cli, [*advice.command.split()[1:], "--json"])
+    assert out.exit_code == 0, out.output
+    rec = json.loads(out.stdout)
+    assert (rec["verdict"], rec["confidence"]) == (advice.verdict, advice.confidence)
+    assert rec["confidence_note"] == advice.confidence_note
+    report = render_benchmark(results)
+    assert f"confidence {rec['confidence']:.0%}" in report and advice.command in report

@@ -4,7 +4,7 @@ the sentences around them; the Markdown and HTML renderers escape and lay them o
 from __future__ import annotations
 
 from advisor.bench.challenges import fine_tunes
-from advisor.bench.schema import BenchmarkResults
+from advisor.bench.schema import Advice, BenchmarkResults
 
 SCORE_HEADER = [
     "strategy",
@@ -62,9 +62,12 @@ def verdict_lines(results: BenchmarkResults) -> list[str]:
         lines.append(f"**Verdict: {v.outcome.upper()}** — {v.explanation}.")
         if v.advice:
             conf = (
-                f", confidence {v.advice_confidence:.2f}" if v.advice_confidence is not None else ""
+                f", confidence {v.advice_confidence:.0%}" if v.advice_confidence is not None else ""
             )
-            lines.append(f"Advice from `advisor recommend`: {v.advice} ({v.advice_method}{conf}).")
+            given = results.recommendation if isinstance(results.recommendation, Advice) else None
+            command = given.command if given and given.command else "advisor recommend"
+            note = f" — {given.confidence_note}" if given and given.confidence_note else ""
+            lines.append(f"Advice from `{command}`: {v.advice} ({v.advice_method}{conf}){note}.")
     c = results.comparison
     if c:
         lines.append(
