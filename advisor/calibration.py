@@ -87,7 +87,9 @@ class Fit(BaseModel):
     cap: float = Field(
         gt=0, lt=1, description="Platt's target for a right verdict: the curve stops there."
     )
-    forced: float = Field(gt=0, lt=1, description="P(right) when constraints force the verdict.")
+    forced: float = Field(
+        gt=0, lt=1, description="P(right) when constraints force the verdict (no curve: a rate)."
+    )
     forced_cases: int = Field(ge=0)
     forced_right: int = Field(ge=0)
     bins: list[MarginBin]
