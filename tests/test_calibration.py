@@ -142,7 +142,7 @@ def test_the_note_of_a_mixed_verdict_says_it_is_split() -> None:
 
 def test_margin_bins_cover_every_margin() -> None:
     bins = load_fit().bins
-    for m in (0, 0.99, 1, 3.5, 50):
+    for m in (0, 0.99, 2, 3.5, 50):
         assert sum(b.holds(m) for b in bins) == 1
     assert MarginBin(low=1, high=2, cases=0, right=0).holds(1.5)
 
