@@ -13,6 +13,7 @@ import json
 import os
 import shutil
 import tempfile
+import time
 from pathlib import Path
 from typing import Any
 
@@ -158,14 +159,41 @@ def save_model_folder(model: Any, tokenizer: Any, folder: Path) -> None:
     save_file(state, str(folder / WEIGHTS), metadata={"format": "pt"})
 
 
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # someone else's process: alive
+        return True
+    return True
+
+
+STALE_AFTER_S = 3600  # a temp folder without a pid (older versions) is stale after this
+
+
+def _clean_stale_temps(parent: Path, name: str) -> None:
+    """Remove the temp folders of earlier conversions that were killed (half a gigabyte each).
+    The writer's pid is in the name, so a conversion still running elsewhere is left alone."""
+    for tmp in parent.glob(f".{name}.*"):
+        pid = tmp.name[len(name) + 2 :].partition(".")[0]
+        if pid.isdigit() and tmp.name.endswith(".tmp"):
+            stale = not _alive(int(pid))
+        else:
+            stale = time.time() - tmp.stat().st_mtime > STALE_AFTER_S
+        if tmp.is_dir() and stale:
+            shutil.rmtree(tmp, ignore_errors=True)
+
+
 def _convert_gguf(gguf: Path, folder: Path, name: str) -> None:
     """Dequantise ``gguf`` into ``folder`` via a temp dir and an atomic rename."""
     from transformers import AutoModelForCausalLM, AutoTokenizer
 
     folder.parent.mkdir(parents=True, exist_ok=True)
+    _clean_stale_temps(folder.parent, name)
     model = AutoModelForCausalLM.from_pretrained(gguf.parent, gguf_file=gguf.name)
     tokenizer = AutoTokenizer.from_pretrained(gguf.parent, gguf_file=gguf.name)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{name}.", dir=folder.parent))
+    tmp = Path(tempfile.mkdtemp(prefix=f".{name}.{os.getpid()}.", suffix=".tmp", dir=folder.parent))
     try:
         tmp.chmod(0o755)  # mkdtemp makes it private; the cache is an ordinary folder
         save_model_folder(model, tokenizer, tmp)
