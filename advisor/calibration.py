@@ -81,7 +81,9 @@ class Fit(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    method: str = "platt"
+    method: Literal["platt", "platt-edge"] = Field(
+        description="platt: a and b fitted; platt-edge: b = 0 (1/2 on the band's edge)."
+    )
     a: float = Field(ge=0, description="Slope on the margin (>= 0: more margin, more confidence).")
     b: float = Field(description="Intercept: the log-odds of being right at margin 0.")
     cap: float = Field(
@@ -97,6 +99,7 @@ class Fit(BaseModel):
     right: int = Field(ge=0)
     brier_before: float
     brier_after: float = Field(description="Leave-one-out Brier score of this fit.")
+    brier_methods: dict[str, float] = Field(description="The same for every curve tried.")
     fitted: str = Field(description="UTC date of the fit.")
     command: str
 

@@ -74,10 +74,20 @@ def test_the_stored_fit_is_the_fit_of_the_table(script) -> None:
 
 def test_platt_fit_finds_the_slope_and_never_inverts_it(script) -> None:
     margins = [0.2 * i for i in range(40)]
-    a, b = script.fit_platt(margins, [m > 2 or i % 3 == 0 for i, m in enumerate(margins)])
-    assert a > 0 and calibration.platt(6, a, b) > calibration.platt(1, a, b)
-    a, b = script.fit_platt(margins, [m < 4 for m in margins])  # anti-correlated
-    assert a == 0 and 0 < calibration.platt(0, a, b) < 1
+    right = [m > 2 or i % 3 == 0 for i, m in enumerate(margins)]
+    for edge in (False, True):
+        a, b = script.fit_platt(margins, right, edge)
+        assert a > 0 and calibration.platt(6, a, b) > calibration.platt(1, a, b)
+        assert b == 0 or not edge
+        a, b = script.fit_platt(margins, [m < 4 for m in margins], edge)  # anti-correlated
+        assert a == 0 and 0 < calibration.platt(0, a, b) < 1
+
+
+def test_the_curve_kept_has_the_lower_leave_one_out_brier_score() -> None:
+    fit = load_fit()
+    assert set(fit.brier_methods) == {"platt", "platt-edge"}
+    assert fit.brier_after == min(fit.brier_methods.values()) == fit.brier_methods[fit.method]
+    assert fit.method == "platt" or fit.b == 0
 
 
 def test_brier_and_reliability_are_reported(script) -> None:
