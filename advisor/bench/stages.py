@@ -12,7 +12,7 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-from advisor.bench import arms
+from advisor.bench import arms, classification
 from advisor.bench.advice import advise, attach_costs
 from advisor.bench.challenges import measured_challenges
 from advisor.bench.context import (
@@ -225,6 +225,9 @@ def verdict(ctx: RunContext) -> None:
     results.profile = profile.model_dump(mode="json")
     results.recommendation = advice
     attach_costs(results, profile, ctx.loaded, ctx.test)
+    if ctx.test.task_type == "classification":
+        classification.annotate(results.strategies, ctx.test)
+        results.label_baselines = classification.label_baselines(ctx.train, ctx.test)
     results.comparison = compare(results.strategies, results.primary_metric, seed=options.seed)
     results.verdict = decide(results.comparison, advice, options.alpha)
     results.challenges = measured_challenges(results, rated)

@@ -255,6 +255,24 @@ def gather_profile(
 # ---------------------------------------------------------------- the command
 
 
+def _note_skipped_plugins() -> None:
+    """One line on stderr when a plugin (or a part of one) was skipped: advice without its rules
+    must not pass for the whole story. ``advisor plugins`` lists the details."""
+    from advisor.plugins import get_plugins
+
+    plugins = get_plugins()
+    broken = [i for i in [*plugins.info.values(), *plugins.rejected] if i.errors]
+    if not broken:
+        return
+    names = ", ".join(f"'{i.name}'" for i in broken)
+    first = broken[0].errors[0]
+    first = first if len(first) <= 120 else first[:119] + "…"
+    plural = "s" if len(broken) > 1 else ""
+    click.echo(
+        f"note: plugin{plural} {names} skipped ({first}); `advisor plugins` shows why", err=True
+    )
+
+
 def _print_schema() -> None:
     import json
 
@@ -283,7 +301,13 @@ def _print_schema() -> None:
     default=None,
     help="Ask the key questions (default: only on a terminal when no profile input is given).",
 )
-@click.option("--format", "fmt", type=click.Choice(FORMATS), default=None, help="Output format.")
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(FORMATS),
+    default=None,
+    help="Output format [default: from --output's extension (.html, .md, .json), else text].",
+)
 @click.option("--json", "as_json", is_flag=True, help="Same as --format json.")
 @click.option("--json-schema", is_flag=True, help="Print the JSON schema of the output and exit.")
 @click.option(
@@ -320,7 +344,9 @@ def recommend(
         return
     if as_json and fmt not in (None, "json"):
         raise UsageError(f"--json conflicts with --format {fmt}; use one of them")
-    fmt = "json" if as_json else (fmt or "text")
+    from advisor.report import format_for
+
+    fmt = "json" if as_json else format_for(output, fmt)
 
     if save_profile and not save_profile.lower().endswith((".yaml", ".yml")):
         raise UsageError(
@@ -348,6 +374,7 @@ def recommend(
     from advisor.engine import recommend as run_engine
 
     rec = run_engine(profile, profile_sources=sources)
+    _note_skipped_plugins()
 
     if output:
         from advisor.files import write_atomic

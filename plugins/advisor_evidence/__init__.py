@@ -118,7 +118,10 @@ def load_rules(path: Path = RULES_FILE) -> list[Any]:
     from advisor.evidence import Rule
     from advisor.recommendation import Source
 
-    data = RuleFile.model_validate(yaml.safe_load(path.read_text(encoding="utf-8")))
+    # libyaml's loader when present: the pure-Python one takes most of `recommend`'s time.
+    loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+    raw = yaml.load(path.read_text(encoding="utf-8"), Loader=loader)  # noqa: S506 - a safe loader
+    data = RuleFile.model_validate(raw)
     rules = []
     for spec in data.rules:
         extra = {}

@@ -102,21 +102,14 @@ def to_device(batch: dict[str, Any], device: Any) -> dict[str, Any]:
 
 
 def progress_bar(enabled: bool, total: int, method: str) -> Any:
-    from rich.progress import (
-        BarColumn,
-        MofNCompleteColumn,
-        Progress,
-        TextColumn,
-        TimeRemainingColumn,
-    )
+    """The shared progress display (advisor.progress), with the loss and speed of training."""
+    from advisor.progress import progress_bar as shared_bar
 
-    return Progress(
-        TextColumn(f"[bold]{method}[/]"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        TextColumn("loss {task.fields[loss]:.4f}"),
-        TextColumn("{task.fields[tps]:.0f} tok/s"),
-        TimeRemainingColumn(),
-        disable=not enabled,
-        transient=False,
+    return shared_bar(
+        enabled=enabled,
+        fields=(
+            f"[bold]{method}[/]",
+            "loss {task.fields[loss]:.4f}",
+            "{task.fields[tps]:.0f} tok/s",
+        ),
     )

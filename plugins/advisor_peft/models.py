@@ -19,6 +19,8 @@ from typing import Any
 
 from advisor.components import LoadedModel, ModelSource
 from advisor.errors import UsageError
+from advisor.files import plain_mode
+from advisor.progress import quiet_libraries
 from advisor_peft.hf import HFModel, HFTokenizer
 
 DEFAULT_MODEL = "smollm2-135m"
@@ -27,6 +29,20 @@ EMBEDDED_GGUF = "SmolLM2-135M-Instruct.Q4_1.gguf"
 EMBEDDED_PARAMS_B = 0.135
 MANIFEST = "advisor-manifest.json"
 WEIGHTS = "model.safetensors"
+
+
+def _quiet() -> Any:
+    """transformers without its own output while it loads or converts: the GGUF converter's
+    and the weight loader's tqdm bars (the caller's progress display covers the load) and its
+    deprecation warnings and log lines."""
+    return quiet_libraries(
+        bars_in=(
+            "transformers.modeling_gguf_pytorch_utils",
+            "transformers.core_model_loading",
+            "transformers.utils.logging",
+        ),
+        loggers=("transformers",),
+    )
 
 
 # ---------------------------------------------------------------- locations
@@ -191,11 +207,12 @@ def _convert_gguf(gguf: Path, folder: Path, name: str) -> None:
 
     folder.parent.mkdir(parents=True, exist_ok=True)
     _clean_stale_temps(folder.parent, name)
-    model = AutoModelForCausalLM.from_pretrained(gguf.parent, gguf_file=gguf.name)
-    tokenizer = AutoTokenizer.from_pretrained(gguf.parent, gguf_file=gguf.name)
+    with _quiet():
+        model = AutoModelForCausalLM.from_pretrained(gguf.parent, gguf_file=gguf.name)
+        tokenizer = AutoTokenizer.from_pretrained(gguf.parent, gguf_file=gguf.name)
     tmp = Path(tempfile.mkdtemp(prefix=f".{name}.{os.getpid()}.", suffix=".tmp", dir=folder.parent))
     try:
-        tmp.chmod(0o755)  # mkdtemp makes it private; the cache is an ordinary folder
+        tmp.chmod(plain_mode(directory=True))  # mkdtemp makes it private
         save_model_folder(model, tokenizer, tmp)
         _write_manifest(tmp, str(gguf))
         if folder.exists():
@@ -239,28 +256,32 @@ def _finish(name: str, model: Any, tokenizer: Any, path: Path | None) -> HFModel
 def _load_folder(name: str, folder: Path) -> HFModel:
     from transformers import AutoModelForCausalLM, AutoTokenizer
 
-    model = AutoModelForCausalLM.from_pretrained(folder, dtype="float32")
-    tokenizer = AutoTokenizer.from_pretrained(folder)
+    with _quiet():
+        model = AutoModelForCausalLM.from_pretrained(folder, dtype="float32")
+        tokenizer = AutoTokenizer.from_pretrained(folder)
     return _finish(name, model, tokenizer, folder)
 
 
 def _folder_tokenizer(folder: Path) -> HFTokenizer:
     from transformers import AutoTokenizer
 
-    return HFTokenizer(AutoTokenizer.from_pretrained(folder))
+    with _quiet():
+        return HFTokenizer(AutoTokenizer.from_pretrained(folder))
 
 
 def _gguf_tokenizer(path: Path) -> HFTokenizer:
     from transformers import AutoTokenizer
 
-    return HFTokenizer(AutoTokenizer.from_pretrained(path.parent, gguf_file=path.name))
+    with _quiet():
+        return HFTokenizer(AutoTokenizer.from_pretrained(path.parent, gguf_file=path.name))
 
 
 def _load_gguf_file(path: Path) -> HFModel:
     from transformers import AutoModelForCausalLM, AutoTokenizer
 
-    model = AutoModelForCausalLM.from_pretrained(path.parent, gguf_file=path.name)
-    tokenizer = AutoTokenizer.from_pretrained(path.parent, gguf_file=path.name)
+    with _quiet():
+        model = AutoModelForCausalLM.from_pretrained(path.parent, gguf_file=path.name)
+        tokenizer = AutoTokenizer.from_pretrained(path.parent, gguf_file=path.name)
     if getattr(model.config, "quantization_config", None) is not None:
         del model.config.quantization_config
     return _finish(path.stem, model, tokenizer, None)

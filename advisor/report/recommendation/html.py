@@ -29,7 +29,8 @@ th { background: #f6f6f8; } .num { font-variant-numeric: tabular-nums; }
 .fine-tune { background: var(--ft); } .prompt { background: var(--pe); } .neutral { background: var(--neutral); }
 .low { background: #2e8b57; } .medium { background: #c98a00; } .high { background: #c0392b; }
 pre { background: #1d1d1f; color: #f5f5f7; padding: .8rem 1rem; border-radius: 8px; overflow-x: auto; }
-.muted { color: #666; font-size: .9rem; } svg text { font: 12px system-ui, sans-serif; fill: var(--ink); }
+.muted { color: #666; font-size: .9rem; }
+svg { font: 12px system-ui, sans-serif; overflow: visible; } svg text { fill: var(--ink); }
 """
 
 # Literal colours in SVG attributes (CSS variables there are not understood by every viewer).
@@ -42,12 +43,13 @@ VERDICT_COLOUR = {"prompt": "#1f7fa6", "fine-tune": "#a23b9c", "prompt-then-fine
 
 
 def reasons_chart(rec: Recommendation) -> str:
-    """Diverging bars: each rule's signed points; right = fine-tune, left = prompt."""
+    """Diverging bars: each rule's signed points; right = fine-tune, left = prompt. A bar is
+    labelled with the rule's claim in words (its id is in the tooltip)."""
     reasons = sorted(rec.reasons, key=lambda r: r.weight)
     if not reasons:
         return '<p class="muted">No rule applied to this profile.</p>'
     return svg.diverging_bars(
-        [svg.Bar(r.rule_id, r.weight, r.statement) for r in reasons],
+        [svg.Bar(r.statement, r.weight, f"{r.rule_id}: {r.statement}") for r in reasons],
         aria_label="Rule contributions",
         captions=("← prompt", "fine-tune →"),
         colours=(PE_COLOUR, FT_COLOUR),
