@@ -42,6 +42,12 @@ class Outcome(BaseModel):
     measured: str | None = Field(
         None, description="Benchmark rows: the numbers the outcome rests on."
     )
+    also: list[Verdict] = Field(
+        default_factory=list, description="Close sources: verdicts they support besides outcome."
+    )
+    max_confidence: float | None = Field(
+        None, gt=0, le=1, description="Close sources: the most confidence they support."
+    )
 
     @model_validator(mode="after")
     def _sourced(self) -> Outcome:
