@@ -106,6 +106,9 @@ class Fit(BaseModel):
     brier_before: float
     brier_after: float = Field(description="Leave-one-out Brier score of this fit.")
     brier_methods: dict[str, float] = Field(description="The same for every curve tried.")
+    rejected: dict[str, list[str]] = Field(
+        default_factory=dict, description="Curves not kept: the close sources' caps they exceed."
+    )
     fitted: str = Field(description="UTC date of the fit.")
     command: str
 
