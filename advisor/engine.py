@@ -23,6 +23,7 @@ from typing import Any
 
 from advisor import calibration
 from advisor.errors import UsageError
+from advisor.guidance.command import BenchmarkInputs
 from advisor.methods import PROMPT_METHODS as PROMPT_METHODS  # re-exported for callers
 from advisor.methods import TUNING_METHODS as TUNING_METHODS
 from advisor.methods import Method, load_methods, with_plugins
@@ -96,12 +97,17 @@ TUNING_PREFERENCES: tuple[Preference, ...] = (
     Preference(
         "qlora", _always, "LoRA does not fit: 4-bit QLoRA needs about a quarter of the memory"
     ),
-    Preference("api-fine-tune", _always, "no local training is possible: use a provider's tuning"),
     Preference("ia3", _always, "the only adapter that fits", fallback=True),
     Preference("full", _always, "the only method left", fallback=True),
 )
 
 PROMPT_PREFERENCES: tuple[Preference, ...] = (
+    Preference(
+        "rag",
+        lambda p: p.goal is Goal.knowledge,
+        "new facts: retrieved passages put them in the prompt, where they are easier to update"
+        " and check than facts trained into weights (Lewis et al. 2020; Ovadia et al. 2024)",
+    ),
     Preference(
         "cot",
         lambda p: p.task_type in (TaskType.qa, TaskType.other) and _large_model(p),
@@ -132,13 +138,13 @@ def preferences(table: tuple[Preference, ...], methods: Iterable[Method]) -> lis
     unconditional defaults: a method someone installed is preferred whenever the constraints
     allow it (and its goal, if it names one, is the profile's) and no special case applies."""
     known = {p.method for p in table}
-    added = [
-        Preference(m.name, _goal_is(m.goal), m.description)
-        for m in methods
-        if m.origin != "advisor" and m.name not in known
-    ]
+    plugin = [m for m in methods if m.origin != "advisor" and m.name not in known]
+    # A plugin method bound to a goal was installed for that goal: it goes before the
+    # built-in special cases (rag for knowledge among them); the others before the defaults.
+    bound = [Preference(m.name, _goal_is(m.goal), m.description) for m in plugin if m.goal]
+    free = [Preference(m.name, _goal_is(m.goal), m.description) for m in plugin if not m.goal]
     at = next((i for i, p in enumerate(table) if p.when is _always), len(table))
-    return [*table[:at], *added, *table[at:]]
+    return [*bound, *table[:at], *free, *table[at:]]
 
 
 def _goal_is(goal: Goal | None) -> Callable[[Profile], bool]:
@@ -288,19 +294,66 @@ def summarise(
     )
 
 
+def _cost_and_guidance(
+    profile: Profile,
+    scored: Scored,
+    verdict: str,
+    method: str,
+    alternatives: list[str],
+    methods: Sequence[Method],
+    inputs: Any,
+    cost_inputs: Any | None = None,
+) -> tuple[Any, Any]:
+    """The cost table and the guidance from one set of plan parameters: the epochs, shots and
+    rank the plan states are the ones the table assumes and the benchmark command passes, and
+    the fine-tune they describe is the one the verdict names."""
+    from advisor.cost import CostInputs, cost_report
+    from advisor.guidance import build_guidance, plan_parameters
+
+    tuning = {m.name for m in methods if m.kind != "prompt"}
+    trained = next((m for m in (method, *alternatives) if m in tuning), None)
+    params = plan_parameters(profile, trained or "lora")
+    ranked = [
+        m.model_copy(update={"hyperparameters": {**m.hyperparameters, "lora_r": params.lora_r}})
+        if m.rank is not None and params.lora_r is not None
+        else m
+        for m in methods
+    ]
+    knobs = (cost_inputs or CostInputs()).model_copy(
+        update={"epochs": params.epochs, "shots": params.shots}
+    )
+    cost = cost_report(profile, method, inputs=knobs, methods=ranked)
+    guidance = build_guidance(
+        profile,
+        verdict,
+        method,
+        scored.score,
+        trained=trained,
+        excluded=scored.excluded,
+        break_even=cost.break_even_monthly_queries,
+        inputs=inputs,
+    )
+    return cost, guidance
+
+
 def recommend(
     profile: Profile | None = None,
     *,
     rules: Iterable[Any] | None = None,
     plugins: Any | None = None,
     profile_sources: dict[str, str] | None = None,
+    data: str | None = None,
+    test: str | None = None,
+    model: str | None = None,
+    cost_inputs: Any | None = None,
     **fields: Any,
 ) -> Recommendation:
     """Advice for a profile. ``fields`` build the profile (or override the given one's fields);
-    ``rules`` default to the evidence rules of ``plugins`` (default: the installed plugins)."""
+    ``rules`` default to the evidence rules of ``plugins`` (default: the installed plugins).
+    ``data``, ``test`` and ``model`` are what the benchmark command is to run on;
+    ``cost_inputs`` (an ``advisor.cost.CostInputs``) are the cost model's knobs beyond the
+    profile, such as a deployment that scales to zero (the plan's epochs and shots win)."""
     from advisor import __version__
-    from advisor.cost import cost_report
-    from advisor.guidance import build_guidance
 
     if profile is None:
         profile = build_profile(fields)
@@ -315,7 +368,16 @@ def recommend(
     methods = load_methods() if plugins is None else with_plugins(plugins)
     scored = score_profile(profile, rules)
     verdict, method, forced, alternatives = decide(profile, scored, methods)
-    guidance = build_guidance(profile, verdict, method, scored.score)
+    cost, guidance = _cost_and_guidance(
+        profile,
+        scored,
+        verdict,
+        method,
+        alternatives,
+        methods,
+        BenchmarkInputs(data, test, model),
+        cost_inputs,
+    )
     if profile_sources is None:
         profile_sources = {
             name: "api" if name in profile.model_fields_set else "default"
@@ -338,7 +400,7 @@ def recommend(
         aspects=guidance.aspects,
         challenges=guidance.challenges,
         plan=guidance.plan,
-        cost=cost_report(profile, method, methods=methods),
+        cost=cost,
         benchmark_command=guidance.benchmark_command,
         profile_sources=profile_sources,
         version=__version__,

@@ -302,6 +302,12 @@ def _print_schema() -> None:
     help="Ask the key questions (default: only on a terminal when no profile input is given).",
 )
 @click.option(
+    "--scales-to-zero",
+    is_flag=True,
+    help="Price a self-hosted fine-tune per use: the deployment scales to zero when idle"
+    " [default: at least one always-on GPU instance].",
+)
+@click.option(
     "--format",
     "fmt",
     type=click.Choice(FORMATS),
@@ -324,6 +330,7 @@ def recommend(
     data_file: str | None,
     measure_domain_shift: bool,
     interactive: bool | None,
+    scales_to_zero: bool,
     fmt: str | None,
     as_json: bool,
     json_schema: bool,
@@ -371,9 +378,13 @@ def recommend(
         click.echo(
             f"saved the profile to {write_atomic(save_profile, profile_yaml(profile))}", err=True
         )
+    from advisor.cost import CostInputs
     from advisor.engine import recommend as run_engine
 
-    rec = run_engine(profile, profile_sources=sources)
+    # Not a Profile field: how the deployment is run, which only the cost depends on.
+    cost_inputs = CostInputs(scales_to_zero=scales_to_zero)
+    # The suggested benchmark runs on the data the advice was measured from.
+    rec = run_engine(profile, profile_sources=sources, data=data_file, cost_inputs=cost_inputs)
     _note_skipped_plugins()
 
     if output:

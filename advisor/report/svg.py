@@ -42,7 +42,7 @@ def svg_open(**attrs: object) -> str:
     return f"<svg{_attrs(attrs)}>"
 
 
-def _truncate(label: str, n: int) -> str:
+def truncate(label: str, n: int) -> str:
     return label if len(label) <= n else label[: n - 1] + "…"
 
 
@@ -64,7 +64,7 @@ def wrap(label: str, chars: int, lines: int = 2) -> list[str]:
         line = words.pop(0)
         while words and len(line) + 1 + len(words[0]) <= chars:
             line += " " + words.pop(0)
-        out.append(_truncate(line, chars))
+        out.append(truncate(line, chars))
     if words and not out[-1].endswith("…"):
         out[-1] = out[-1][: chars - 1] + "…"
     return out
@@ -191,7 +191,7 @@ def paired_bars(
     for i, r in enumerate(rows):
         y = 24 + i * row_h
         parts.append(
-            text(_truncate(r.label, label_chars), x=label_w - 6, y=y + 17, text_anchor="end")
+            text(truncate(r.label, label_chars), x=label_w - 6, y=y + 17, text_anchor="end")
         )
         for j, (amount, colour) in enumerate(zip((r.first, r.second), colours, strict=True)):
             if amount is None:
@@ -289,7 +289,7 @@ def ci_bars(
             parts.append(tag("line", **cap, stroke="#222"))
         parts.append(
             text(
-                _truncate(b.label, chars),
+                truncate(b.label, chars),
                 x=f"{cx:.1f}",
                 y=h - bottom + 16,
                 font_size=11,

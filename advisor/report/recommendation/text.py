@@ -11,7 +11,7 @@ from rich.table import Table
 from rich.text import Text
 
 from advisor.recommendation import Recommendation
-from advisor.report.recommendation.common import COST_COLUMNS, cost_cells
+from advisor.report.recommendation.common import COST_COLUMNS, break_even_sentence, cost_cells
 
 VERDICT_STYLE = {"prompt": "cyan", "fine-tune": "magenta", "prompt-then-fine-tune": "yellow"}
 RATING_STYLE = {"low": "green", "medium": "yellow", "high": "red"}
@@ -130,11 +130,8 @@ def cost_renderables(rec: Recommendation) -> list:
     for m in cost.methods:
         table.add_row(*cost_cells(m))
     notes = Text()
-    if cost.break_even_monthly_queries is not None:
-        notes.append(
-            f"Break-even: above {cost.break_even_monthly_queries:,} queries/month "
-            "the fine-tune is cheaper than the few-shot prompt.\n"
-        )
+    if sentence := break_even_sentence(cost, rec.profile.monthly_queries):
+        notes.append(sentence + "\n")
     notes.append(f"Prices: {cost.price_table}", style="dim")
     if cost.assumptions:
         notes.append("\nAssumptions:", style="dim")
