@@ -1,16 +1,20 @@
 """recommend(profile) -> Recommendation: scoring and assembly, nothing else.
 
-1. Hard constraints first: every rule's ``excludes(profile)`` removes methods (memory that does
-   not fit, no GPU, api-only weights, data that may not leave, no data at all).
-2. Score: the sum of the rules' signed weights (positive favours fine-tuning). Every point of
-   the score is one ``Reason``; ``score == sum(r.weight for r in reasons)``.
+1. Hard constraints first: every constraint rule's ``excludes(profile)`` removes methods
+   (memory that does not fit, no GPU, api-only weights, data that may not leave, no data at
+   all). Constraints decide what is possible and add no points.
+2. Score: the sum of the benefit rules' signed weights (positive favours fine-tuning): what
+   helps, never what is possible. Every point of the score is one ``Reason``;
+   ``score == sum(r.weight for r in reasons)``.
 3. Verdict from the score's band (``PROMPT_BELOW`` / ``FINE_TUNE_AT``), overridden only when the
    constraints leave no method of that kind.
 4. Method: the first allowed entry of a small preference table (``TUNING_PREFERENCES``,
    ``PROMPT_PREFERENCES``), each entry with the reason it is preferred. The methods themselves
    are data (``advisor.methods``); a plugin's method is tried before the unconditional defaults.
 5. Confidence: P(verdict right) from the margin, calibrated on known outcomes (``confidence()``).
-6. Cost (``advisor.cost``) and aspects/challenges/plan/benchmark command (``advisor.guidance``).
+6. Cost (``advisor.cost``) and aspects/challenges/plan/benchmark command (``advisor.guidance``)
+   from one set of plan parameters (epochs, shots, rank) for the fine-tune the verdict names,
+   so that no text contradicts a table (tests/test_consistency.py).
 
 Deterministic: no randomness, rules are applied in load order and reasons sorted by weight.
 """

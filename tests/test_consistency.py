@@ -183,3 +183,20 @@ def test_the_issue_scenarios_no_longer_contradict_themselves() -> None:
     )
     assert open_70b.method != "api-fine-tune"
     assert not any("reachable only through its provider" in t for t in _texts(open_70b))
+
+
+@SETTINGS
+@given(profiles)
+def test_fit_in_text_is_the_tables(values: dict[str, Any]) -> None:
+    """'fits a LoRA fine-tune' / 'only fits QLoRA' say what the cost table's fits column says."""
+    rec = _advice(values)
+    if rec.profile.model_access == "api_only" or not rec.profile.has_gpu:
+        return
+    fits = {m.method: m.fits_gpu for m in rec.cost.methods if m.fits_gpu is not None}
+    resources = next(a.judgement for a in rec.aspects if a.name == "Resource Requirements")
+    if "fits a LoRA" in resources:
+        assert fits["lora"], (resources, fits)
+    if "only fits 4-bit QLoRA" in resources:
+        assert fits["qlora"] and not fits["lora"], (resources, fits)
+    if "is below the" in resources:
+        assert not fits["qlora"], (resources, fits)

@@ -29,7 +29,7 @@ from advisor.bench.inputs import Lineup, load_data, resolve_strategies
 from advisor.bench.overfitting import overfitting_from_result
 from advisor.bench.schema import BenchmarkOptions, BenchmarkResults, DataSummary, StrategyResult
 from advisor.bench.suites import PRIMARY_METRIC, task_name
-from advisor.bench.verdict import compare, decide
+from advisor.bench.verdict import compare, judge_advice
 from advisor.components import PromptStrategy, PromptSuite, SuiteOptions, TaskData
 from advisor.errors import UsageError
 from advisor.report.benchmark import write_reports
@@ -229,7 +229,7 @@ def verdict(ctx: RunContext) -> None:
         classification.annotate(results.strategies, ctx.test)
         results.label_baselines = classification.label_baselines(ctx.train, ctx.test)
     results.comparison = compare(results.strategies, results.primary_metric, seed=options.seed)
-    results.verdict = decide(results.comparison, advice, options.alpha)
+    results.verdict = judge_advice(results.comparison, advice, options.alpha)
     results.challenges = measured_challenges(results, rated)
     ctx.save()
 

@@ -39,6 +39,8 @@ class Derived:
     lora_allowed: bool  # the hard constraints leave LoRA, QLoRA, the provider's tuning
     qlora_allowed: bool
     provider_allowed: bool
+    lora_fits: bool  # per GPU, sharded over the profile's GPUs: the cost table's fits column
+    qlora_fits: bool
     cpu_trainable: bool  # a model known to be small enough to fine-tune on CPU
     adapter: str  # the adapter to suggest, by name: the first of LoRA, QLoRA, (IA)3 allowed, or ""
     break_even: int | None  # the cost table's break-even, queries a month (None: never)

@@ -41,17 +41,17 @@ def train_memory_gb(method: str, params: float) -> float:
 
 
 def train_method(method: str, p: Profile, spec: GuidanceSpec) -> str:
-    """The training method the plan and risks refer to: the recommended one if it trains,
-    else the one a later fine-tune would most likely use for this profile."""
+    """The training method the plan and risks refer to when the engine names none: the
+    recommended one if it trains, else the one a later fine-tune would most likely use. An
+    open-weights model trains locally (a provider tunes only its own API models)."""
     if method in TRAIN_METHODS or method == API_TUNING:
         return method
     if p.model_access == ModelAccess.api_only:
         return API_TUNING
     params = params_b(p, spec)
     if p.has_gpu:
-        return "lora" if train_memory_gb("lora", params) <= p.gpu_memory_gb else "qlora"
-    if params >= spec.hyperparameters.cpu_trainable_params_b and p.data_can_leave:
-        return API_TUNING  # no GPU for a model this size: a provider would have to train it
+        fits = per_gpu_memory_gb("lora", params, max(p.gpu_count, 1)) <= p.gpu_memory_gb
+        return "lora" if fits else "qlora"
     return "lora"
 
 
@@ -84,7 +84,7 @@ def per_gpu_memory_gb(method: str, params: float, gpus: int) -> float:
     from advisor.cost import memory_estimate
 
     name = method if method in TRAIN_METHODS else "lora"
-    return round(memory_estimate(name, params).per_gpu_gb(gpus), 1)
+    return memory_estimate(name, params).per_gpu_gb(gpus)
 
 
 def _n(x: float) -> str:
@@ -115,6 +115,7 @@ def build_facts(
     params = params_b(p, spec)
     adapter = next((m for m in ADAPTER_METHODS if m not in ctx.excluded), "")
     adapter = ADAPTER_NAMES.get(adapter, adapter)
+    gpus = max(p.gpu_count, 1)
     n, val = p.labeled_examples, hp["validation_fraction"]
     derived = Derived(
         method=method,
@@ -127,7 +128,7 @@ def build_facts(
         lora_gb=train_memory_gb("lora", params),
         qlora_gb=train_memory_gb("qlora", params),
         method_gb=train_memory_gb(method, params),
-        method_gb_per_gpu=per_gpu_memory_gb(method, params, max(p.gpu_count, 1)),
+        method_gb_per_gpu=round(per_gpu_memory_gb(method, params, gpus), 1),
         change_level=CHANGE_LEVEL[p.requirements_change],
         shift_level=SHIFT_LEVEL[p.domain_shift],
         expertise_level=EXPERTISE_LEVEL[p.expertise],
@@ -139,6 +140,8 @@ def build_facts(
         lora_allowed="lora" not in ctx.excluded,
         qlora_allowed="qlora" not in ctx.excluded,
         provider_allowed=API_TUNING not in ctx.excluded,
+        lora_fits=p.has_gpu and per_gpu_memory_gb("lora", params, gpus) <= p.gpu_memory_gb,
+        qlora_fits=p.has_gpu and per_gpu_memory_gb("qlora", params, gpus) <= p.gpu_memory_gb,
         cpu_trainable=p.model_params_b is not None
         and p.model_params_b < spec.hyperparameters.cpu_trainable_params_b,
         adapter=adapter,

@@ -225,15 +225,7 @@ def log_line_chart(
         font_family="sans-serif",
     )
     parts = [head, *_axes(width, height, margins, ticks, levels, (x_caption, y_caption))]
-    ref = f"{y(reference[0]):.1f}"
-    if reference_ci:
-        y_hi, y_lo = y(reference_ci[1]), y(reference_ci[0])
-        band = dict(
-            x=left, y=f"{y_hi:.1f}", width=width - left - right, height=f"{y_lo - y_hi:.1f}"
-        )
-        parts.append(tag("rect", **band, fill=REFERENCE, fill_opacity="0.08"))
-    dash = dict(x1=left, y1=ref, x2=width - right, y2=ref, stroke=REFERENCE, stroke_dasharray="6 4")
-    parts.append(tag("line", **dash))
+    parts += _reference_lines(reference[0], reference_ci, y, left, width - right)
     parts.append(_band(points, x, y))
     path = " ".join(
         f"{'M' if i == 0 else 'L'}{x(p.x):.1f},{y(p.y):.1f}" for i, p in enumerate(points)
@@ -252,17 +244,8 @@ def log_line_chart(
         )
     if marker is not None:
         mx = f"{x(marker[0]):.1f}"
-        parts.append(
-            tag(
-                "line",
-                x1=mx,
-                y1=top,
-                x2=mx,
-                y2=height - bottom,
-                stroke=MARKER,
-                stroke_dasharray="2 3",
-            )
-        )
+        dots = dict(x1=mx, y1=top, x2=mx, y2=height - bottom, stroke_dasharray="2 3")
+        parts.append(tag("line", **dots, stroke=MARKER))
     # The legend sits above the plot, one entry after another: nothing inside can cover it.
     legend = [(series, SERIES), (reference[1], REFERENCE)]
     if marker is not None:
@@ -270,6 +253,24 @@ def log_line_chart(
     parts += _legend(legend, left, 14)
     parts.append("</svg>")
     return "".join(parts)
+
+
+def _reference_lines(
+    value: float,
+    ci: tuple[float, float] | None,
+    y: Callable[[float], float],
+    x0: float,
+    x1: float,
+) -> list[str]:
+    """A dashed horizontal line at ``value`` across the plot, over its shaded band ``ci``."""
+    out = []
+    if ci:
+        y_hi, y_lo = y(ci[1]), y(ci[0])
+        band = dict(x=x0, y=f"{y_hi:.1f}", width=x1 - x0, height=f"{y_lo - y_hi:.1f}")
+        out.append(tag("rect", **band, fill=REFERENCE, fill_opacity="0.08"))
+    ref = f"{y(value):.1f}"
+    out.append(tag("line", x1=x0, y1=ref, x2=x1, y2=ref, stroke=REFERENCE, stroke_dasharray="6 4"))
+    return out
 
 
 def _legend(entries: Sequence[tuple[str, str]], x: float, y: float) -> list[str]:
@@ -336,17 +337,8 @@ def line_chart(
     legend = [(s.label, s.colour) for s in series]
     if marker is not None:
         mx = f"{x(marker[0]):.1f}"
-        parts.append(
-            tag(
-                "line",
-                x1=mx,
-                y1=top,
-                x2=mx,
-                y2=height - bottom,
-                stroke=MARKER,
-                stroke_dasharray="2 3",
-            )
-        )
+        dots = dict(x1=mx, y1=top, x2=mx, y2=height - bottom, stroke_dasharray="2 3")
+        parts.append(tag("line", **dots, stroke=MARKER))
         legend.append((marker[1], MARKER))
     parts += _legend(legend, left, 14)
     parts.append("</svg>")
