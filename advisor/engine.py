@@ -11,7 +11,7 @@
 4. Method: the first allowed entry of a small preference table (``TUNING_PREFERENCES``,
    ``PROMPT_PREFERENCES``), each entry with the reason it is preferred. The methods themselves
    are data (``advisor.methods``); a plugin's method is tried before the unconditional defaults.
-5. Confidence: see ``confidence()``.
+5. Confidence: P(verdict right) from the margin, calibrated on known outcomes (``confidence()``).
 6. Cost (``advisor.cost``) and aspects/challenges/plan/benchmark command (``advisor.guidance``)
    from one set of plan parameters (epochs, shots, rank) for the fine-tune the verdict names,
    so that no text contradicts a table (tests/test_consistency.py).
@@ -21,11 +21,11 @@ Deterministic: no randomness, rules are applied in load order and reasons sorted
 
 from __future__ import annotations
 
-import math
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from advisor import calibration
 from advisor.errors import UsageError
 from advisor.guidance.command import BenchmarkInputs
 from advisor.methods import PROMPT_METHODS as PROMPT_METHODS  # re-exported for callers
@@ -49,20 +49,6 @@ from advisor.recommendation import Reason, Recommendation
 # the fine-tune verdict needs more net evidence than the prompt verdict.
 PROMPT_BELOW = -1.0
 FINE_TUNE_AT = 2.0
-
-# Confidence = logistic(margin / CONFIDENCE_SCALE), margin = the score's distance to the nearest
-# edge of its band (how far the evidence would have to move to change the verdict). A typical
-# single rule weighs 0.5-1.5 points, so the scale is one such rule: a verdict one rule from
-# flipping gets 0.66, one that three typical rules (4.5 points) would all have to be wrong
-# about gets 0.95, and a score on the edge gets 0.5 (a coin toss between neighbouring verdicts).
-# Capped at MAX_CONFIDENCE: the weights are judgement on published findings, never certainty.
-# Checked against the reference cases in tests/test_reference_cases.py: every one of them gets
-# its published verdict, and none with confidence below 0.5.
-CONFIDENCE_SCALE = 1.5
-MAX_CONFIDENCE = 0.99
-# When hard constraints (not evidence) decide the verdict. Not 1.0: the memory model behind
-# the constraints is an estimate (about +-20%).
-FORCED_CONFIDENCE = 0.9
 
 
 @dataclass(frozen=True)
@@ -216,11 +202,9 @@ def margin(score: float, verdict: str) -> float:
 
 
 def confidence(score: float, verdict: str, forced: bool = False) -> float:
-    """Logistic of the margin to the band's edge (see CONFIDENCE_SCALE); in [0.5, 0.99]."""
-    if forced:
-        return FORCED_CONFIDENCE
-    m = max(margin(score, verdict), 0.0)
-    return min(MAX_CONFIDENCE, round(1.0 / (1.0 + math.exp(-m / CONFIDENCE_SCALE)), 3))
+    """P(the verdict is right): the calibration fitted on the outcome table (advisor.calibration,
+    refitted by benchmarks/calibration) applied to the margin, or to the forced verdict."""
+    return calibration.probability(margin(score, verdict), forced)
 
 
 def _pick(prefs: Iterable[Preference], allowed: list[str], p: Profile) -> list[tuple[str, str]]:
@@ -409,6 +393,9 @@ def recommend(
         verdict=verdict,
         method=method,
         confidence=confidence(scored.score, verdict, forced),
+        confidence_note=calibration.note(
+            scored.reasons, verdict, margin(scored.score, verdict), forced
+        ),
         score=scored.score,
         summary=summarise(scored, verdict, method, forced, alternatives),
         profile=profile,

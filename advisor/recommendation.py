@@ -184,7 +184,10 @@ class CostReport(BaseModel):
 class Recommendation(BaseModel):
     verdict: Verdict
     method: str
-    confidence: float = Field(ge=0, le=1)
+    confidence: float = Field(ge=0, le=1, description="P(the verdict is right), calibrated.")
+    confidence_note: str = Field(
+        "", description="Where the confidence comes from, in one line (shown by every renderer)."
+    )
     score: float = Field(description="Sum of rule weights; positive favours fine-tuning.")
     summary: str
     profile: Profile

@@ -1,9 +1,8 @@
-"""The evidence engine: hard constraints, scoring, verdict bands, confidence, method choice,
+"""The evidence engine: hard constraints, scoring, verdict bands, method choice,
 sources, field coverage, plugin-supplied rules, determinism and the YAML rule loader."""
 
 from __future__ import annotations
 
-import math
 from itertools import product
 from pathlib import Path
 from typing import Any
@@ -13,6 +12,7 @@ from advisor_evidence import RULES_FILE, load_rules
 
 import advisor
 from advisor import engine
+from advisor.calibration import load_fit
 from advisor.engine import recommend, score_profile
 from advisor.errors import UsageError
 from advisor.evidence import Rule
@@ -107,7 +107,7 @@ def test_api_only_model_is_tuned_only_through_the_provider() -> None:
         rules=RULES,
     )
     assert rec.verdict == "prompt"
-    assert rec.confidence == engine.FORCED_CONFIDENCE
+    assert rec.confidence == round(load_fit().forced, 3)
 
 
 def test_data_that_cannot_leave_without_gpu_leaves_prompting_or_tiny_models() -> None:
@@ -158,21 +158,6 @@ def test_score_bands(weight: float, verdict: str) -> None:
     rec = recommend(gpu_memory_gb=24, gpu_count=1, rules=[const_rule("t.const", weight)])
     assert rec.score == pytest.approx(weight)
     assert rec.verdict == verdict
-
-
-def test_confidence_is_the_logistic_of_the_margin() -> None:
-    assert engine.confidence(engine.FINE_TUNE_AT, "fine-tune") == 0.5
-    assert engine.confidence(engine.PROMPT_BELOW - 1.5, "prompt") == round(
-        1 / (1 + math.exp(-1)), 3
-    )
-    assert engine.confidence(10, "fine-tune") > engine.confidence(5, "fine-tune") > 0.5
-    mid = (engine.PROMPT_BELOW + engine.FINE_TUNE_AT) / 2
-    assert engine.confidence(mid, "prompt-then-fine-tune") > engine.confidence(
-        engine.FINE_TUNE_AT - 0.1, "prompt-then-fine-tune"
-    )
-    for score in (-20, -3, -1.0, 0, 1.99, 2, 7, 40):
-        rec = recommend(gpu_memory_gb=24, gpu_count=1, rules=[const_rule("t.c", score)])
-        assert 0.5 <= rec.confidence <= engine.MAX_CONFIDENCE < 1
 
 
 def test_every_point_of_the_score_traces_to_a_reason() -> None:

@@ -190,6 +190,10 @@ class Advice(BaseModel):
     score: float | None = None
     summary: str = ""
     reasons: list[str] = Field(default_factory=list)
+    confidence_note: str = ""
+    command: str = Field(
+        "", description="The `advisor recommend` command that gives this advice for this profile."
+    )
 
 
 class AdviceUnavailable(BaseModel):

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from advisor.bench.challenges import fine_tunes
 from advisor.bench.classification import MACRO_F1, MISCLASSIFIED_SHOWN, confusion
-from advisor.bench.schema import BenchmarkResults, StrategyResult
+from advisor.bench.schema import Advice, BenchmarkResults, StrategyResult
 
 SCORE_HEADER = [
     "strategy",
@@ -115,9 +115,12 @@ def verdict_lines(results: BenchmarkResults) -> list[str]:
         lines.append(f"**Verdict: {v.outcome.upper()}** — {v.explanation}.")
         if v.advice:
             conf = (
-                f", confidence {v.advice_confidence:.2f}" if v.advice_confidence is not None else ""
+                f", confidence {v.advice_confidence:.0%}" if v.advice_confidence is not None else ""
             )
-            lines.append(f"Advice from `advisor recommend`: {v.advice} ({v.advice_method}{conf}).")
+            given = results.recommendation if isinstance(results.recommendation, Advice) else None
+            command = given.command if given and given.command else "advisor recommend"
+            note = f" — {given.confidence_note}" if given and given.confidence_note else ""
+            lines.append(f"Advice from `{command}`: {v.advice} ({v.advice_method}{conf}){note}.")
     c = results.comparison
     if c:
         lines.append(

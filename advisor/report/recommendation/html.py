@@ -143,7 +143,8 @@ def _verdict(rec: Recommendation) -> str:
         f'<div><div class="muted">verdict</div><div class="big">{esc(rec.verdict)}</div></div>'
         f'<div><div class="muted">method</div><div class="big">{esc(rec.method)}</div></div>'
         f'<div><div class="muted">confidence</div><div class="big">{rec.confidence:.0%}</div>'
-        f'<meter min="0" max="1" value="{rec.confidence:.3f}"></meter></div>'
+        f'<meter min="0" max="1" value="{rec.confidence:.3f}"></meter>'
+        f'<div class="muted">{esc(rec.confidence_note)}</div></div>'
         f'<div><div class="muted">score (+ fine-tune / − prompt)</div><div class="big">{rec.score:+.2f}</div></div>'
         f"</div><p>{esc(rec.summary)}</p>{alternatives}"
     )

@@ -28,7 +28,8 @@ def render(rec: Recommendation) -> str:
         "",
         f"- **Verdict:** {inline(rec.verdict)}",
         f"- **Method:** {inline(rec.method)}",
-        f"- **Confidence:** {rec.confidence:.0%}",
+        f"- **Confidence:** {rec.confidence:.0%}"
+        + (f" — {inline(rec.confidence_note)}" if rec.confidence_note else ""),
         f"- **Score:** {rec.score:+.2f} (positive favours fine-tuning)",
     ]
     if rec.alternatives:
