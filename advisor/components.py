@@ -16,6 +16,8 @@ from typing import Annotated, Any, Literal, Protocol, runtime_checkable
 
 from pydantic import BaseModel, ConfigDict, Field, PlainValidator
 
+from advisor.train_config import TrainConfig
+
 
 def _must_be_callable(value: Any) -> Any:
     if not callable(value):
@@ -133,35 +135,6 @@ class ModelSource(Component):
 
 
 # ---------------------------------------------------------------- training
-
-
-class TrainConfig(BaseModel):
-    """Hyperparameters of the seed's 'configure fine-tuning parameters' step."""
-
-    model_config = ConfigDict(extra="forbid")
-
-    method: str = "lora"
-    epochs: float = 3.0
-    max_steps: int | None = None
-    learning_rate: float = 2e-4
-    batch_size: int = 8
-    grad_accum: int = 1
-    weight_decay: float = 0.0
-    max_grad_norm: float | None = Field(
-        1.0, description="Clip the gradient norm; None = no clipping."
-    )
-    warmup_ratio: float = 0.06
-    scheduler: Literal["linear", "cosine", "constant"] = "linear"
-    validation_fraction: float = 0.1
-    eval_every: int = 20
-    patience: int = 3
-    max_length: int = 256
-    seed: int = 0
-    save_every: int = 20
-    lora_r: int = 16
-    lora_alpha: int = 32
-    lora_dropout: float = 0.05
-    target_modules: list[str] | str = "all-linear"
 
 
 class TrainResult(BaseModel):

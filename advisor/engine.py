@@ -1,28 +1,33 @@
 """recommend(profile) -> Recommendation: scoring and assembly, nothing else.
 
-1. Hard constraints first: every rule's ``excludes(profile)`` removes methods (memory that does
-   not fit, no GPU, api-only weights, data that may not leave, no data at all).
-2. Score: the sum of the rules' signed weights (positive favours fine-tuning). Every point of
-   the score is one ``Reason``; ``score == sum(r.weight for r in reasons)``.
+1. Hard constraints first: every constraint rule's ``excludes(profile)`` removes methods
+   (memory that does not fit, no GPU, api-only weights, data that may not leave, no data at
+   all). Constraints decide what is possible and add no points.
+2. Score: the sum of the benefit rules' signed weights (positive favours fine-tuning): what
+   helps, never what is possible. Every point of the score is one ``Reason``;
+   ``score == sum(r.weight for r in reasons)``.
 3. Verdict from the score's band (``PROMPT_BELOW`` / ``FINE_TUNE_AT``), overridden only when the
    constraints leave no method of that kind.
 4. Method: the first allowed entry of a small preference table (``TUNING_PREFERENCES``,
    ``PROMPT_PREFERENCES``), each entry with the reason it is preferred. The methods themselves
    are data (``advisor.methods``); a plugin's method is tried before the unconditional defaults.
-5. Confidence: see ``confidence()``.
-6. Cost (``advisor.cost``) and aspects/challenges/plan/benchmark command (``advisor.guidance``).
+5. Confidence: P(verdict right) from the margin, calibrated on known outcomes (``confidence()``).
+6. Cost (``advisor.cost``) and aspects/challenges/plan/benchmark command (``advisor.guidance``)
+   from one set of plan parameters (epochs, shots, rank) for the fine-tune the verdict names,
+   so that no text contradicts a table (tests/test_consistency.py).
 
 Deterministic: no randomness, rules are applied in load order and reasons sorted by weight.
 """
 
 from __future__ import annotations
 
-import math
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from advisor import calibration
 from advisor.errors import UsageError
+from advisor.guidance.command import BenchmarkInputs
 from advisor.methods import PROMPT_METHODS as PROMPT_METHODS  # re-exported for callers
 from advisor.methods import TUNING_METHODS as TUNING_METHODS
 from advisor.methods import Method, load_methods, with_plugins
@@ -44,20 +49,6 @@ from advisor.recommendation import Reason, Recommendation
 # the fine-tune verdict needs more net evidence than the prompt verdict.
 PROMPT_BELOW = -1.0
 FINE_TUNE_AT = 2.0
-
-# Confidence = logistic(margin / CONFIDENCE_SCALE), margin = the score's distance to the nearest
-# edge of its band (how far the evidence would have to move to change the verdict). A typical
-# single rule weighs 0.5-1.5 points, so the scale is one such rule: a verdict one rule from
-# flipping gets 0.66, one that three typical rules (4.5 points) would all have to be wrong
-# about gets 0.95, and a score on the edge gets 0.5 (a coin toss between neighbouring verdicts).
-# Capped at MAX_CONFIDENCE: the weights are judgement on published findings, never certainty.
-# Checked against the reference cases in tests/test_reference_cases.py: every one of them gets
-# its published verdict, and none with confidence below 0.5.
-CONFIDENCE_SCALE = 1.5
-MAX_CONFIDENCE = 0.99
-# When hard constraints (not evidence) decide the verdict. Not 1.0: the memory model behind
-# the constraints is an estimate (about +-20%).
-FORCED_CONFIDENCE = 0.9
 
 
 @dataclass(frozen=True)
@@ -110,12 +101,17 @@ TUNING_PREFERENCES: tuple[Preference, ...] = (
     Preference(
         "qlora", _always, "LoRA does not fit: 4-bit QLoRA needs about a quarter of the memory"
     ),
-    Preference("api-fine-tune", _always, "no local training is possible: use a provider's tuning"),
     Preference("ia3", _always, "the only adapter that fits", fallback=True),
     Preference("full", _always, "the only method left", fallback=True),
 )
 
 PROMPT_PREFERENCES: tuple[Preference, ...] = (
+    Preference(
+        "rag",
+        lambda p: p.goal is Goal.knowledge,
+        "new facts: retrieved passages put them in the prompt, where they are easier to update"
+        " and check than facts trained into weights (Lewis et al. 2020; Ovadia et al. 2024)",
+    ),
     Preference(
         "cot",
         lambda p: p.task_type in (TaskType.qa, TaskType.other) and _large_model(p),
@@ -146,13 +142,13 @@ def preferences(table: tuple[Preference, ...], methods: Iterable[Method]) -> lis
     unconditional defaults: a method someone installed is preferred whenever the constraints
     allow it (and its goal, if it names one, is the profile's) and no special case applies."""
     known = {p.method for p in table}
-    added = [
-        Preference(m.name, _goal_is(m.goal), m.description)
-        for m in methods
-        if m.origin != "advisor" and m.name not in known
-    ]
+    plugin = [m for m in methods if m.origin != "advisor" and m.name not in known]
+    # A plugin method bound to a goal was installed for that goal: it goes before the
+    # built-in special cases (rag for knowledge among them); the others before the defaults.
+    bound = [Preference(m.name, _goal_is(m.goal), m.description) for m in plugin if m.goal]
+    free = [Preference(m.name, _goal_is(m.goal), m.description) for m in plugin if not m.goal]
     at = next((i for i, p in enumerate(table) if p.when is _always), len(table))
-    return [*table[:at], *added, *table[at:]]
+    return [*bound, *table[:at], *free, *table[at:]]
 
 
 def _goal_is(goal: Goal | None) -> Callable[[Profile], bool]:
@@ -206,11 +202,9 @@ def margin(score: float, verdict: str) -> float:
 
 
 def confidence(score: float, verdict: str, forced: bool = False) -> float:
-    """Logistic of the margin to the band's edge (see CONFIDENCE_SCALE); in [0.5, 0.99]."""
-    if forced:
-        return FORCED_CONFIDENCE
-    m = max(margin(score, verdict), 0.0)
-    return min(MAX_CONFIDENCE, round(1.0 / (1.0 + math.exp(-m / CONFIDENCE_SCALE)), 3))
+    """P(the verdict is right): the calibration fitted on the outcome table (advisor.calibration,
+    refitted by benchmarks/calibration) applied to the margin, or to the forced verdict."""
+    return calibration.probability(margin(score, verdict), forced)
 
 
 def _pick(prefs: Iterable[Preference], allowed: list[str], p: Profile) -> list[tuple[str, str]]:
@@ -304,19 +298,68 @@ def summarise(
     )
 
 
+def _cost_and_guidance(
+    profile: Profile,
+    scored: Scored,
+    verdict: str,
+    method: str,
+    alternatives: list[str],
+    methods: Sequence[Method],
+    inputs: Any,
+    cost_inputs: Any | None = None,
+) -> tuple[Any, Any]:
+    """The cost table and the guidance from one set of plan parameters: the epochs, shots and
+    rank the plan states are the ones the table assumes and the benchmark command passes, and
+    the fine-tune they describe is the one the verdict names."""
+    from advisor.cost import CostInputs, cost_report
+    from advisor.guidance import build_guidance, plan_parameters
+
+    tuning = {m.name for m in methods if m.kind != "prompt"}
+    trained = next((m for m in (method, *alternatives) if m in tuning), None)
+    params = plan_parameters(profile, trained or "lora")
+    ranked = [
+        m.model_copy(update={"hyperparameters": {**m.hyperparameters, "lora_r": params.lora_r}})
+        if m.rank is not None and params.lora_r is not None
+        else m
+        for m in methods
+    ]
+    knobs = (cost_inputs or CostInputs()).model_copy(
+        update={"epochs": params.epochs, "shots": params.shots}
+    )
+    cost = cost_report(profile, method, inputs=knobs, methods=ranked)
+    guidance = build_guidance(
+        profile,
+        verdict,
+        method,
+        scored.score,
+        trained=trained,
+        excluded=scored.excluded,
+        break_even=cost.break_even_monthly_queries,
+        inputs=inputs,
+        memory_gb={m.method: m.memory_gb for m in cost.methods if m.memory_gb is not None},
+        fits={m.method: m.fits_gpu for m in cost.methods if m.fits_gpu is not None},
+    )
+    return cost, guidance
+
+
 def recommend(
     profile: Profile | None = None,
     *,
     rules: Iterable[Any] | None = None,
     plugins: Any | None = None,
     profile_sources: dict[str, str] | None = None,
+    data: str | None = None,
+    test: str | None = None,
+    model: str | None = None,
+    cost_inputs: Any | None = None,
     **fields: Any,
 ) -> Recommendation:
     """Advice for a profile. ``fields`` build the profile (or override the given one's fields);
-    ``rules`` default to the evidence rules of ``plugins`` (default: the installed plugins)."""
+    ``rules`` default to the evidence rules of ``plugins`` (default: the installed plugins).
+    ``data``, ``test`` and ``model`` are what the benchmark command is to run on;
+    ``cost_inputs`` (an ``advisor.cost.CostInputs``) are the cost model's knobs beyond the
+    profile, such as a deployment that scales to zero (the plan's epochs and shots win)."""
     from advisor import __version__
-    from advisor.cost import cost_report
-    from advisor.guidance import build_guidance
 
     if profile is None:
         profile = build_profile(fields)
@@ -331,7 +374,16 @@ def recommend(
     methods = load_methods() if plugins is None else with_plugins(plugins)
     scored = score_profile(profile, rules)
     verdict, method, forced, alternatives = decide(profile, scored, methods)
-    guidance = build_guidance(profile, verdict, method, scored.score)
+    cost, guidance = _cost_and_guidance(
+        profile,
+        scored,
+        verdict,
+        method,
+        alternatives,
+        methods,
+        BenchmarkInputs(data, test, model),
+        cost_inputs,
+    )
     if profile_sources is None:
         profile_sources = {
             name: "api" if name in profile.model_fields_set else "default"
@@ -341,6 +393,9 @@ def recommend(
         verdict=verdict,
         method=method,
         confidence=confidence(scored.score, verdict, forced),
+        confidence_note=calibration.note(
+            scored.reasons, verdict, margin(scored.score, verdict), forced
+        ),
         score=scored.score,
         summary=summarise(scored, verdict, method, forced, alternatives),
         profile=profile,
@@ -351,7 +406,7 @@ def recommend(
         aspects=guidance.aspects,
         challenges=guidance.challenges,
         plan=guidance.plan,
-        cost=cost_report(profile, method, methods=methods),
+        cost=cost,
         benchmark_command=guidance.benchmark_command,
         profile_sources=profile_sources,
         version=__version__,

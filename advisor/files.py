@@ -18,6 +18,14 @@ from typing import Any
 from advisor.errors import UsageError
 
 
+def plain_mode(directory: bool = False) -> int:
+    """The mode a plain ``open()`` (0666) or ``mkdir()`` (0777) gives under the current umask:
+    for files and folders made private by mkstemp/mkdtemp before they are renamed into place."""
+    umask = os.umask(0)  # the only way to read it; set back at once
+    os.umask(umask)
+    return (0o777 if directory else 0o666) & ~umask
+
+
 def write_atomic(path: str | Path, text: str) -> Path:
     """Write ``text`` to ``path`` so that readers see the old file or the new one, never half.
 
@@ -32,9 +40,7 @@ def write_atomic(path: str | Path, text: str) -> Path:
         raise UsageError(f"cannot write {target}: {err.strerror or err}") from None
     try:
         # mkstemp makes the file private (0600); give it the permissions a plain open() would.
-        umask = os.umask(0)
-        os.umask(umask)
-        os.chmod(tmp, 0o666 & ~umask)
+        os.chmod(tmp, plain_mode())
         with os.fdopen(fd, "w", encoding="utf-8", newline="") as fh:
             fh.write(text)
             fh.flush()

@@ -14,17 +14,22 @@ Rules (documented in docs/plugins.md):
 from __future__ import annotations
 
 import importlib
-import math
 import os
 from collections.abc import Callable, Iterable
 from importlib.metadata import EntryPoint, entry_points
 from typing import Any, TypeVar
 
 import pluggy
-from pydantic import BaseModel, Field
 
 from advisor import hookspecs
 from advisor.errors import AdvisorError, UsageError
+from advisor.plugin_isolation import (
+    PluginInfo,
+    guarded_excludes,
+    guarded_weigh,
+    record,
+    smoke_rules,
+)
 
 BUILTIN_PLUGINS: tuple[str, ...] = ("evidence", "prompts", "peft", "lmeval")
 # The distribution that ships the core and the built-ins; an entry point with a built-in name
@@ -35,17 +40,6 @@ HOOK_NAMES: tuple[str, ...] = tuple(
 )
 
 T = TypeVar("T")
-
-
-class PluginInfo(BaseModel):
-    name: str
-    module: str
-    version: str | None = None
-    distribution: str | None = None
-    builtin: bool = False
-    hooks: list[str] = Field(default_factory=list)
-    provides: dict[str, list[str]] = Field(default_factory=dict)
-    errors: list[str] = Field(default_factory=list)
 
 
 class Plugins:
@@ -167,22 +161,22 @@ class Plugins:
             try:
                 result = impl.function(**{k: kwargs[k] for k in impl.argnames if k in kwargs})
             except Exception as err:
-                _record(info, f"{hook} raised {type(err).__name__}: {err}")
+                record(info, f"{hook} raised {type(err).__name__}: {err}")
                 continue
             if result is None:
                 continue
             if not isinstance(result, list | tuple):
-                _record(info, f"{hook} returned {type(result).__name__}, expected a list")
+                record(info, f"{hook} returned {type(result).__name__}, expected a list")
                 continue
             for item in result:
                 if not isinstance(item, kind):
-                    _record(
+                    record(
                         info, f"{hook} returned a {type(item).__name__}, expected {kind.__name__}"
                     )
                     continue
                 key = getattr(item, "name", None) or getattr(item, "id", None)
                 if key in names:
-                    _record(
+                    record(
                         info,
                         f"{hook}: name '{key}' already provided by plugin '{names[key]}'; ignored",
                     )
@@ -204,16 +198,16 @@ class Plugins:
             try:
                 impl.function(cli=cli)
             except Exception as err:
-                _record(info, f"advisor_commands raised {err!r}")
+                record(info, f"advisor_commands raised {err!r}")
             for name, command in before.items():  # removed ones come back too
                 if name not in cli.commands:
                     cli.commands[name] = command
-                    _record(info, f"advisor_commands: removed command '{name}'; restored")
+                    record(info, f"advisor_commands: removed command '{name}'; restored")
             added = []
             for name, command in list(cli.commands.items()):
                 if name in before and before[name] is not command:
                     cli.commands[name] = before[name]
-                    _record(info, f"advisor_commands: command '{name}' already exists; ignored")
+                    record(info, f"advisor_commands: command '{name}' already exists; ignored")
                 elif name not in before:
                     added.append(name)
             if info is not None and added:
@@ -233,8 +227,8 @@ class Plugins:
         def guard(rule: Rule, info: PluginInfo | None) -> Rule:
             return rule.model_copy(
                 update={
-                    "weigh": _guarded_weigh(rule, info),
-                    "excludes": _guarded_excludes(rule, info),
+                    "weigh": guarded_weigh(rule, info),
+                    "excludes": guarded_excludes(rule, info),
                 }
             )
 
@@ -281,12 +275,12 @@ class Plugins:
             except Exception as err:  # a model plugin's own error is the user's answer
                 if isinstance(err, AdvisorError):
                     raise
-                _record(info, f"advisor_resolve_model raised {type(err).__name__}: {err}")
+                record(info, f"advisor_resolve_model raised {type(err).__name__}: {err}")
                 continue
             if source is None:
                 continue
             if not isinstance(source, ModelSource):
-                _record(info, f"advisor_resolve_model returned a {type(source).__name__}")
+                record(info, f"advisor_resolve_model returned a {type(source).__name__}")
                 continue
             return source
         available = ", ".join(s.name for s in self.models() if s.available) or "none"
@@ -329,63 +323,8 @@ class Plugins:
         self.benchmarks()
         self.models()
         self.methods()
-        _smoke_rules(rules)
+        smoke_rules(rules)
         return [*self.info.values(), *self.rejected]
-
-
-def _record(info: PluginInfo | None, message: str) -> None:
-    if info is not None and message not in info.errors:
-        info.errors.append(message)
-
-
-def _smoke_rules(rules: list[Any]) -> None:
-    """Weigh every rule once on the default profile so that broken rules show up in
-    ``advisor plugins`` rather than in the middle of a recommendation (guards record them)."""
-    from advisor.profile import Profile
-
-    profile = Profile()
-    for rule in rules:
-        rule.weigh(profile)
-        rule.excludes(profile)
-
-
-def _guarded_weigh(rule: Any, info: PluginInfo | None) -> Callable[[Any], float]:
-    weigh = rule.weigh
-
-    def guarded(profile: Any) -> float:
-        try:
-            value = weigh(profile)
-            points = float(value)
-        except Exception as err:
-            _record(info, f"rule '{rule.id}' weigh raised {type(err).__name__}: {err}; counted 0")
-            return 0.0
-        if isinstance(value, bool) or not math.isfinite(points):
-            _record(
-                info, f"rule '{rule.id}' weigh returned {value!r}, expected a number; counted 0"
-            )
-            return 0.0
-        return points
-
-    return guarded
-
-
-def _guarded_excludes(rule: Any, info: PluginInfo | None) -> Callable[[Any], dict[str, str]]:
-    excludes = rule.excludes
-
-    def guarded(profile: Any) -> dict[str, str]:
-        try:
-            value = excludes(profile)
-        except Exception as err:
-            _record(info, f"rule '{rule.id}' excludes raised {type(err).__name__}: {err}; ignored")
-            return {}
-        if not isinstance(value, dict):
-            _record(
-                info, f"rule '{rule.id}' excludes returned {type(value).__name__}, expected a dict"
-            )
-            return {}
-        return {str(k): str(v) for k, v in value.items()}
-
-    return guarded
 
 
 def _is_builtin(ep: EntryPoint) -> bool:

@@ -77,6 +77,9 @@ CHANGE_LEVEL = {
 SHIFT_LEVEL = {DomainShift.low: 0, DomainShift.medium: 1, DomainShift.high: 2}
 
 
+MAX_MONTHLY_QUERIES = 10**15
+
+
 class Profile(BaseModel):
     """Everything the advisor needs to know about a task. Unknown fields are errors.
 
@@ -112,7 +115,7 @@ class Profile(BaseModel):
         ModelAccess.open_weights, description="Open weights, or only reachable through an API."
     )
     monthly_queries: int = Field(
-        10_000, ge=0, le=10**15, description="Expected production volume per month."
+        10_000, ge=0, le=MAX_MONTHLY_QUERIES, description="Expected production volume per month."
     )
     latency_ms: int | None = Field(
         None, gt=0, le=86_400_000, description="Per-request latency target, ms."

@@ -3,7 +3,11 @@ of thumb, stated in the messages)."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from advisor.profiling_models import DataProfile, Problem
+
+Add = Callable[[str, str, str], None]  # (severity, problem, what to do)
 
 
 def find_problems(dp: DataProfile) -> list[Problem]:
@@ -12,6 +16,14 @@ def find_problems(dp: DataProfile) -> list[Problem]:
 
     def add(sev: str, problem: str, action: str) -> None:
         out.append(Problem(severity=sev, problem=problem, action=action))  # type: ignore[arg-type]
+
+    _row_problems(dp, add)
+    _overlap_problems(dp, add)
+    return out
+
+
+def _row_problems(dp: DataProfile, add: Add) -> None:
+    """Labels, bad rows, size and balance."""
 
     if dp.task_type == "classification" and dp.num_labels == 1:
         add(
@@ -44,6 +56,10 @@ def find_problems(dp: DataProfile) -> list[Problem]:
             f"labels are imbalanced ({dp.imbalance_ratio:g}:1 largest to smallest)",
             "report macro-F1 next to accuracy, and consider class weights or oversampling the rare classes",
         )
+
+
+def _overlap_problems(dp: DataProfile, add: Add) -> None:
+    """Duplicates, train/test overlap, lengths and domain shift."""
     dup = dp.exact_duplicates + dp.near_duplicates
     if dup and dup >= max(1, 0.01 * dp.examples):
         add(
@@ -88,4 +104,3 @@ def find_problems(dp: DataProfile) -> list[Problem]:
             f"high domain shift (per-character perplexity {dp.domain_shift.ratio:g}x general text)",
             "prompting alone may struggle; fine-tuning (or continued pre-training) on this text helps most here",
         )
-    return out

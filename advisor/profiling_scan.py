@@ -106,7 +106,8 @@ class Scan:
     bad: int = 0
     bad_examples: list[BadRowNote] = field(default_factory=list)
     labels: Counter[str] | None = field(default_factory=Counter)
-    dups: DuplicateCounter = field(default_factory=DuplicateCounter)
+    # Looked up at each scan (not bound here), so a test can lower the counter's cap.
+    dups: DuplicateCounter = field(default_factory=lambda: DuplicateCounter())
     sample: Reservoir[tuple[str, str]] = field(init=False)
     chars_in: int = 0
     chars_in_max: int = 0

@@ -5,6 +5,7 @@
 
 from __future__ import annotations
 
+import math
 from typing import Any, Literal
 
 from pydantic import BaseModel, Field
@@ -133,11 +134,48 @@ class MethodCost(BaseModel):
     monthly_usd: float
 
 
+Serving = Literal["api", "always-on", "scales-to-zero"]
+
+
+class CostCurve(BaseModel):
+    """One arm's monthly cost as a function of monthly volume: what the break-even solves and
+    the report's chart draws. API tokens and scale-to-zero GPUs cost per query; always-on GPUs
+    cost per instance, and an instance serves ``queries_per_instance`` a month."""
+
+    method: str
+    serving: Serving
+    fixed_usd: float = Field(0.0, ge=0, description="Per month whatever the volume (training).")
+    usd_per_query: float = Field(0.0, ge=0)
+    instance_usd: float = Field(0.0, ge=0, description="One serving instance for a month.")
+    queries_per_instance: float | None = Field(None, gt=0)
+    min_instances: int = Field(0, ge=0)
+
+    def instances(self, queries: float) -> int:
+        if self.queries_per_instance is None:
+            return 0
+        return max(self.min_instances, math.ceil(queries / self.queries_per_instance))
+
+    def monthly_usd(self, queries: float) -> float:
+        return (
+            self.fixed_usd
+            + self.usd_per_query * queries
+            + self.instance_usd * self.instances(queries)
+        )
+
+
 class CostReport(BaseModel):
     methods: list[MethodCost]
     break_even_monthly_queries: int | None = Field(
         None,
-        description="Monthly volume above which the fine-tune is cheaper than the few-shot prompt.",
+        description="Monthly volume from which the fine-tune is cheaper than the prompt it is"
+        " weighed against (the recommended prompt, else few-shot): where the curves cross.",
+    )
+    curves: list[CostCurve] = Field(
+        default_factory=list,
+        description="The break-even's two arms: the prompt first, then the fine-tune.",
+    )
+    scales_to_zero: bool = Field(
+        False, description="Self-hosted serving is paid per use, not by always-on instances."
     )
     price_table: str = Field(description="Name, date and source of the price table used.")
     assumptions: list[str] = Field(default_factory=list)
@@ -146,7 +184,10 @@ class CostReport(BaseModel):
 class Recommendation(BaseModel):
     verdict: Verdict
     method: str
-    confidence: float = Field(ge=0, le=1)
+    confidence: float = Field(ge=0, le=1, description="P(the verdict is right), calibrated.")
+    confidence_note: str = Field(
+        "", description="Where the confidence comes from, in one line (shown by every renderer)."
+    )
     score: float = Field(description="Sum of rule weights; positive favours fine-tuning.")
     summary: str
     profile: Profile

@@ -11,13 +11,15 @@ import os
 import re
 import shutil
 import tempfile
+from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 
 from pydantic import BaseModel
 
 from advisor.errors import UsageError
+from advisor.files import plain_mode
 from advisor.hookspecs import HOOKSPEC_VERSION, PROJECT
-from advisor.plugins import BUILTIN_PLUGINS
+from advisor.plugins import BUILTIN_PLUGINS, CORE_DISTRIBUTION
 
 NAME_PATTERN = re.compile(r"^[a-z][a-z0-9]*(?:-[a-z0-9]+)*$")
 MAX_NAME = 40
@@ -54,10 +56,33 @@ def check_name(name: str) -> str:
     return name
 
 
+def core_dependency() -> str:
+    """The ``dependencies`` lines of pyproject.toml: the core as it is installed here.
+
+    The core is not on any package index, so a plain ``ft-advisor>=0.1`` only resolves where it
+    is installed already; naming the installed distribution and version says exactly which
+    one that is. Run from a source tree (no distribution installed), nothing is required.
+    """
+    try:
+        installed = version(CORE_DISTRIBUTION)
+    except PackageNotFoundError:
+        return (
+            f"# The advisor core ({CORE_DISTRIBUTION}) was not installed where this skeleton was\n"
+            "# made; add it here once it is. It is not on PyPI: pip finds it installed.\n"
+            "dependencies = []"
+        )
+    return (
+        f"# The advisor core, as installed where this skeleton was made ({CORE_DISTRIBUTION}\n"
+        f"# {installed}). It is not on PyPI: pip finds it installed, so install the core first.\n"
+        f'dependencies = ["{CORE_DISTRIBUTION}>={installed}"]'
+    )
+
+
 def render(name: str) -> dict[str, str]:
     """Relative path -> file content of the skeleton for plugin ``name``."""
     package = "advisor_" + name.replace("-", "_")
     values = {
+        "__CORE_DEPENDENCY__": core_dependency(),
         "__NAME__": name,
         "__DIST__": f"advisor-{name}",
         "__PACKAGE__": package,
@@ -100,7 +125,7 @@ def write_skeleton(name: str, parent: Path | str = ".") -> Skeleton:
             path = tmp / rel
             path.parent.mkdir(parents=True, exist_ok=True)
             path.write_text(text, encoding="utf-8")
-        os.chmod(tmp, 0o755)  # mkdtemp makes it private; a project folder should not be
+        os.chmod(tmp, plain_mode(directory=True))  # mkdtemp makes it private
         os.replace(tmp, target)
     except OSError as err:
         shutil.rmtree(tmp, ignore_errors=True)
@@ -127,7 +152,7 @@ version = "0.1.0"
 description = "An advisor plugin: __NAME__"
 readme = "README.md"
 requires-python = ">=3.10"
-dependencies = ["ft-advisor>=0.1"]
+__CORE_DEPENDENCY__
 
 [project.optional-dependencies]
 test = ["pytest>=8"]
@@ -152,7 +177,7 @@ An `advisor` plugin. It registers the entry point `__NAME__` in the
 group `__GROUP__` and adds one evidence rule, `__NAME__.weekly-changes`.
 
 ```bash
-pip install -e .                 # then:
+pip install -e .                 # offline: pip install --no-build-isolation -e .
 advisor plugins                  # lists __NAME__ with its rule
 advisor recommend --requirements-change weekly   # the rule shows among the reasons
 pytest tests                     # passes before and after installing
@@ -162,6 +187,10 @@ Edit `__PACKAGE__/__init__.py`: replace the example rule with your own evidence,
 other hooks (prompt strategies, training backends, benchmark runners, models, commands).
 Import what you need from `advisor.api`; the author guide (hookspec __HOOKSPEC__) is
 docs/plugins.md in the advisor repository.
+
+`pip install` needs the advisor core installed first (it is not on PyPI; pyproject.toml names
+the version this skeleton was made with). Without a package index, `--no-build-isolation`
+builds with the setuptools already installed instead of downloading it.
 """
 
 _INIT = '''

@@ -13,6 +13,8 @@ SHARED = ROOT.parent / "shared"
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("HF_DATASETS_OFFLINE", "1")
 os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+# Provider offerings are dated facts (advisor/data/providers.yaml): judge them on a fixed day.
+os.environ.setdefault("ADVISOR_TODAY", "2026-12-01")
 
 
 def shared_dataset(name: str) -> Path:

@@ -15,7 +15,7 @@ from advisor.bench.schema import (
     ExampleResult,
     StrategyResult,
 )
-from advisor.bench.verdict import compare, decide
+from advisor.bench.verdict import compare, judge_advice
 from advisor.report.benchmark import write_reports
 from advisor.report.benchmark.html import render as html
 from advisor.report.benchmark.markdown import render as markdown
@@ -74,7 +74,7 @@ def test_verdict_follows_the_significant_winner(advice, expected):
     c = compare(
         [_strategy("few-shot", "prompt", PROMPT), _strategy("lora", "fine-tune", TUNED)], "acc"
     )
-    v = decide(c, Advice(verdict=advice, method="lora", confidence=0.7))
+    v = judge_advice(c, Advice(verdict=advice, method="lora", confidence=0.7))
     assert v.outcome == expected
     assert v.measured_winner == "fine-tune"
     assert "p = " in v.explanation and "lora 0.850" in v.explanation
@@ -86,10 +86,10 @@ def test_verdict_inconclusive_when_not_significant_or_missing_side():
     c = compare(
         [_strategy("zero-shot", "prompt", near), _strategy("lora", "fine-tune", other)], "acc"
     )
-    assert decide(c, Advice(verdict="fine-tune")).outcome == "inconclusive"
+    assert judge_advice(c, Advice(verdict="fine-tune")).outcome == "inconclusive"
     assert compare([_strategy("zero-shot", "prompt", near)], "acc") is None
-    assert decide(None, Advice(verdict="prompt")).outcome == "inconclusive"
-    unavailable = decide(c, AdviceUnavailable(error="advice unavailable (boom)"))
+    assert judge_advice(None, Advice(verdict="prompt")).outcome == "inconclusive"
+    unavailable = judge_advice(c, AdviceUnavailable(error="advice unavailable (boom)"))
     assert unavailable.outcome == "inconclusive" and "(boom)" in unavailable.explanation
 
 
@@ -109,7 +109,7 @@ def test_reports_escape_user_data_and_draw_charts(tmp_path):
         ],
     )
     results.comparison = compare(results.strategies, "acc")
-    results.verdict = decide(results.comparison, Advice(verdict="fine-tune", method="lora"))
+    results.verdict = judge_advice(results.comparison, Advice(verdict="fine-tune", method="lora"))
     page = html(results)
     assert evil not in page and "&lt;script&gt;" in page
     assert page.count("<svg") == 2 and "<rect" in page and "<circle" in page

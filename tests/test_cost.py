@@ -16,7 +16,7 @@ from advisor.cli import cli
 from advisor.errors import UsageError
 from advisor.methods import API_FINE_TUNE, TRAIN_METHODS
 from advisor.profile import Profile
-from advisor.recommendation import CostReport
+from advisor.recommendation import CostCurve, CostReport
 
 # A hand-made table with round numbers so the expected values below can be worked out on paper.
 TABLE = {
@@ -148,39 +148,48 @@ def test_per_query_cost_by_hand(table):
 
 
 def test_few_shot_pays_for_its_examples_on_every_query(table):
-    profile = Profile(model_params_b=1.0, monthly_queries=1000)
-    inputs = C.CostInputs(shots=4, avg_tokens=100, prompt_tokens=50, output_tokens=10)
+    # Data that may not leave and a deployment that scales to zero: every arm pays the same
+    # GPU per use, so only the tokens differ.
+    profile = Profile(model_params_b=1.0, monthly_queries=1000, data_can_leave=False)
+    inputs = C.CostInputs(
+        shots=4, avg_tokens=100, prompt_tokens=50, output_tokens=10, scales_to_zero=True
+    )
     est = C.estimate(profile, inputs, table)
     q = {x.strategy: x for x in est.queries}
     assert q["few-shot"].prompt_tokens == 50 + 4 * 100
-    assert (
-        q["few-shot"].usd_per_query > q["zero-shot"].usd_per_query == q["fine-tuned"].usd_per_query
-    )
+    assert q["few-shot"].usd_per_query > q["zero-shot"].usd_per_query
+    assert q["zero-shot"].usd_per_query == pytest.approx(q["fine-tuned"].usd_per_query)
     rows = {r.method: r for r in est.report.methods}
     assert rows["few-shot"].monthly_usd == pytest.approx(q["few-shot"].usd_per_query * 1000)
+    # Data that may leave: prompts pay the API's token prices, every shot's tokens included.
+    api = C.estimate(profile.model_copy(update={"data_can_leave": True}), inputs, table)
+    few = next(x for x in api.queries if x.strategy == "few-shot")
+    assert few.serving == "api" and few.usd_per_query == pytest.approx((450 * 1.0 + 10 * 2.0) / 1e6)
 
 
 def test_break_even_by_hand():
     # $120 over 12 months = $10/month; saving $0.001/query -> 10,000 queries/month.
-    assert C.break_even_queries(120.0, 12, 0.002, 0.001) == 10_000
-    assert C.break_even_queries(120.0, 12, 0.001, 0.001) is None
+    prompt = CostCurve(method="few-shot", serving="api", usd_per_query=0.002)
+    tuned = CostCurve(method="lora", serving="api", fixed_usd=10.0, usd_per_query=0.001)
+    assert C.break_even(prompt, tuned) == 10_000
+    assert C.break_even(prompt, tuned.model_copy(update={"usd_per_query": 0.002})) is None
 
 
 def test_break_even_falls_as_shots_grow_and_rises_with_data(table):
-    profile = Profile(model_params_b=7.0, labeled_examples=5000)
+    # Per-use serving on the same GPUs for both arms: only tokens and training differ.
+    profile = Profile(model_params_b=7.0, labeled_examples=5000, data_can_leave=False)
 
     def be(shots: int, examples: int = 5000) -> int:
         p = profile.model_copy(update={"labeled_examples": examples})
-        return C.cost_report(p, "lora", C.CostInputs(shots=shots), table).break_even_monthly_queries
+        inputs = C.CostInputs(shots=shots, scales_to_zero=True)
+        return C.cost_report(p, "lora", inputs, table).break_even_monthly_queries
 
     values = [be(k) for k in (1, 2, 4, 8, 16)]
     assert all(a >= b for a, b in zip(values, values[1:], strict=False)) and values[0] > values[-1]
     assert be(4, examples=50_000) > be(4, examples=5000)
     # Zero shots: the prompt is as short as the tuned model's, so a fine-tune never pays back.
-    assert (
-        C.cost_report(profile, "lora", C.CostInputs(shots=0), table).break_even_monthly_queries
-        is None
-    )
+    inputs = C.CostInputs(shots=0, scales_to_zero=True)
+    assert C.cost_report(profile, "lora", inputs, table).break_even_monthly_queries is None
 
 
 def test_default_model_size_is_stated(table):

@@ -1,9 +1,8 @@
-"""The evidence engine: hard constraints, scoring, verdict bands, confidence, method choice,
+"""The evidence engine: hard constraints, scoring, verdict bands, method choice,
 sources, field coverage, plugin-supplied rules, determinism and the YAML rule loader."""
 
 from __future__ import annotations
 
-import math
 from itertools import product
 from pathlib import Path
 from typing import Any
@@ -13,6 +12,7 @@ from advisor_evidence import RULES_FILE, load_rules
 
 import advisor
 from advisor import engine
+from advisor.calibration import load_fit
 from advisor.engine import recommend, score_profile
 from advisor.errors import UsageError
 from advisor.evidence import Rule
@@ -26,15 +26,27 @@ LOCAL = {"lora", "qlora", "ia3", "full"}
 SOURCE = Source(title="Test source", kind="measurement", figure="a test figure")
 
 
-def const_rule(rule_id: str, weight: float, excludes: dict[str, str] | None = None) -> Rule:
-    extra = {"excludes": lambda _p: dict(excludes)} if excludes else {}
+def const_rule(rule_id: str, weight: float) -> Rule:
+    """A benefit rule worth ``weight`` points for every profile."""
     return Rule(
         id=rule_id,
+        kind="benefit",
         statement=f"constant {weight}",
         source=SOURCE,
         fields=["labeled_examples"],
         weigh=lambda _p: weight,
-        **extra,
+    )
+
+
+def const_constraint(rule_id: str, excludes: dict[str, str]) -> Rule:
+    """A constraint rule excluding ``excludes`` for every profile."""
+    return Rule(
+        id=rule_id,
+        kind="constraint",
+        statement="constant exclusions",
+        source=SOURCE,
+        fields=["labeled_examples"],
+        excludes=lambda _p: dict(excludes),
     )
 
 
@@ -95,7 +107,7 @@ def test_api_only_model_is_tuned_only_through_the_provider() -> None:
         rules=RULES,
     )
     assert rec.verdict == "prompt"
-    assert rec.confidence == engine.FORCED_CONFIDENCE
+    assert rec.confidence == round(load_fit().forced, 3)
 
 
 def test_data_that_cannot_leave_without_gpu_leaves_prompting_or_tiny_models() -> None:
@@ -117,8 +129,9 @@ def test_data_that_cannot_leave_without_gpu_leaves_prompting_or_tiny_models() ->
 def test_no_examples_or_no_budget() -> None:
     assert LOCAL | {"api-fine-tune"} <= excluded(labeled_examples=0, gpu_memory_gb=80, gpu_count=1)
     assert "api-fine-tune" in excluded(labeled_examples=5, gpu_memory_gb=80, gpu_count=1)
-    assert "api-fine-tune" in excluded(budget_usd=0)
-    assert "api-fine-tune" not in excluded(budget_usd=10)
+    api = {"model_access": "api_only"}
+    assert "api-fine-tune" in excluded(budget_usd=0, **api)
+    assert "api-fine-tune" not in excluded(budget_usd=10, **api)
 
 
 def test_constraints_name_the_rule_and_the_reason() -> None:
@@ -147,21 +160,6 @@ def test_score_bands(weight: float, verdict: str) -> None:
     assert rec.verdict == verdict
 
 
-def test_confidence_is_the_logistic_of_the_margin() -> None:
-    assert engine.confidence(engine.FINE_TUNE_AT, "fine-tune") == 0.5
-    assert engine.confidence(engine.PROMPT_BELOW - 1.5, "prompt") == round(
-        1 / (1 + math.exp(-1)), 3
-    )
-    assert engine.confidence(10, "fine-tune") > engine.confidence(5, "fine-tune") > 0.5
-    mid = (engine.PROMPT_BELOW + engine.FINE_TUNE_AT) / 2
-    assert engine.confidence(mid, "prompt-then-fine-tune") > engine.confidence(
-        engine.FINE_TUNE_AT - 0.1, "prompt-then-fine-tune"
-    )
-    for score in (-20, -3, -1.0, 0, 1.99, 2, 7, 40):
-        rec = recommend(gpu_memory_gb=24, gpu_count=1, rules=[const_rule("t.c", score)])
-        assert 0.5 <= rec.confidence <= engine.MAX_CONFIDENCE < 1
-
-
 def test_every_point_of_the_score_traces_to_a_reason() -> None:
     rec = recommend(
         labeled_examples=3000, gpu_memory_gb=24, gpu_count=1, model_params_b=7, rules=RULES
@@ -175,18 +173,57 @@ def test_every_point_of_the_score_traces_to_a_reason() -> None:
 
 def test_forced_verdicts_follow_constraints_not_score() -> None:
     no_tuning = {m: "test" for m in engine.TUNING_METHODS}
-    rec = recommend(rules=[const_rule("t.big", 10.0, no_tuning)])
+    rec = recommend(rules=[const_rule("t.big", 10.0), const_constraint("t.no", no_tuning)])
     assert rec.verdict == "prompt" and rec.method in engine.PROMPT_METHODS
     no_prompt = {m: "test" for m in engine.PROMPT_METHODS}
     rec = recommend(
         gpu_memory_gb=24,
         gpu_count=1,
         model_params_b=1,
-        rules=[const_rule("t.neg", -10.0, no_prompt)],
+        rules=[const_rule("t.neg", -10.0), const_constraint("t.no", no_prompt)],
     )
     assert rec.verdict == "fine-tune" and rec.method in engine.TUNING_METHODS
     with pytest.raises(UsageError, match="every method is excluded"):
-        recommend(rules=[const_rule("t.all", 0.0, {**no_tuning, **no_prompt})])
+        recommend(rules=[const_constraint("t.all", {**no_tuning, **no_prompt})])
+
+
+def test_a_rule_is_a_constraint_or_a_benefit_never_both() -> None:
+    """Feasibility apart from benefit: a constraint adds no points, a benefit rule excludes
+    nothing, and a rule with both functions is refused at load."""
+    assert const_rule("t.b", 1.0).kind == "benefit"
+    constraint = const_constraint("t.c", {"full": "no"})
+    assert constraint.kind == "constraint" and constraint.reason(Profile()) is None
+    with pytest.raises(ValueError, match="split it into one rule of each kind"):
+        Rule(
+            id="t.both",
+            statement="both",
+            source=SOURCE,
+            fields=["labeled_examples"],
+            weigh=lambda _p: 1.0,
+            excludes=lambda _p: {},
+        )
+    with pytest.raises(ValueError, match="kind 'constraint' and so needs 'excludes'"):
+        Rule(id="t.x", kind="constraint", statement="x", source=SOURCE, fields=[], weigh=abs)
+    with pytest.raises(ValueError, match="needs 'weigh'"):
+        Rule(id="t.none", statement="none", source=SOURCE, fields=[])
+
+
+def test_builtin_rules_keep_feasibility_apart_from_benefit() -> None:
+    """No built-in benefit rule reads the hardware or the model access to say what is
+    possible, and every constraint rule is cited like a benefit rule."""
+    kinds = {r.id: r.kind for r in RULES}
+    assert kinds["access.api-only"] == kinds["hw.no-gpu"] == "constraint"
+    assert kinds["hw.lora-fits"] == kinds["hw.qlora-fits"] == kinds["hw.memory-fit"] == "constraint"
+    hardware = {"gpu_memory_gb", "gpu_count", "data_can_leave", "budget_usd"}
+    for rule in RULES:
+        assert rule.source.figure, rule.id
+        if rule.kind == "benefit":
+            assert not hardware & set(rule.fields), rule.id
+    # An API-only model loses the local methods once, as a constraint, and no point for it.
+    api = score_profile(Profile(model_access="api_only"), RULES)
+    local = score_profile(Profile(model_access="open_weights"), RULES)
+    assert api.score == local.score
+    assert set(api.excluded) >= LOCAL and "api-fine-tune" in local.excluded
 
 
 # ---------------------------------------------------------------- method choice
@@ -249,7 +286,7 @@ def test_method_preferences(profile: dict[str, Any], verdict: str | None, method
 
 
 def test_prompt_then_fine_tune_names_the_next_fine_tune() -> None:
-    rec = recommend(rules=RULES)  # the default profile: mixed evidence
+    rec = recommend(gpu_memory_gb=24, gpu_count=1, rules=RULES)  # mixed evidence
     assert rec.verdict == "prompt-then-fine-tune"
     assert rec.method in engine.PROMPT_METHODS
     assert rec.alternatives[0] in engine.TUNING_METHODS
@@ -371,8 +408,17 @@ class ExtraRules:
                 ),
                 fields=["output_format"],
                 weigh=lambda p: 2.5 if p.output_format.value == "structured" else 0.0,
+            ),
+            Rule(
+                id="org.no-full",
+                kind="constraint",
+                statement="Our organisation does not run full fine-tunes.",
+                source=Source(
+                    title="Internal policy", kind="measurement", figure="policy 8 of 2026"
+                ),
+                fields=[],
                 excludes=lambda p: {"full": "policy forbids full fine-tunes"},
-            )
+            ),
         ]
 
 
@@ -446,6 +492,7 @@ def _write(tmp_path: Path, text: str) -> Path:
 RULE = """
 rules:
   - id: t.one
+    kind: benefit
     statement: a statement long enough to read
     source: {title: T, kind: paper, year: 2020, figure: "42"}
     fields: [%s]
@@ -474,6 +521,16 @@ def test_rule_file_loads_generic_weighers(tmp_path: Path) -> None:
 def test_rule_file_errors_are_caught(tmp_path: Path, fields: str, weigh: str, message: str) -> None:
     with pytest.raises(ValueError, match=message):
         load_rules(_write(tmp_path, RULE % (fields, weigh)))
+
+
+def test_rule_file_keeps_constraints_apart_from_points(tmp_path: Path) -> None:
+    both = RULE % ("gpu_memory_gb", "{kind: enum, field: gpu_memory_gb, map: {}}")
+    both += "    excludes: {name: no-gpu}\n"
+    with pytest.raises(ValueError, match="benefit rule t.one needs 'weigh' and no 'excludes'"):
+        load_rules(_write(tmp_path, both))
+    constraint = both.replace("kind: benefit", "kind: constraint")
+    with pytest.raises(ValueError, match="a constraint adds no points"):
+        load_rules(_write(tmp_path, constraint))
 
 
 def test_shipped_rules_file_is_the_one_loaded() -> None:

@@ -183,7 +183,7 @@ def test_api_only_model_gets_a_provider_tuning_plan():
         ({"gpu_memory_gb": 80, "gpu_count": 1}, "lora"),
         ({"gpu_memory_gb": 8, "gpu_count": 1}, "qlora"),  # 7B LoRA (~17 GB) does not fit 8 GB
         ({"model_params_b": 0.135}, "lora"),  # tiny model: CPU training is practical
-        ({"data_can_leave": True}, "api-fine-tune"),  # 7B, no GPU: a provider would train it
+        ({"data_can_leave": True}, "lora"),  # 7B, no GPU: open weights still train locally
         ({"model_access": "api_only", "gpu_memory_gb": 80, "gpu_count": 1}, "api-fine-tune"),
     ],
 )

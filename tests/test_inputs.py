@@ -180,9 +180,10 @@ def test_infinite_profile_file_values_are_refused(tmp_path: Path):
 def test_cost_maths_stays_finite_on_extreme_prices(tmp_path: Path):
     import yaml
 
-    from advisor.cost import break_even_queries
+    from advisor.cost.serving import api_curve, break_even
 
-    assert break_even_queries(1e300, 1, 1e-300, 0.0) is None  # the volume would be infinite
+    # A saving of 1e-300 dollars a query never pays back 1e300: no volume, not an OverflowError.
+    assert break_even(api_curve("prompt", 0, 1e-300), api_curve("tuned", 1e300, 0)) is None
     table = yaml.safe_load(
         (Path(__file__).parents[1] / "advisor/data/prices.yaml").read_text(encoding="utf-8")
     )

@@ -469,9 +469,10 @@ def test_guide_baseline_example_runs():
     assert predictions == ["positive"] * len(test.examples)
     rules_ns: dict = {}
     exec(compile(guide_blocks("example plugin")["org-rules"], "guide", "exec"), rules_ns)
-    (rule,) = rules_ns["advisor_evidence"]()
-    assert rule.weigh(make_profile(monthly_queries=2_000_000)) == 0.75
-    assert "full" in rule.excludes(make_profile(gpu_memory_gb=0))
+    volume, policy = rules_ns["advisor_evidence"]()
+    assert (volume.kind, policy.kind) == ("benefit", "constraint")
+    assert volume.weigh(make_profile(monthly_queries=2_000_000)) == 0.75
+    assert "full" in policy.excludes(make_profile(gpu_memory_gb=0))
 
 
 def test_guide_runner_and_backend_examples_work_on_any_loaded_model(tmp_path):

@@ -293,8 +293,9 @@ def test_profile_trec_with_test_file():
 _CHILD = """
 import json, resource, sys
 import advisor.profiling as P
+import advisor.profiling_scan as S
 from advisor.profiling_stats import DuplicateCounter
-P.DuplicateCounter = lambda: DuplicateCounter(cap=20_000)
+S.DuplicateCounter = lambda: DuplicateCounter(cap=20_000)
 dp = P.profile_from_data(sys.argv[1], perplexity=False, progress=False, model="/nonexistent")
 print(json.dumps({"rss_kb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss,
                   "examples": dp.examples, "exact": dp.exact_duplicates,

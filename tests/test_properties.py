@@ -130,3 +130,16 @@ def test_recommendation_is_deterministic(p: dict[str, Any]) -> None:
     )
     assert 0 <= first.confidence <= 1
     assert abs(first.score - sum(r.weight for r in first.reasons)) < 1e-9
+
+
+@SETTINGS
+@given(profiles)
+def test_constraints_add_no_points_and_benefit_rules_exclude_nothing(p: dict[str, Any]) -> None:
+    """Feasibility apart from benefit: dropping every constraint rule leaves the score as it
+    is, and dropping every benefit rule leaves the exclusions as they are."""
+    profile = build_profile(p)
+    every = score_profile(profile, RULES)
+    benefit = score_profile(profile, [r for r in RULES if r.kind == "benefit"])
+    constraint = score_profile(profile, [r for r in RULES if r.kind == "constraint"])
+    assert benefit.score == every.score and not benefit.excluded
+    assert constraint.excluded == every.excluded and constraint.score == 0

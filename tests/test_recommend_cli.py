@@ -179,7 +179,9 @@ def test_data_file_is_profiled_for_real(fake_engine, tmp_path: Path):
 
 
 def test_interactive_questions_fill_the_profile(fake_engine):
-    answers = "\n".join(["extraction", "250", "16", "50", "200000", "n", "weekly"]) + "\n"
+    answers = (
+        "\n".join(["extraction", "250", "open", "7b", "16", "50", "200000", "n", "weekly"]) + "\n"
+    )
     result = run(
         "--interactive", "--json", "--budget-usd", "75", input=answers.replace("\n50\n", "\n")
     )
@@ -194,7 +196,7 @@ def test_interactive_questions_fill_the_profile(fake_engine):
 
 
 def test_interactive_reasks_a_bad_answer(fake_engine):
-    answers = "\n".join(["qa", "-3", "12", "0", "40", "1000", "y", "rarely"]) + "\n"
+    answers = "\n".join(["qa", "-3", "12", "api", "none", "0", "40", "1000", "y", "rarely"]) + "\n"
     result = run("--interactive", "--json", input=answers)
     assert result.exit_code == 0, result.output
     assert "greater than or equal to 0" in result.stderr
@@ -207,7 +209,7 @@ def test_questions_on_a_terminal_only_without_input(fake_engine, monkeypatch):
     # (the package attribute `advisor.commands.recommend` is the click command, not the module)
     cmd = importlib.import_module("advisor.commands.recommend")
     monkeypatch.setattr(cmd, "_at_terminal", lambda output_to_file: True)
-    answers = "\n".join(["chat", "10", "0", "5", "100", "y", "weekly"]) + "\n"
+    answers = "\n".join(["chat", "10", "", "", "0", "5", "100", "y", "weekly"]) + "\n"
     result = run(input=answers)
     assert result.exit_code == 0, result.output
     assert "What kind of task" in result.stderr

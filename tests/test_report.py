@@ -264,7 +264,7 @@ def test_html_tags_are_balanced(verdict):
 
 
 def _charts(label: str) -> list[str]:
-    from advisor.report import svg
+    from advisor.report import plots, svg
 
     amount = svg.Amount(2.0, f"$2 {label}", label)
     return [
@@ -280,17 +280,32 @@ def _charts(label: str) -> list[str]:
             legend=(label, label),
             colours=("#000", "#111"),
         ),
-        svg.ci_bars([svg.CiBar(label, 0.5, 0.4, 0.6, "#000")], aria_label="scores"),
-        svg.scatter(
-            [svg.Dot(label, 0.1, 0.5, "#000", label)],
+        svg.ci_bars(
+            [svg.CiBar(label, 0.5, 0.4, 0.6, "#000")],
+            aria_label="scores",
+            levels=[svg.Level(0.2, label), svg.Level(0.25, label, "#123")],
+            margin=100,
+        ),
+        plots.line_chart(
+            [
+                plots.Series(label, [(1, 2.0), (2, 1.0)], "#000"),
+                plots.Series("v", [(2, 1.5)], "#111"),
+            ],
+            aria_label=label,
+            x_caption=label,
+            y_caption=label,
+            marker=(2, label),
+        ),
+        plots.scatter(
+            [plots.Dot(label, 0.1, 0.5, "#000", label)],
             aria_label="s",
             x_caption=label,
             y_caption=label,
             empty=label,
         ),
-        svg.scatter([], aria_label="s", x_caption="x", y_caption="y", empty=label),
-        svg.log_line_chart(
-            [svg.LinePoint(10, 0.3, (0.2, 0.4)), svg.LinePoint(100, 0.8, None)],
+        plots.scatter([], aria_label="s", x_caption="x", y_caption="y", empty=label),
+        plots.log_line_chart(
+            [plots.LinePoint(10, 0.3, (0.2, 0.4)), plots.LinePoint(100, 0.8, None)],
             aria_label=label,
             series=label,
             x_caption=label,
@@ -336,3 +351,50 @@ def test_only_the_text_renderer_imports_rich():
         "assert 'rich' in sys.modules\n"
     )
     subprocess.run([sys.executable, "-c", code], check=True)
+
+
+def fake_benchmark(run_dir: Path, **extra):
+    """The fake-runner benchmark of tests/test_goldens.py (hash-based predictions, no model):
+    a second, and every report section a classification run has."""
+    from advisor.bench.inputs import demo_paths
+    from advisor.bench.run import run_benchmark
+    from advisor.bench.schema import BenchmarkOptions
+    from advisor.testing import plugin_manager_with
+
+    train, test = demo_paths("tickets")
+    plugins = plugin_manager_with(["evidence", "prompts"], modules={"fake": "fake_plugin"})
+    values = dict(
+        data=train,
+        test=test,
+        output=run_dir,
+        model="fake",
+        runner="fake",
+        strategies=["zero-shot", "few-shot", "3c", "fake-ft"],
+        limit=30,
+        train_limit=60,
+        forgetting=False,
+        progress=False,
+    )
+    return run_benchmark(BenchmarkOptions(**{**values, **extra}), plugins=plugins)
+
+
+def test_benchmark_report_shows_classification_detail_escaped(tmp_path):
+    from advisor.report.benchmark import html, markdown
+
+    results = fake_benchmark(tmp_path / "run")
+    tuned = results.get("fake-ft")
+    assert tuned is not None and 0 < tuned.metrics["macro_f1"] <= 1
+    assert all(len(s.misclassified) <= 5 for s in results.strategies)
+    results.data.name = EVIL
+    results.strategies[0].misclassified[0].input = EVIL + " | row\nbreak"
+    page, md = html.render(results), markdown.render(results)
+    for text in (page, md):
+        assert "<script>" not in text
+    assert "macro-F1" in page and "Confusion matrices" in page and "Misclassified examples" in page
+    assert page.count('class="confusion"') == len(results.strategies)
+    assert "chance 0.17" in page and "majority 0.17" in page
+    assert 'aria-label="loss curves of fake-ft"' in page
+    assert md.startswith("# Benchmark: &lt;script&gt;")
+    assert "| score | macro-F1 | 95% CI |" in md
+    assert "&lt;script&gt;alert('x')&lt;/script&gt; \\| row<br>break" not in md  # excerpt: one line
+    assert "&lt;script&gt;alert('x')&lt;/script&gt; \\| row break" in md

@@ -137,6 +137,23 @@ def test_skeleton_loads_under_the_current_hookspec(tmp_path, monkeypatch):
     assert rule.weigh(make_profile(requirements_change="monthly")) == 0.0
 
 
+def test_core_dependency_names_the_installed_distribution(monkeypatch):
+    import advisor.scaffold as scaffold
+
+    monkeypatch.setattr(scaffold, "version", lambda name: "7.3.1")
+    assert 'dependencies = ["ft-advisor>=7.3.1"]' in render("acme")["pyproject.toml"]
+
+    def missing(name: str) -> str:
+        raise scaffold.PackageNotFoundError(name)
+
+    monkeypatch.setattr(scaffold, "version", missing)
+    pyproject = render("acme")["pyproject.toml"]
+    assert "dependencies = []" in pyproject and "ft-advisor" in pyproject
+    import tomllib
+
+    assert tomllib.loads(pyproject)["project"]["dependencies"] == []
+
+
 def test_render_is_deterministic_and_uses_the_name():
     a, b = render("acme"), render("acme")
     assert a == b
@@ -155,7 +172,12 @@ def test_skeleton_installs_with_pip_and_shows_up(tmp_path, scratch_env):
     assert before.returncode == 0, before.stdout + before.stderr
     assert "1 passed, 1 skipped" in before.stdout
 
-    env.pip_install(skeleton.path)
+    # With its dependencies and no package index: the core requirement resolves from the
+    # installed distribution (--no-build-isolation: setuptools is not downloadable offline).
+    install = env.run(
+        "-m", "pip", "install", "-q", "--no-index", "--no-build-isolation", str(skeleton.path)
+    )
+    assert install.returncode == 0, install.stdout + install.stderr
     listed = env.advisor("plugins", "--json")
     assert listed.returncode == 0, listed.stderr
     info = {i["name"]: i for i in json.loads(listed.stdout)}["acme-check"]
@@ -182,3 +204,23 @@ def test_skeleton_installs_with_pip_and_shows_up(tmp_path, scratch_env):
     assert "acme-check.weekly-changes" not in {
         r["rule_id"] for r in json.loads(rec.stdout)["reasons"]
     }
+
+
+def test_plugin_guide_lists_every_profile_field_and_value():
+    """docs/plugins.md's Profile table: every field, every enum value, and the statements a
+    plugin author needs (Source.figure required, the task-type mapping, shots)."""
+    from enum import Enum
+    from typing import get_args
+
+    from advisor.profile import Profile
+
+    guide = (Path(__file__).parents[1] / "docs" / "plugins.md").read_text(encoding="utf-8")
+    for name, field in Profile.model_fields.items():
+        row = next((line for line in guide.splitlines() if line.startswith(f"| `{name}` |")), "")
+        assert row, f"docs/plugins.md has no Profile row for {name}"
+        for arg in get_args(field.annotation) or (field.annotation,):
+            if isinstance(arg, type) and issubclass(arg, Enum):
+                assert all(f"`{m.value}`" in row for m in arg), f"{name}: enum values missing"
+    assert "**required**" in guide and "`figure`" in guide
+    assert "Every strategy receives the same\n`SuiteOptions`" in guide
+    assert "| `generation` | `input`, `output` |" in guide

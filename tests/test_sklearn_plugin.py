@@ -75,7 +75,7 @@ def test_rule_appears_in_recommend_reasons_only_where_it_applies():
     plugins = Plugins(only=["evidence", "sklearn-baseline"])
     many = recommend(plugins=plugins, task_type="classification", labeled_examples=5000)
     reason = {r.rule_id: r for r in many.reasons}["linear-baseline-competitive"]
-    assert reason.weight == 1.0
+    assert reason.weight == -0.5  # a caution against the costly LLM fine-tune, never for it
     assert reason.origin == "sklearn-baseline"
     assert reason.source.url and reason.source.year == 2012
     few = recommend(plugins=plugins, task_type="classification", labeled_examples=50)
@@ -87,8 +87,8 @@ def test_rule_appears_in_recommend_reasons_only_where_it_applies():
 def test_rule_weights(baseline):
     from advisor_sklearn_baseline.rule import weigh
 
-    assert weigh(make_profile(labeled_examples=1000)) == 1.0
-    assert weigh(make_profile(labeled_examples=300)) == 0.5
+    assert weigh(make_profile(labeled_examples=1000)) == -0.5
+    assert weigh(make_profile(labeled_examples=300)) == -0.25
     assert weigh(make_profile(labeled_examples=299)) == 0.0
     assert weigh(make_profile(task_type="summarization", labeled_examples=10_000)) == 0.0
 

@@ -124,9 +124,9 @@ def test_plan_batches_is_a_deterministic_permutation_with_less_padding():
 
 @pytest.mark.parametrize("kind", ["linear", "cosine", "constant"])
 def test_schedule_warms_up_then_decays(kind):
-    from advisor_peft.train import _lr_lambda
+    from advisor_peft.loop import lr_lambda
 
-    f = _lr_lambda(TrainConfig(scheduler=kind, warmup_ratio=0.1), total=100)
+    f = lr_lambda(TrainConfig(scheduler=kind, warmup_ratio=0.1), total=100)
     values = [f(s) for s in range(100)]
     assert values[0] < values[5] < values[10]
     assert max(values) == pytest.approx(1.0, abs=0.1)
@@ -137,15 +137,9 @@ def test_schedule_warms_up_then_decays(kind):
         assert all(a >= b for a, b in zip(values[10:], values[11:], strict=False))
 
 
-def test_optimizer_checkpoint_round_trip_without_pickle(tmp_path: Path):
+def _tiny_run():
+    """A linear layer, its AdamW optimizer and a schedule after three steps."""
     import torch
-    from advisor_peft.checkpoint import (
-        list_checkpoints,
-        load_checkpoint,
-        optimizer_from_files,
-        rng_state,
-        save_checkpoint,
-    )
 
     torch.manual_seed(0)
     lin = torch.nn.Linear(4, 3)
@@ -156,10 +150,23 @@ def test_optimizer_checkpoint_round_trip_without_pickle(tmp_path: Path):
         opt.step()
         sched.step()
         opt.zero_grad()
-    for step in (1, 2, 3):
-        save_checkpoint(
-            tmp_path, step, dict(lin.named_parameters()), opt, sched, {"epoch": 0}, rng_state()
-        )
+    return lin, opt, sched
+
+
+def _save_steps(root: Path, steps, lin, opt, sched) -> None:
+    from advisor_peft.checkpoint import rng_state, save_checkpoint
+
+    for step in steps:
+        state = {"epoch": 0, "batch": step}
+        save_checkpoint(root, step, dict(lin.named_parameters()), opt, sched, state, rng_state())
+
+
+def test_optimizer_checkpoint_round_trip_without_pickle(tmp_path: Path):
+    import torch
+    from advisor_peft.checkpoint import list_checkpoints, load_checkpoint
+
+    lin, opt, sched = _tiny_run()
+    _save_steps(tmp_path, (1, 2, 3), lin, opt, sched)
     kept = list_checkpoints(tmp_path)
     assert [p.name for p in kept] == ["step-0000002", "step-0000003"]
     assert not any(p.suffix == ".pt" or p.suffix == ".bin" for p in kept[-1].iterdir())
@@ -168,7 +175,7 @@ def test_optimizer_checkpoint_round_trip_without_pickle(tmp_path: Path):
 
     lin2 = torch.nn.Linear(4, 3)
     opt2 = torch.optim.AdamW(lin2.parameters(), lr=0.1)
-    optimizer_from_files(opt2, kept[-1])
+    opt2.load_state_dict(doc["optimizer"])
     s1, s2 = opt.state_dict(), opt2.state_dict()
     for k in s1["state"]:
         for name, v in s1["state"][k].items():
@@ -176,12 +183,58 @@ def test_optimizer_checkpoint_round_trip_without_pickle(tmp_path: Path):
     assert s1["param_groups"] == s2["param_groups"]
 
 
-def test_partial_checkpoint_folder_is_ignored(tmp_path: Path):
-    from advisor_peft.checkpoint import list_checkpoints
+def test_half_written_checkpoints_are_never_taken(tmp_path: Path):
+    from advisor_peft.checkpoint import latest_intact, list_checkpoints
 
-    (tmp_path / "step-0000005").mkdir()  # killed before its state.json was written
-    (tmp_path / ".tmp-abc").mkdir()
-    assert list_checkpoints(tmp_path) == []
+    (tmp_path / "step-0000005").mkdir()  # not from save_checkpoint: no state.json
+    (tmp_path / ".tmp-abc").mkdir()  # a write a kill interrupted
+    warnings: list[str] = []
+    assert latest_intact(tmp_path, warnings.append) is None
+    assert "step-0000005" in warnings[0] and "starting over" in warnings[0]
+    lin, opt, sched = _tiny_run()
+    _save_steps(tmp_path, (6,), lin, opt, sched)
+    assert not (tmp_path / ".tmp-abc").exists()  # stale temp folders go at the next save
+    assert [p.name for p in list_checkpoints(tmp_path)] == ["step-0000005", "step-0000006"]
+    assert latest_intact(tmp_path, warnings.append)["step"] == 6
+
+
+def _truncate(path: Path) -> None:
+    path.write_bytes(path.read_bytes()[: path.stat().st_size // 2])
+
+
+@pytest.mark.parametrize(
+    "damage",
+    [
+        lambda f: (f / "weights.safetensors").unlink(),
+        lambda f: _truncate(f / "weights.safetensors"),
+        lambda f: _truncate(f / "optimizer.safetensors"),
+        lambda f: (f / "state.json").write_text("{garbage"),
+        lambda f: (f / "state.json").write_text('{"step": 3}'),
+        lambda f: (f / "state.json").unlink(),
+    ],
+    ids=[
+        "weights-deleted",
+        "weights-truncated",
+        "optimizer-truncated",
+        "garbage-state",
+        "foreign-state",
+        "state-deleted",
+    ],
+)
+def test_damaged_newest_checkpoint_falls_back_to_the_previous(tmp_path: Path, damage):
+    from advisor_peft.checkpoint import latest_intact
+
+    lin, opt, sched = _tiny_run()
+    _save_steps(tmp_path, (2, 3), lin, opt, sched)
+    damage(tmp_path / "step-0000003")
+    warnings: list[str] = []
+    doc = latest_intact(tmp_path, warnings.append)
+    assert doc is not None and doc["step"] == 2 and doc["batch"] == 2
+    assert len(warnings) == 1 and "step-0000003 is damaged" in warnings[0]
+    assert "falling back to step-0000002" in warnings[0]
+    damage(tmp_path / "step-0000002")
+    assert latest_intact(tmp_path, warnings.append) is None
+    assert "starting over" in warnings[-1]
 
 
 # ---------------------------------------------------------------- model cache integrity

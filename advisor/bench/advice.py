@@ -24,6 +24,15 @@ def data_profile(results: BenchmarkResults, options: BenchmarkOptions) -> Profil
     return build_profile(values)
 
 
+def recommend_command(profile: Profile) -> str:
+    """`advisor recommend` with this profile's flags: the same profile, so the same confidence."""
+    import shlex
+
+    from advisor.guidance.command import _profile_flags
+
+    return shlex.join(["advisor", "recommend", *_profile_flags(profile)])
+
+
 def advise(
     results: BenchmarkResults, options: BenchmarkOptions, plugins: Any = None
 ) -> tuple[Profile, Advice | AdviceUnavailable, dict[str, str]]:
@@ -49,6 +58,8 @@ def advise(
         score=rec.score,
         summary=rec.summary,
         reasons=[r.statement for r in rec.reasons[:5]],
+        confidence_note=rec.confidence_note,
+        command=recommend_command(profile),
     )
     return profile, advice, {c.name: str(c.rating) for c in rec.challenges}
 

@@ -12,6 +12,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from advisor.bench.classification import LabelBaselines, Misclassified
 from advisor.bench.forgetting import ForgettingReport
 from advisor.bench.overfitting import OverfittingReport
 from advisor.components import ExampleResult, TrainResult
@@ -94,6 +95,9 @@ class StrategyResult(BaseModel):
         None, description="Per item of the general-ability check, after this fine-tune."
     )
     examples: list[ExampleResult] = Field(default_factory=list)
+    misclassified: list[Misclassified] = Field(
+        default_factory=list, description="Classification: the first wrong test examples."
+    )
 
 
 class Comparison(BaseModel):
@@ -193,6 +197,10 @@ class Advice(BaseModel):
     score: float | None = None
     summary: str = ""
     reasons: list[str] = Field(default_factory=list)
+    confidence_note: str = ""
+    command: str = Field(
+        "", description="The `advisor recommend` command that gives this advice for this profile."
+    )
 
 
 class AdviceUnavailable(BaseModel):
@@ -226,6 +234,9 @@ class BenchmarkResults(BaseModel):
     )
     curve: CurveResult | None = None
     challenges: list[MeasuredChallenge] = Field(default_factory=list)
+    label_baselines: LabelBaselines | None = Field(
+        None, description="Classification: the chance and majority-class scores."
+    )
     seconds: dict[str, float] = Field(default_factory=dict)
     complete: bool = False
 

@@ -12,7 +12,7 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-from advisor.bench import arms
+from advisor.bench import arms, classification
 from advisor.bench.advice import advise, attach_costs
 from advisor.bench.challenges import measured_challenges
 from advisor.bench.context import (
@@ -29,7 +29,7 @@ from advisor.bench.inputs import Lineup, load_data, resolve_strategies
 from advisor.bench.overfitting import overfitting_from_result
 from advisor.bench.schema import BenchmarkOptions, BenchmarkResults, DataSummary, StrategyResult
 from advisor.bench.suites import PRIMARY_METRIC, task_name
-from advisor.bench.verdict import compare, decide
+from advisor.bench.verdict import compare, judge_advice
 from advisor.components import PromptStrategy, PromptSuite, SuiteOptions, TaskData
 from advisor.errors import UsageError
 from advisor.report.benchmark import write_reports
@@ -225,8 +225,11 @@ def verdict(ctx: RunContext) -> None:
     results.profile = profile.model_dump(mode="json")
     results.recommendation = advice
     attach_costs(results, profile, ctx.loaded, ctx.test)
+    if ctx.test.task_type == "classification":
+        classification.annotate(results.strategies, ctx.test)
+        results.label_baselines = classification.label_baselines(ctx.train, ctx.test)
     results.comparison = compare(results.strategies, results.primary_metric, seed=options.seed)
-    results.verdict = decide(results.comparison, advice, options.alpha)
+    results.verdict = judge_advice(results.comparison, advice, options.alpha)
     results.challenges = measured_challenges(results, rated)
     ctx.save()
 

@@ -65,7 +65,7 @@ def compare(strategies: list[StrategyResult], metric: str, *, seed: int = 0) -> 
     )
 
 
-def decide(
+def judge_advice(
     comparison: Comparison | None,
     advice: Advice | AdviceUnavailable | None,
     alpha: float = 0.05,

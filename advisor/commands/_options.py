@@ -82,10 +82,11 @@ def field_number(model: type[BaseModel], name: str) -> Number:
     return Number(kind, low, bounds.get("le"), low_open="gt" in bounds)
 
 
-POS_FLOAT = Number(float, 0, low_open=True)
-NON_NEG_FLOAT = Number(float, 0)
-NON_NEG_INT = Number(int, 0)
-POS_INT = Number(int, 1)
+# Plain click ranges for `advisor train`, whose TrainConfig checks finiteness and maxima
+# itself (with its own message) before the model loads; every other command uses Number.
+POS_FLOAT = click.FloatRange(min=0, min_open=True)
+NON_NEG_FLOAT = click.FloatRange(min=0)
+POS_INT = click.IntRange(min=1)
 
 
 class OneLineErrors(click.Command):

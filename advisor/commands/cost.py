@@ -87,6 +87,12 @@ from advisor.profile import ModelAccess, Profile, TaskType
     help="Months to spread the training cost over [default: 12].",
 )
 @click.option(
+    "--scales-to-zero",
+    is_flag=True,
+    help="The self-hosted deployment scales to zero when idle: serving is paid per use"
+    " [default: at least one always-on GPU instance].",
+)
+@click.option(
     "--prices",
     "prices_file",
     type=click.Path(dir_okay=False),
@@ -110,6 +116,7 @@ def cost(
     prompt_tokens: int | None,
     output_tokens: int | None,
     horizon_months: int | None,
+    scales_to_zero: bool,
     prices_file: str | None,
     as_json: bool,
 ) -> None:
@@ -120,8 +127,10 @@ def cost(
     LoRA, QLoRA, IA3) and whether it fits your GPU; the FLOPs, GPU-hours and dollars to
     train on your data; what a query costs with a zero-shot prompt, a k-shot prompt and
     a fine-tuned model; and the monthly volume above which the fine-tune is the cheaper
-    choice. Prices come from a dated snapshot shipped with advisor; pass --prices to use
-    your own.
+    choice. A self-hosted fine-tune pays for the GPU capacity it is served on (at least one
+    always-on instance unless --scales-to-zero); prompts and provider-hosted fine-tunes pay
+    the API's token prices. Prices come from a dated snapshot shipped with advisor; pass
+    --prices to use your own.
 
     \b
     Examples:
@@ -154,6 +163,7 @@ def cost(
             "horizon_months": horizon_months,
             "gpu": gpu_type,
             "api": api_model,
+            "scales_to_zero": scales_to_zero,
         }
     )
     prices = load_prices(prices_file)
@@ -245,9 +255,10 @@ def _render(est: Any, prices: Any, monthly: int) -> None:
     if train.row_count:
         console.print(train)
 
-    q = Table(title=f"Per-query cost at {monthly:,} queries/month")
+    q = Table(title=f"Serving cost at {monthly:,} queries/month (training not included)")
     for col in (
         "strategy",
+        "served by",
         "prompt tokens",
         "output tokens",
         "per query",
@@ -258,28 +269,23 @@ def _render(est: Any, prices: Any, monthly: int) -> None:
     for item in est.queries:
         q.add_row(
             item.strategy,
+            item.serving,
             str(item.prompt_tokens),
             str(item.output_tokens),
             _usd(item.usd_per_query),
             _usd(item.usd_per_1k_queries),
-            _usd(item.usd_per_query * monthly),
+            _usd(item.monthly_usd),
         )
     console.print(q)
 
-    be = est.report.break_even_monthly_queries
-    if est.break_even_method is None:
-        console.print("Break-even: no fine-tuning option priced for this model.")
-    elif be is None:
-        console.print(
-            f"Break-even: never; {est.break_even_method} is not cheaper per query than the {est.inputs.shots}-shot prompt."
-        )
+    from advisor.report.recommendation.common import break_even_sentence
+
+    # The same sentence as the recommendation's, from the same curves.
+    sentence = break_even_sentence(est.report, monthly)
+    if sentence is None:
+        console.print("Break-even: none; no fine-tune to weigh against the prompt (see below).")
     else:
-        side = "fine-tune pays off" if monthly >= be else "the prompt stays cheaper"
-        console.print(
-            f"[bold]Break-even:[/bold] {be:,} queries/month; above it {est.break_even_method} "
-            f"(training spread over {est.inputs.horizon_months} months) beats the "
-            f"{est.inputs.shots}-shot prompt. At {monthly:,}/month the {side}."
-        )
+        console.print(sentence, highlight=False)
     console.print(
         f"Prices: {prices.name}, {prices.date} — a snapshot; check before spending. Sources: {'; '.join(prices.sources)}"
     )

@@ -10,10 +10,11 @@ import inspect
 import math
 import sys
 from enum import Enum
-from typing import Any, get_args
+from typing import Any
 
 import click
 
+from advisor.answers import base_type, parse_answer, shown
 from advisor.commands._options import profile_option
 from advisor.errors import MAX_ERROR_CHARS, UsageError, excerpt, shorten
 from advisor.profile import Profile, build_profile, field_range, read_profile_file
@@ -23,6 +24,8 @@ FORMATS = ("text", "markdown", "html", "json")
 QUESTIONS: dict[str, str] = {
     "task_type": "What kind of task is it?",
     "labeled_examples": "How many labeled examples (input/output pairs) do you have?",
+    "model_access": "Is the model open weights, or only reachable through an API?",
+    "model_params_b": "Size of the model in parameters (e.g. 7b, 135m; none = not chosen yet)?",
     "gpu_memory_gb": "Memory of your largest GPU in GB (0 = no GPU)?",
     "budget_usd": "One-off budget for adapting the model, in USD?",
     "monthly_queries": "Expected queries per month in production?",
@@ -32,12 +35,6 @@ QUESTIONS: dict[str, str] = {
 
 
 # ---------------------------------------------------------------- flags from the model
-
-
-def _base_type(annotation: Any) -> Any:
-    """``int | None`` -> int; enums and plain types unchanged."""
-    args = [a for a in get_args(annotation) if a is not type(None)]
-    return args[0] if args else annotation
 
 
 def _flag(name: str) -> str:
@@ -104,7 +101,7 @@ def _range(field: str) -> str:
 
 def _field_option(name: str) -> click.Option:
     info = Profile.model_fields[name]
-    base = _base_type(info.annotation)
+    base = base_type(info.annotation)
     default = info.get_default()
     shown = default.value if isinstance(default, Enum) else default
     if shown is None:
@@ -165,36 +162,44 @@ def _from_data(path: str, measure_shift: bool) -> dict[str, Any]:
     return values
 
 
+def _question(name: str) -> str:
+    kind = base_type(Profile.model_fields[name].annotation)
+    if isinstance(kind, type) and issubclass(kind, Enum):
+        return f"{QUESTIONS[name]} ({'/'.join(m.value for m in kind)})"
+    if kind is bool:
+        return f"{QUESTIONS[name]} (yes/no)"
+    return QUESTIONS[name]
+
+
+def _read_line(name: str, label: str) -> str:
+    """One answer from stdin, the question on stderr (stdout stays the report). Not click.prompt:
+    it turns Ctrl-C into the same Abort as end of input, and Ctrl-C must exit 130."""
+    click.echo(label, nl=False, err=True)
+    try:
+        return input()
+    except EOFError:
+        raise UsageError(f"no answer for '{name}' (end of input)") from None
+
+
 def _ask(values: dict[str, Any], skip: set[str]) -> dict[str, Any]:
-    """The few questions that matter, with the current value as default (prompts go to stderr)."""
+    """The few questions that matter, with the current value as default; re-asks until the
+    answer is a valid value ("20k", "$50", "w" and the like: advisor.answers)."""
     answers: dict[str, Any] = {}
     current = Profile.model_validate(values)
     for name in QUESTIONS:
         if name in skip:  # already given as a flag
             continue
-        info = Profile.model_fields[name]
-        base = _base_type(info.annotation)
-        default = getattr(current, name)
-        label = QUESTIONS[name]
-        if base is bool:
-            answers[name] = click.confirm(label, default=default, err=True)
-        elif isinstance(base, type) and issubclass(base, Enum):
-            answers[name] = click.prompt(
-                label,
-                type=click.Choice([m.value for m in base]),
-                default=default.value,
-                err=True,
-            )
-        else:
-            while True:  # re-ask until the answer is a valid value for this field
-                raw = click.prompt(label, default=default, type=base, err=True)
-                try:
-                    build_profile({name: raw})
-                except UsageError as err:
-                    click.secho(str(err), fg="red", err=True)
-                    continue
-                answers[name] = raw
-                break
+        default = shown(getattr(current, name))
+        while True:
+            raw = _read_line(name, f"{_question(name)} [{default}]: ").strip() or default
+            try:
+                value = parse_answer(name, raw)
+                build_profile({**values, **answers, name: value})
+            except UsageError as err:
+                click.secho(str(err), fg="red", err=True)
+                continue
+            answers[name] = value
+            break
     return answers
 
 
@@ -257,6 +262,24 @@ def gather_profile(
 # ---------------------------------------------------------------- the command
 
 
+def _note_skipped_plugins() -> None:
+    """One line on stderr when a plugin (or a part of one) was skipped: advice without its rules
+    must not pass for the whole story. ``advisor plugins`` lists the details."""
+    from advisor.plugins import get_plugins
+
+    plugins = get_plugins()
+    broken = [i for i in [*plugins.info.values(), *plugins.rejected] if i.errors]
+    if not broken:
+        return
+    names = ", ".join(f"'{i.name}'" for i in broken)
+    first = broken[0].errors[0]
+    first = first if len(first) <= 120 else first[:119] + "…"
+    plural = "s" if len(broken) > 1 else ""
+    click.echo(
+        f"note: plugin{plural} {names} skipped ({first}); `advisor plugins` shows why", err=True
+    )
+
+
 def _print_schema() -> None:
     import json
 
@@ -285,21 +308,41 @@ def _print_schema() -> None:
     default=None,
     help="Ask the key questions (default: only on a terminal when no profile input is given).",
 )
-@click.option("--format", "fmt", type=click.Choice(FORMATS), default=None, help="Output format.")
+@click.option(
+    "--scales-to-zero",
+    is_flag=True,
+    help="Price a self-hosted fine-tune per use: the deployment scales to zero when idle"
+    " [default: at least one always-on GPU instance].",
+)
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(FORMATS),
+    default=None,
+    help="Output format [default: from --output's extension (.html, .md, .json), else text].",
+)
 @click.option("--json", "as_json", is_flag=True, help="Same as --format json.")
 @click.option("--json-schema", is_flag=True, help="Print the JSON schema of the output and exit.")
 @click.option(
     "--output", "-o", type=click.Path(dir_okay=False), help="Write the report to FILE (atomically)."
+)
+@click.option(
+    "--save-profile",
+    type=click.Path(dir_okay=False),
+    help="Also write the profile (answers, flags, file and data together) to FILE (.yaml) "
+    "for --profile FILE.",
 )
 def recommend(
     profile_file: str | None,
     data_file: str | None,
     measure_domain_shift: bool,
     interactive: bool | None,
+    scales_to_zero: bool,
     fmt: str | None,
     as_json: bool,
     json_schema: bool,
     output: str | None,
+    save_profile: str | None,
     **flags: Any,
 ) -> None:
     """Advice for a task profile: fine-tune or prompt, why, risks, plan and cost.
@@ -308,28 +351,52 @@ def recommend(
     advisor recommend --labeled-examples 5000 --budget-usd 200 --gpu-memory-gb 24
     advisor recommend --profile task.yaml --monthly-queries 1000000 --json
     advisor recommend --data train.jsonl --format html --output advice.html
+    advisor recommend --interactive --save-profile task.yaml   # then: --profile task.yaml
     """
     if json_schema:
         _print_schema()
         return
     if as_json and fmt not in (None, "json"):
         raise UsageError(f"--json conflicts with --format {fmt}; use one of them")
-    fmt = "json" if as_json else (fmt or "text")
+    from advisor.report import format_for
+
+    fmt = "json" if as_json else format_for(output, fmt)
     if output:
         from advisor.files import check_writable
 
         check_writable(output, "--output")
-    profile, sources = gather_profile(
-        flags,
-        profile_file,
-        data_file,
-        interactive,
-        measure_shift=measure_domain_shift,
-        output_to_file=bool(output),
-    )
+
+    if save_profile and not save_profile.lower().endswith((".yaml", ".yml")):
+        raise UsageError(
+            f"--save-profile writes YAML: name the file .yaml or .yml, not {save_profile}"
+        )
+    try:
+        profile, sources = gather_profile(
+            flags,
+            profile_file,
+            data_file,
+            interactive,
+            measure_shift=measure_domain_shift,
+            output_to_file=bool(output),
+        )
+    except KeyboardInterrupt:  # Ctrl-C at a question: nothing to keep, one line, the shell's code
+        click.echo("\nInterrupted.", err=True)
+        click.get_current_context().exit(130)
+    if save_profile:
+        from advisor.answers import profile_yaml
+        from advisor.files import write_atomic
+
+        click.echo(
+            f"saved the profile to {write_atomic(save_profile, profile_yaml(profile))}", err=True
+        )
+    from advisor.cost import CostInputs
     from advisor.engine import recommend as run_engine
 
-    rec = run_engine(profile, profile_sources=sources)
+    # Not a Profile field: how the deployment is run, which only the cost depends on.
+    cost_inputs = CostInputs(scales_to_zero=scales_to_zero)
+    # The suggested benchmark runs on the data the advice was measured from.
+    rec = run_engine(profile, profile_sources=sources, data=data_file, cost_inputs=cost_inputs)
+    _note_skipped_plugins()
 
     if output:
         from advisor.files import write_atomic

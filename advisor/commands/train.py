@@ -89,7 +89,11 @@ from advisor.errors import UsageError
     "--no-plan", is_flag=True, help="Ignore the recommended plan; use the backend's own defaults."
 )
 @click.option("--resume", is_flag=True, help="Continue an interrupted run in the same --output.")
-@click.option("--overwrite", is_flag=True, help="Replace an existing finished --output.")
+@click.option(
+    "--overwrite",
+    is_flag=True,
+    help="Replace an earlier finished `advisor train` output (never any other folder).",
+)
 @click.option("--json", "as_json", is_flag=True, help="Print the result as JSON.")
 @click.option("--no-progress", is_flag=True, help="No progress bar.")
 def train(
@@ -120,45 +124,77 @@ def train(
     """
     from advisor.data import load_task_data
     from advisor.plugins import get_plugins
+    from advisor.train_output import check_output
 
     plugins = get_plugins()
     backend = plugins.get("backend", method)
     data = load_task_data(data_file, text_field=text_field, label_field=label_field)
     plan = {} if no_plan else _plan_defaults(backend.method, data, profile_file)
+    config = _config(backend, plan, hyper)
+    output = Path(output_dir)
+    # Paths and resume state before the model: a bad --output fails in a second, not after
+    # minutes of loading; a finished run resumed with the same options needs no model at all
+    # (check_output returns its result).
+    result = check_output(output, config, resume=resume, overwrite=overwrite)
+    source = plugins.resolve_model(model_name)
+    main = int(os.environ.get("RANK", "0")) == 0
+    if result is None:
+        if main and not as_json:
+            _echo_config(config, bool(plan))
+            click.echo(f"Loading {source.name} from {source.location} ...", err=True)
+        base = source.load()
+        progress = not no_progress and not as_json
+        result = backend.train(
+            base, data, config, output, resume=resume, progress=progress, overwrite=overwrite
+        )
+    if main:
+        _echo_result(result, as_json)
+
+
+def _config(backend: Any, plan: dict[str, Any], hyper: dict[str, Any]) -> Any:
+    """The TrainConfig: the backend's defaults, then the plan's, then the flags given."""
+    from pydantic import ValidationError
+
+    from advisor.components import TrainConfig
+
     values = {**backend.defaults, **plan, **{k: v for k, v in hyper.items() if v is not None}}
     if values.get("max_grad_norm") == 0:
         values["max_grad_norm"] = None
     try:
-        from advisor.components import TrainConfig
+        return TrainConfig(**{**values, "method": backend.method})
+    except ValidationError as err:
+        raise UsageError(_option_error(err)) from None
 
-        config = TrainConfig(**{**values, "method": backend.method})
-    except ValueError as err:
-        raise UsageError(f"bad training option: {err}") from None
-    source = plugins.resolve_model(model_name)
-    main = int(os.environ.get("RANK", "0")) == 0
-    if main and not as_json:
-        length = (
-            f"max {config.max_steps} steps" if config.max_steps else f"{config.epochs:g} epochs"
-        )
-        click.echo(
-            f"{config.method}: {length}, lr {config.learning_rate:g}, batch {config.batch_size}"
-            f" x {config.grad_accum}, {config.scheduler} schedule, validation {config.validation_fraction:.0%}"
-            + (" (defaults from the recommended plan)" if plan else ""),
-            err=True,
-        )
-        click.echo(f"Loading {source.name} from {source.location} ...", err=True)
-    base = source.load()
-    result = backend.train(
-        base,
-        data,
-        config,
-        Path(output_dir),
-        resume=resume,
-        progress=not no_progress and not as_json,
-        overwrite=overwrite,
+
+def _option_error(err: Any) -> str:
+    """One line naming the first bad option, its value (shortened) and the allowed range."""
+    from advisor.components import TrainConfig
+
+    first = err.errors()[0]
+    name = ".".join(str(part) for part in first["loc"])
+    field = TrainConfig.model_fields.get(name)
+    bounds = []
+    for rule in field.metadata if field else []:
+        for attr, sign in (("gt", ">"), ("ge", ">="), ("lt", "<"), ("le", "<=")):
+            if getattr(rule, attr, None) is not None:
+                bounds.append(f"{sign} {getattr(rule, attr):g}")
+    allowed = f" (allowed: a finite number {' and '.join(bounds)})" if bounds else ""
+    got = repr(first.get("input"))
+    got = got if len(got) <= 40 else got[:37] + "..."
+    return f"bad training option {name}={got}: {first['msg'].lower()}{allowed}"
+
+
+def _echo_config(config: Any, from_plan: bool) -> None:
+    length = f"max {config.max_steps} steps" if config.max_steps else f"{config.epochs:g} epochs"
+    click.echo(
+        f"{config.method}: {length}, lr {config.learning_rate:g}, batch {config.batch_size}"
+        f" x {config.grad_accum}, {config.scheduler} schedule, validation {config.validation_fraction:.0%}"
+        + (" (defaults from the recommended plan)" if from_plan else ""),
+        err=True,
     )
-    if not main:
-        return
+
+
+def _echo_result(result: Any, as_json: bool) -> None:
     if as_json:
         click.echo(json.dumps(result.model_dump(mode="json"), indent=2))
         return

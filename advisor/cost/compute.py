@@ -1,4 +1,4 @@
-"""Compute and dollars: training FLOPs and GPU-hours, per-query cost, and the break-even.
+"""Compute and dollars: training FLOPs and GPU-hours, and what one query costs.
 
 FLOPs here are model FLOPs: recomputation from gradient checkpointing is absorbed in the
 utilisation, as in the MFU definition (Chowdhery et al. 2022, "PaLM", app. B). Training FLOPs
@@ -7,8 +7,6 @@ fine-tune, 4 for adapters.
 """
 
 from __future__ import annotations
-
-import math
 
 from advisor.cost.memory import as_training_method
 from advisor.cost.prices import GpuPrice
@@ -39,32 +37,23 @@ def gpu_hours(flops: float, gpu: GpuPrice, mfu: float = TRAIN_MFU) -> float:
     return flops / (gpu.peak_bf16_tflops * 1e12 * mfu) / 3600
 
 
+def query_gpu_seconds(
+    params_b: float, prompt_tokens: int, output_tokens: int, gpu: GpuPrice
+) -> float:
+    """GPU time one query takes on one GPU (2·N FLOPs per token; prefill and decode MFU)."""
+    per_token = INFERENCE_FLOPS_PER_PARAM_TOKEN * params_b * 1e9
+    peak = gpu.peak_bf16_tflops * 1e12
+    return per_token * prompt_tokens / (peak * PREFILL_MFU) + per_token * output_tokens / (
+        peak * DECODE_MFU
+    )
+
+
 def self_hosted_query_usd(
     params_b: float, prompt_tokens: int, output_tokens: int, gpu: GpuPrice
 ) -> float:
-    """Dollars for one query served on a rented GPU, pay-per-use (2·N FLOPs per token)."""
-    per_token = INFERENCE_FLOPS_PER_PARAM_TOKEN * params_b * 1e9
-    peak = gpu.peak_bf16_tflops * 1e12
-    seconds = per_token * prompt_tokens / (peak * PREFILL_MFU) + per_token * output_tokens / (
-        peak * DECODE_MFU
-    )
-    return seconds * gpu.usd_per_hour / 3600
+    """Dollars for one query served on a rented GPU, paying for its GPU time only."""
+    return query_gpu_seconds(params_b, prompt_tokens, output_tokens, gpu) * gpu.usd_per_hour / 3600
 
 
 def api_query_usd(prompt_tokens: int, output_tokens: int, usd_in: float, usd_out: float) -> float:
     return (prompt_tokens * usd_in + output_tokens * usd_out) / 1e6
-
-
-def break_even_queries(
-    train_usd: float, horizon_months: int, prompt_query_usd: float, tuned_query_usd: float
-) -> int | None:
-    """Monthly volume above which (training / horizon + tuned queries) < prompted queries.
-
-    None when the tuned model is not cheaper per query, so no volume pays the training back
-    (a saving so small that the volume is not a finite number counts as none).
-    """
-    saving = prompt_query_usd - tuned_query_usd
-    if saving <= 0:
-        return None
-    volume = train_usd / horizon_months / saving
-    return math.ceil(volume) if math.isfinite(volume) else None

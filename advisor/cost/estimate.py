@@ -1,35 +1,27 @@
-"""The CostEstimate for a profile: every method's memory, training and per-query cost, the
-break-even, and the assumptions they rest on (listed in the report)."""
+"""The CostEstimate for a profile: every method's memory, training and serving cost, the
+break-even, and the assumptions they rest on (listed in the report).
+
+Each priced arm is a cost curve over monthly volume (``advisor.cost.serving``); the cost
+table's monthly figures are the curves read at the profile's volume, and the break-even is
+where the few-shot prompt's curve and the fine-tune's cross, so table, text and chart agree.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 
-from advisor.cost.compute import (
-    DECODE_MFU,
-    PREFILL_MFU,
-    TRAIN_MFU,
-    api_query_usd,
-    break_even_queries,
-    gpu_hours,
-    self_hosted_query_usd,
-    training_flops,
-    training_tokens,
-)
+from advisor.cost import notes
+from advisor.cost.compute import api_query_usd, gpu_hours, training_flops, training_tokens
 from advisor.cost.inputs import DEFAULT_MODEL_PARAMS_B, DEFAULT_OUTPUT_TOKENS, CostInputs
-from advisor.cost.job import CostEstimate, Job, prompt_row, query
-from advisor.cost.memory import (
-    MICRO_BATCH,
-    OVERHEAD_GB,
-    MemoryEstimate,
-    inference_memory_gb,
-    memory_estimate,
-)
-from advisor.cost.prices import GpuPrice, PriceTable, load_prices, pick_gpu
+from advisor.cost.job import CostEstimate, Job, cost_row, query
+from advisor.cost.memory import MemoryEstimate, inference_memory_gb, memory_estimate
+from advisor.cost.prices import ApiPrice, GpuPrice, PriceTable, load_prices, pick_gpu
+from advisor.cost.providers import OPEN_MODEL_PATH, provider_tuning, today
+from advisor.cost.serving import Instance, api_curve, instance, self_hosted_curve
 from advisor.errors import UsageError, excerpt
-from advisor.methods import FEW_SHOT, PLAIN_PROMPT, Method, get_method, load_methods
+from advisor.methods import PLAIN_PROMPT, Method, get_method, load_methods
 from advisor.profile import ModelAccess, Profile
-from advisor.recommendation import CostReport, MethodCost
+from advisor.recommendation import CostCurve, CostReport, MethodCost
 
 
 def estimate(
@@ -40,7 +32,7 @@ def estimate(
     methods: Sequence[Method] | None = None,
 ) -> CostEstimate:
     """The full cost picture for a profile; `method` (the recommended one) picks the fine-tune
-    the break-even uses, and adds a row for a prompt beyond the baselines (3c, cot, ...).
+    the break-even uses, and adds a row for a prompt beyond the baselines (3c, cot, rag, ...).
     ``methods`` default to the built-in ones (``advisor.methods.with_plugins`` adds plugins')."""
     inputs = inputs or CostInputs()
     params_b = profile.model_params_b or DEFAULT_MODEL_PARAMS_B
@@ -56,7 +48,7 @@ def estimate(
         tokens=tokens,
         assumptions=[],
     )
-    job.assumptions += _common_assumptions(job)
+    job.assumptions += notes.common(job)
     est = (
         _api_estimate(job)
         if profile.model_access == ModelAccess.api_only
@@ -65,62 +57,71 @@ def estimate(
     if profile.labeled_examples == 0:
         # Training would cost nothing and "break even" at once, but there is nothing to train on.
         est.report.break_even_monthly_queries = None
+        est.report.curves = []
         est.report.assumptions.append(
             "No labeled examples: nothing to fine-tune on, so no break-even."
         )
     return est
 
 
-def _common_assumptions(job: Job) -> list[str]:
-    profile, inputs = job.profile, job.inputs
-    size_note = (
-        ""
-        if profile.model_params_b
-        else f" (default {DEFAULT_MODEL_PARAMS_B:g}B: the profile gives none)"
-    )
-    notes = [
-        f"Model size: {job.params_b:g}B parameters{size_note}.",
-        f"Training data: {profile.labeled_examples} examples x {inputs.avg_tokens} tokens"
-        f" x {inputs.epochs:g} epochs = {job.tokens:,.0f} tokens.",
-        f"Prompts: zero-shot and fine-tuned {inputs.prompt_tokens} tokens; {inputs.shots}-shot adds"
-        f" {inputs.shots} x {inputs.avg_tokens} = {job.few_shot_prompt} tokens in all;"
-        f" {job.output_tokens} output tokens per query.",
-        f"Monthly cost spreads training over {inputs.horizon_months} months; so does the break-even.",
-    ]
-    notes += [m.tokens.note() for m in job.priced_prompts() if not m.baseline and m.tokens.note()]
-    return notes
+def _api(job: Job) -> tuple[str, ApiPrice]:
+    key = job.inputs.api or job.prices.default_api
+    if key not in job.prices.apis:
+        raise UsageError(
+            f"unknown API model {excerpt(key)}; the price table has: {', '.join(job.prices.apis)}"
+        )
+    return key, job.prices.apis[key]
+
+
+def _prompt_curves(
+    job: Job, api: tuple[str, ApiPrice] | None, gpu: GpuPrice | None
+) -> dict[str, CostCurve]:
+    """Each priced prompt's curve: the API's token prices, or (data that may not leave) the
+    self-hosted GPUs it would run on."""
+    curves = {}
+    for name, tokens in job.prompts().items():
+        if api is not None:
+            price = api[1]
+            usd = api_query_usd(*tokens, price.usd_per_1m_input, price.usd_per_1m_output)
+            curves[name] = api_curve(name, 0.0, usd)
+        else:
+            assert gpu is not None  # self-hosted prompts run on the priced GPU
+            replica = instance(job.params_b, tokens, gpu, job.profile.latency_ms)
+            curves[name] = self_hosted_curve(name, 0.0, replica, gpu, job.inputs.scales_to_zero)
+    return curves
 
 
 def _self_hosted_estimate(job: Job) -> CostEstimate:
     profile, inputs, params_b = job.profile, job.inputs, job.params_b
     gpu_key = pick_gpu(job.prices, profile.gpu_memory_gb, inputs.gpu)
     gpu = job.prices.gpus[gpu_key]
+    monthly = profile.monthly_queries
 
-    prompts = job.prompts()
-    queries = [query(s, t, self_hosted_query_usd(params_b, *t, gpu)) for s, t in prompts.items()]
-    usd = {q.strategy: q.usd_per_query for q in queries}
-    # Adapters merge into the weights for serving: a tuned model with the zero-shot prompt's
-    # length costs what the base model does.
-    tuned_usd = usd[PLAIN_PROMPT]
-    queries.append(query("fine-tuned", prompts[PLAIN_PROMPT], tuned_usd))
-    rows = [prompt_row(q, profile.monthly_queries) for q in queries if q.strategy != "fine-tuned"]
-
+    api = _api(job) if profile.data_can_leave else None
+    prompts = _prompt_curves(job, api, gpu)
+    # Adapters merge into the weights for serving: a tuned model takes the zero-shot prompt.
+    tuned_tokens = job.prompts()[PLAIN_PROMPT]
+    replica = instance(params_b, tuned_tokens, gpu, profile.latency_ms)
     memory = [memory_estimate(m, params_b, inputs.avg_tokens) for m in job.training_methods()]
-    tuned, needed = _training_rows(job, memory, gpu, tuned_usd)
-    rows += tuned.values()
+    tuned, curves, needed = _training_rows(job, memory, gpu, replica)
     be_method = _break_even_method(tuned, job.method)
-    be = break_even_queries(
-        tuned[be_method].train_usd or 0.0, inputs.horizon_months, usd[FEW_SHOT], tuned_usd
-    )
-    job.assumptions += _self_hosted_assumptions(job, gpu, be_method)
+
+    tokens = job.prompts()
+    queries = [query(s, tokens[s], c, monthly) for s, c in prompts.items()]
+    queries.append(query("fine-tuned", tuned_tokens, curves[be_method], monthly))
+    rows = [cost_row(c, monthly) for c in prompts.values()] + list(tuned.values())
+    job.assumptions += notes.self_hosted(job, gpu)
+    job.assumptions.append(notes.prompt_pricing(api))
+    job.assumptions += notes.serving(job, curves[be_method], replica, gpu)
+    job.assumptions.append(notes.break_even(job, be_method))
     return job.result(
         rows,
-        be,
+        [prompts[job.compared_prompt], curves[be_method]],
         be_method,
         model_access="open_weights",
         gpu=gpu_key,
         gpu_name=gpu.name,
-        api=None,
+        api=api[0] if api else None,
         memory=memory,
         gpus_needed=needed,
         inference_memory_gb={
@@ -132,88 +133,35 @@ def _self_hosted_estimate(job: Job) -> CostEstimate:
 
 
 def _training_rows(
-    job: Job, memory: list[MemoryEstimate], gpu: GpuPrice, tuned_usd: float
-) -> tuple[dict[str, MethodCost], dict[str, int | None]]:
-    """A cost row per local fine-tune, and how many GPUs each needs."""
+    job: Job, memory: list[MemoryEstimate], gpu: GpuPrice, replica: Instance
+) -> tuple[dict[str, MethodCost], dict[str, CostCurve], dict[str, int | None]]:
+    """A cost row and a cost curve per local fine-tune, and how many GPUs each needs."""
     profile = job.profile
     # As the evidence rules read it: any GPU memory means at least one GPU.
     has_gpu = profile.gpu_memory_gb > 0
     gpus = max(profile.gpu_count, 1)
     rows: dict[str, MethodCost] = {}
+    curves: dict[str, CostCurve] = {}
     needed: dict[str, int | None] = {}
     for mem in memory:
         flops = training_flops(get_method(mem.method, job.methods), job.params_b, job.tokens)
         hours = gpu_hours(flops, gpu)
         usd = hours * gpu.usd_per_hour
         needed[mem.method] = mem.gpus_needed(profile.gpu_memory_gb if has_gpu else gpu.memory_gb)
-        rows[mem.method] = MethodCost(
-            method=mem.method,
+        curve = self_hosted_curve(
+            mem.method, usd / job.inputs.horizon_months, replica, gpu, job.inputs.scales_to_zero
+        )
+        curves[mem.method] = curve
+        rows[mem.method] = cost_row(
+            curve,
+            profile.monthly_queries,
             memory_gb=round(mem.total_gb, 2),
             fits_gpu=(mem.per_gpu_gb(gpus) <= profile.gpu_memory_gb) if has_gpu else None,
             train_flops=flops,
             train_gpu_hours=hours,
             train_usd=usd,
-            usd_per_1k_queries=tuned_usd * 1000,
-            monthly_usd=tuned_usd * profile.monthly_queries + usd / job.inputs.horizon_months,
         )
-    return rows, needed
-
-
-def _self_hosted_assumptions(job: Job, gpu: GpuPrice, be_method: str) -> list[str]:
-    profile, inputs = job.profile, job.inputs
-    closest = (
-        f" (closest to the profile's {profile.gpu_memory_gb:g} GB GPU)"
-        if profile.gpu_memory_gb > 0 and not inputs.gpu
-        else ""
-    )
-    return [
-        f"Priced on {gpu.name} at ${gpu.usd_per_hour:g}/h, {gpu.peak_bf16_tflops:g} peak bf16 TFLOPs{closest}.",
-        f"Training FLOPs {_flops_note()} at {TRAIN_MFU:.0%} model FLOPs utilisation.",
-        f"Inference 2·N FLOPs per token; prompt tokens at {PREFILL_MFU:.0%} and generated tokens at"
-        f" {DECODE_MFU:.0%} utilisation, paying per use (an always-on GPU costs its hourly price"
-        " whatever the volume).",
-        f"Memory: {_memory_note()}; micro-batch {MICRO_BATCH} x {inputs.avg_tokens} tokens with"
-        f" gradient checkpointing; {OVERHEAD_GB:g} GB overhead.",
-        *_extra_method_notes(job),
-        "Fits: weights and optimiser state shard over the profile's GPUs (FSDP/ZeRO-3); activations do not.",
-        f"Break-even compares {be_method} with the {inputs.shots}-shot prompt.",
-        "Only compute is priced: one training run, no hyperparameter sweeps, no engineering or evaluation time.",
-    ]
-
-
-def _flops_note() -> str:
-    """The built-in methods' FLOPs per parameter-token, as the report states them."""
-    full, lora = get_method("full"), get_method("lora")
-    return (
-        f"{full.train_flops_per_param_token:g}·N·D (full) or"
-        f" {lora.train_flops_per_param_token:g}·N·D (adapters)"
-    )
-
-
-def _memory_note() -> str:
-    """The built-in methods' memory models, as the report states them."""
-    full, lora, qlora = (get_method(n).memory for n in ("full", "lora", "qlora"))
-    assert full and lora and qlora  # local fine-tunes always have a memory model
-    full_bytes = full.weight_bytes_per_param + full.state_bytes_per_trainable
-    return (
-        f"full AdamW mixed precision {full_bytes:g} bytes/param; LoRA/IA3"
-        f" {lora.weight_bytes_per_param:g} bytes/param of frozen bf16 weights; QLoRA"
-        f" {qlora.weight_bytes_per_param:g} bytes/param; LoRA rank {get_method('lora').rank}"
-    )
-
-
-def _extra_method_notes(job: Job) -> list[str]:
-    """The memory and FLOPs of fine-tunes that plugins added (the built-ins are noted above)."""
-    notes = []
-    for m in job.training_methods():
-        if m.origin == "advisor" or m.memory is None:
-            continue
-        notes.append(
-            f"{m.name} ({m.origin} plugin): {m.memory.weight_bytes_per_param:g} bytes/param of"
-            f" weights, {m.memory.state_bytes_per_trainable:g} bytes per trainable parameter,"
-            f" {m.train_flops_per_param_token:g}·N·D training FLOPs."
-        )
-    return notes
+    return rows, curves, needed
 
 
 def _break_even_method(tuned: dict[str, MethodCost], method: str | None) -> str:
@@ -225,54 +173,65 @@ def _break_even_method(tuned: dict[str, MethodCost], method: str | None) -> str:
     return min(fitting, key=lambda r: r.train_usd or 0.0).method
 
 
+def _provider_fine_tune(job: Job, price: ApiPrice) -> bool:
+    """Whether the API model's fine-tune can be priced on the run's day; notes why not."""
+    if price.fine_tune is None:
+        job.assumptions.append(
+            f"{price.provider} offers no fine-tuning for {price.model} in this price table:"
+            f" no break-even; {OPEN_MODEL_PATH}."
+        )
+        return False
+    offer = provider_tuning(price.provider)
+    day = job.inputs.today or today()
+    if offer is None:
+        return True
+    if not offer.open_on(day):
+        job.assumptions.append(
+            f"{offer.status(day)} ({offer.source}): no break-even; {OPEN_MODEL_PATH}."
+        )
+        return False
+    if offer.closed_to_new_customers and day >= offer.closed_to_new_customers:
+        job.assumptions.append(
+            f"{offer.status(day)} ({offer.source}): priced for an organisation that already"
+            f" tunes there; otherwise {OPEN_MODEL_PATH}."
+        )
+    return True
+
+
 def _api_estimate(job: Job) -> CostEstimate:
     profile, inputs = job.profile, job.inputs
-    api_key = inputs.api or job.prices.default_api
-    if api_key not in job.prices.apis:
-        raise UsageError(
-            f"unknown API model {excerpt(api_key)}; the price table has: {', '.join(job.prices.apis)}"
-        )
-    api = job.prices.apis[api_key]
-    prompts = job.prompts()
-    queries = [
-        query(s, t, api_query_usd(*t, api.usd_per_1m_input, api.usd_per_1m_output))
-        for s, t in prompts.items()
-    ]
-    rows = [prompt_row(q, profile.monthly_queries) for q in queries]
-    be = be_method = None
+    api_key, api = _api(job)
+    monthly = profile.monthly_queries
+    prompts = _prompt_curves(job, (api_key, api), None)
+    tokens = job.prompts()
+    queries = [query(s, tokens[s], c, monthly) for s, c in prompts.items()]
+    rows = [cost_row(c, monthly) for c in prompts.values()]
+    curves: list[CostCurve] = []
+    be_method = None
     job.assumptions.append(
         f"API-only model priced as {api.provider} {api.model} (${api.usd_per_1m_input:g} input,"
         f" ${api.usd_per_1m_output:g} output per 1M tokens)."
     )
-    if api.fine_tune is None:
-        job.assumptions.append(
-            f"{api.provider} offers no fine-tuning for {api.model} in this price table: no break-even."
-        )
-    else:
+    if _provider_fine_tune(job, api):
         ft = api.fine_tune
-        tuned_usd = api_query_usd(*prompts[PLAIN_PROMPT], ft.usd_per_1m_input, ft.usd_per_1m_output)
-        queries.append(query("fine-tuned", prompts[PLAIN_PROMPT], tuned_usd))
+        assert ft is not None  # checked by _provider_fine_tune
         # Providers bill every training token of every epoch.
         train_usd = job.tokens * ft.usd_per_1m_training / 1e6
         be_method = next(m.name for m in job.methods if m.kind == "api-fine-tune")
-        rows.append(
-            MethodCost(
-                method=be_method,
-                train_usd=train_usd,
-                usd_per_1k_queries=tuned_usd * 1000,
-                monthly_usd=tuned_usd * profile.monthly_queries + train_usd / inputs.horizon_months,
-            )
-        )
-        few_usd = next(q.usd_per_query for q in queries if q.strategy == FEW_SHOT)
-        be = break_even_queries(train_usd, inputs.horizon_months, few_usd, tuned_usd)
+        usd = api_query_usd(*tokens[PLAIN_PROMPT], ft.usd_per_1m_input, ft.usd_per_1m_output)
+        tuned = api_curve(be_method, train_usd / inputs.horizon_months, usd)
+        queries.append(query("fine-tuned", tokens[PLAIN_PROMPT], tuned, monthly))
+        rows.append(cost_row(tuned, monthly, train_usd=train_usd))
+        curves = [prompts[job.compared_prompt], tuned]
         job.assumptions.append(
             f"Provider fine-tuning: ${ft.usd_per_1m_training:g} per 1M training tokens, epochs included;"
             f" the tuned model costs ${ft.usd_per_1m_input:g} input, ${ft.usd_per_1m_output:g} output"
-            f" per 1M tokens. Break-even compares it with the {inputs.shots}-shot prompt."
+            " per 1M tokens."
         )
+        job.assumptions.append(notes.break_even(job, be_method))
     return job.result(
         rows,
-        be,
+        curves,
         be_method,
         model_access="api_only",
         gpu=None,

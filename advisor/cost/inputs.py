@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
@@ -60,7 +61,19 @@ class CostInputs(BaseModel):
         12, gt=0, le=1200, description="Months over which training is amortised."
     )
     gpu: str | None = Field(None, description="GPU type from the price table.")
-    api: str | None = Field(None, description="API model from the price table (api_only models).")
+    api: str | None = Field(
+        None,
+        description="API model from the price table: the model of api_only profiles, and what"
+        " prompts are priced at when the data may leave.",
+    )
+    scales_to_zero: bool = Field(
+        False,
+        description="The self-hosted deployment scales to zero when idle, so it pays per use"
+        " (default: at least one always-on GPU instance).",
+    )
+    today: datetime.date | None = Field(
+        None, description="The day provider offerings are judged on (default: today)."
+    )
 
 
 def build_inputs(values: dict[str, Any]) -> CostInputs:

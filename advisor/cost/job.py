@@ -11,17 +11,22 @@ from pydantic import BaseModel, Field
 from advisor.cost.inputs import CostInputs
 from advisor.cost.memory import MemoryEstimate
 from advisor.cost.prices import PriceTable
+from advisor.cost.serving import break_even
 from advisor.methods import FEW_SHOT, Method
 from advisor.profile import Profile
-from advisor.recommendation import CostReport, MethodCost
+from advisor.recommendation import CostCurve, CostReport, MethodCost, Serving
 
 
 class QueryCost(BaseModel):
+    """What one arm's queries cost at the profile's volume (serving only, no training)."""
+
     strategy: str
+    serving: Serving
     prompt_tokens: int
     output_tokens: int
-    usd_per_query: float
+    usd_per_query: float = Field(description="On average at the profile's monthly volume.")
     usd_per_1k_queries: float
+    monthly_usd: float = Field(description="Serving cost at the profile's monthly volume.")
 
 
 class PriceTableInfo(BaseModel):
@@ -41,7 +46,9 @@ class CostEstimate(BaseModel):
     gpu_name: str | None
     gpu_memory_gb: float
     gpu_count: int
-    api: str | None = Field(description="Price-table API model used (api_only).")
+    api: str | None = Field(
+        description="Price-table API model used: the api_only model, or the prompts' API."
+    )
     inputs: CostInputs
     training_tokens: float
     memory: list[MemoryEstimate]
@@ -77,11 +84,12 @@ class Job:
     def result(
         self,
         rows: list[MethodCost],
-        break_even: int | None,
+        curves: list[CostCurve],
         break_even_method: str | None,
         **fields: Any,
     ) -> CostEstimate:
-        """The CostEstimate with the fields every path fills the same way; ``fields`` add the rest."""
+        """The CostEstimate with the fields every path fills the same way; ``fields`` add the
+        rest. ``curves``: the prompt's and the fine-tune's, whose crossing is the break-even."""
         return CostEstimate(
             model_params_b=self.params_b,
             gpu_memory_gb=self.profile.gpu_memory_gb,
@@ -92,12 +100,20 @@ class Job:
             prices=self.price_info(),
             report=CostReport(
                 methods=rows,
-                break_even_monthly_queries=break_even,
+                break_even_monthly_queries=break_even(*curves) if len(curves) == 2 else None,
+                curves=curves,
+                scales_to_zero=self.inputs.scales_to_zero,
                 price_table=self.prices.label(),
                 assumptions=self.assumptions,
             ),
             **fields,
         )
+
+    @property
+    def compared_prompt(self) -> str:
+        """The prompt the break-even weighs the fine-tune against: the recommended method when
+        it is a prompt (what the user would run instead), else the few-shot prompt."""
+        return self.method if self.method in self.prompts() else FEW_SHOT
 
     @property
     def few_shot_prompt(self) -> int:
@@ -127,19 +143,33 @@ class Job:
         return sorted((m for m in self.methods if m.trains_locally), key=lambda m: m.adapter)
 
 
-def query(strategy: str, tokens: tuple[int, int], usd: float) -> QueryCost:
+def serving_usd(curve: CostCurve, monthly: int) -> tuple[float, float]:
+    """(per query, per month) of serving at ``monthly`` queries: per query is the month's
+    serving cost shared over its queries, or the cost of one more query when there are none."""
+    serving = curve.monthly_usd(monthly) - curve.fixed_usd
+    per_query = serving / monthly if monthly else curve.monthly_usd(1) - curve.monthly_usd(0)
+    return per_query, serving
+
+
+def query(strategy: str, tokens: tuple[int, int], curve: CostCurve, monthly: int) -> QueryCost:
+    per_query, serving = serving_usd(curve, monthly)
     return QueryCost(
         strategy=strategy,
+        serving=curve.serving,
         prompt_tokens=tokens[0],
         output_tokens=tokens[1],
-        usd_per_query=usd,
-        usd_per_1k_queries=usd * 1000,
+        usd_per_query=per_query,
+        usd_per_1k_queries=per_query * 1000,
+        monthly_usd=serving,
     )
 
 
-def prompt_row(q: QueryCost, monthly: int) -> MethodCost:
+def cost_row(curve: CostCurve, monthly: int, **training: Any) -> MethodCost:
+    """A cost-table row read off the arm's curve at the profile's volume."""
+    per_query, _ = serving_usd(curve, monthly)
     return MethodCost(
-        method=q.strategy,
-        usd_per_1k_queries=q.usd_per_1k_queries,
-        monthly_usd=q.usd_per_query * monthly,
+        method=curve.method,
+        usd_per_1k_queries=per_query * 1000,
+        monthly_usd=curve.monthly_usd(monthly),
+        **training,
     )

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import shlex
+from dataclasses import dataclass
 
 from advisor.guidance.methods_view import (
     BENCHMARK_BACKEND,
@@ -10,7 +11,24 @@ from advisor.guidance.methods_view import (
     DEFAULT_ADAPTER,
     PROMPT_METHODS,
 )
+from advisor.methods import load_methods
 from advisor.profile import Profile
+
+
+@dataclass(frozen=True)
+class BenchmarkInputs:
+    """The data and model the user gave ``recommend``; the command runs on the same."""
+
+    data: str | None = None
+    test: str | None = None
+    model: str | None = None
+
+    def flags(self) -> list[str]:
+        # Placeholders when no file was given: the user's own split is what confirms advice.
+        out = ["--data", self.data or "train.jsonl"]
+        if self.test or not self.data:
+            out += ["--test", self.test or "test.jsonl"]
+        return out + (["--model", self.model] if self.model else [])
 
 
 # Flags the benchmark takes to compare its measurement against the advice for the same profile.
@@ -42,16 +60,40 @@ def benchmark_strategies(verdict: str, method: str, train_method: str) -> list[s
     return [*prompts, BENCHMARK_BACKEND.get(train_method, DEFAULT_ADAPTER)]
 
 
-def benchmark_command(p: Profile, verdict: str, method: str, train_method: str) -> str:
+def surrogate_note(method: str, strategies: list[str]) -> str:
+    """A shell comment naming what runs instead of ``method`` and why, when the benchmark
+    cannot run the method itself (rag, qlora without CUDA, a provider's tuning)."""
+    found = [m for m in load_methods() if m.name == method]
+    if not found or method in strategies:
+        return ""
+    bench = found[0].benchmark
+    if bench.surrogate not in strategies:
+        return ""
+    return f"  # {method} is measured by its surrogate {bench.surrogate}: {bench.reason}"
+
+
+def benchmark_command(
+    p: Profile,
+    verdict: str,
+    method: str,
+    train_method: str,
+    *,
+    epochs: float | None = None,
+    shots: int | None = None,
+    inputs: BenchmarkInputs | None = None,
+) -> str:
+    """The command that measures the advice: the recommended method (or its surrogate), with
+    the plan's epochs and shots, on the user's data and model."""
     argv = [
         "advisor",
         "benchmark",
-        "--data",
-        "train.jsonl",
-        "--test",
-        "test.jsonl",
-        "--strategies",
-        ",".join(benchmark_strategies(verdict, method, train_method)),
-        *_profile_flags(p),
+        *(inputs or BenchmarkInputs()).flags(),
     ]
-    return shlex.join(argv)
+    if shots is not None:
+        argv += ["--shots", str(shots)]
+    if epochs is not None:
+        argv += ["--epochs", f"{epochs:g}"]
+    # The profile flags come last, right after the strategies (recommend takes them as is).
+    strategies = benchmark_strategies(verdict, method, train_method)
+    command = shlex.join([*argv, "--strategies", ",".join(strategies), *_profile_flags(p)])
+    return command + surrogate_note(method, strategies)

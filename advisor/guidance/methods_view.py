@@ -9,6 +9,10 @@ from advisor.methods import API_FINE_TUNE as API_TUNING
 LORA_METHODS = tuple(m.name for m in load_methods() if m.rank is not None)
 # Prompt methods for any goal (a goal-bound one, like rag, is planned where its goal is).
 PROMPT_METHODS = tuple(m.name for m in load_methods() if m.kind == "prompt" and m.goal is None)
+# Every prompt method a prompt plan can be written for, goal-bound ones included.
+PLANNED_PROMPTS = tuple(m.name for m in load_methods() if m.kind == "prompt")
+# Retrieval-augmented prompting: its plan names chunking, retriever, top-k and evaluation.
+RAG = "rag"
 # The prompt strategies every suggested benchmark runs, and the prompt plan's default.
 BENCHMARK_PROMPTS = ("zero-shot", "few-shot", "3c")
 DEFAULT_PROMPT = "3c"
@@ -26,6 +30,8 @@ __all__ = [
     "DEFAULT_PROMPT",
     "KNOWN_METHODS",
     "LORA_METHODS",
+    "PLANNED_PROMPTS",
     "PROMPT_METHODS",
+    "RAG",
     "TRAIN_METHODS",
 ]

@@ -5,12 +5,36 @@ from __future__ import annotations
 import math
 from typing import Any
 
+from pydantic import BaseModel, ConfigDict, Field
+
 from advisor.guidance.conditions import Facts, render
 from advisor.guidance.facts import params_b, train_memory_gb
 from advisor.guidance.methods_view import LORA_METHODS
 from advisor.guidance.spec import GuidanceSpec, guidance_spec, on_ladder
 from advisor.profile import Profile
 from advisor.recommendation import ChecklistItem, PlanStep
+
+
+class PlanParameters(BaseModel):
+    """The numbers the plan, the cost table and the benchmark command share, computed once
+    (``plan_parameters``): the cost table assumes them, the command passes them as flags."""
+
+    model_config = ConfigDict(frozen=True)
+
+    epochs: float = Field(gt=0, description="Passes over the training data.")
+    shots: int = Field(ge=0, description="Demonstrations in the few-shot prompt.")
+    lora_r: int | None = Field(None, description="Adapter rank, for low-rank adapters.")
+
+
+def few_shot_count(p: Profile) -> int:
+    """Two demonstrations per label (four without labels), at most eight."""
+    return min(8, max(2, (p.num_labels or 2) * 2))
+
+
+def plan_parameters(p: Profile, method: str) -> PlanParameters:
+    """Epochs, shots and rank for ``method`` (the training method the plan uses)."""
+    hp = hyperparameters(p, method if method in LORA_METHODS else "lora")
+    return PlanParameters(epochs=hp["epochs"], shots=few_shot_count(p), lora_r=hp["lora_r"])
 
 
 def hyperparameters(p: Profile, method: str) -> dict[str, Any]:

@@ -15,7 +15,6 @@ from typing import Annotated, Any
 
 from pydantic import AfterValidator, RootModel, ValidationError, model_validator
 
-from advisor.components import TrainConfig
 from advisor.guidance.conditions import (
     Case,
     Condition,
@@ -37,6 +36,7 @@ from advisor.recommendation import (
     Leaning,
     Rating,
 )
+from advisor.train_config import TrainConfig
 
 GUIDANCE_FILE = Path(__file__).parents[1] / "data" / "guidance.yaml"
 

@@ -1,8 +1,8 @@
 """Built-in evidence rules: cited findings from papers and vendor guides, as data.
 
-The rules live in ``rules.yaml`` beside this file (id, statement, source with the figure it
-rests on, the profile fields read, the weights); ``weighers.py`` holds the few functions that
-turn them into points and the hard constraints. Registered through the ``advisor`` entry-point
+The rules live in ``rules.yaml`` beside this file (id, kind, statement, source with the figure
+it rests on, the profile fields read, the weights or the constraint); ``weighers.py`` holds the
+few functions that turn benefit rules into points and the hard constraints. Registered through the ``advisor`` entry-point
 group like any third-party plugin.
 """
 
@@ -52,13 +52,27 @@ class ExcludeSpec(_Strict):
 
 class RuleSpec(_Strict):
     id: str
+    kind: Literal["benefit", "constraint"]
     statement: str
     source: dict[str, Any]
     fields: list[str]
-    weigh: WeighSpec
+    weigh: WeighSpec | None = None
     when: dict[str, list[Any]] = Field(default_factory=dict)
     prompt_only_when: dict[str, list[Any]] = Field(default_factory=dict)
     excludes: ExcludeSpec | None = None
+
+    @model_validator(mode="after")
+    def _kind(self) -> RuleSpec:
+        if self.kind == "benefit" and (self.weigh is None or self.excludes is not None):
+            raise ValueError(f"benefit rule {self.id} needs 'weigh' and no 'excludes'")
+        if self.kind == "constraint" and (
+            self.excludes is None or self.weigh is not None or self.when or self.prompt_only_when
+        ):
+            raise ValueError(
+                f"constraint rule {self.id} needs 'excludes' and no 'weigh', 'when' or "
+                "'prompt_only_when': a constraint adds no points"
+            )
+        return self
 
 
 class RuleFile(_Strict):
@@ -69,6 +83,7 @@ def _weigh_function(spec: RuleSpec):
     from advisor_evidence import weighers
 
     w = spec.weigh
+    assert w is not None  # a benefit rule (RuleSpec checks it)
     if w.kind == "custom":
         if spec.id not in weighers.CUSTOM:
             raise ValueError(f"rule {spec.id}: no custom weigher named '{spec.id}' in weighers.py")
@@ -103,8 +118,7 @@ def _weigh_function(spec: RuleSpec):
 def _excludes_function(spec: RuleSpec):
     from advisor_evidence import weighers
 
-    if spec.excludes is None:
-        return None
+    assert spec.excludes is not None  # a constraint rule (RuleSpec checks it)
     if spec.excludes.name not in weighers.CONSTRAINTS:
         raise ValueError(f"rule {spec.id}: unknown constraint '{spec.excludes.name}'")
     fn, kwargs = weighers.CONSTRAINTS[spec.excludes.name], dict(spec.excludes.params)
@@ -118,16 +132,20 @@ def load_rules(path: Path = RULES_FILE) -> list[Any]:
     from advisor.evidence import Rule
     from advisor.recommendation import Source
 
-    data = RuleFile.model_validate(yaml.safe_load(path.read_text(encoding="utf-8")))
+    # libyaml's loader when present: the pure-Python one takes most of `recommend`'s time.
+    loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+    raw = yaml.load(path.read_text(encoding="utf-8"), Loader=loader)  # noqa: S506 - a safe loader
+    data = RuleFile.model_validate(raw)
     rules = []
     for spec in data.rules:
-        extra = {}
-        excludes = _excludes_function(spec)
-        if excludes is not None:
-            extra["excludes"] = excludes
+        if spec.kind == "constraint":
+            function = {"excludes": _excludes_function(spec)}
+        else:
+            function = {"weigh": _weigh_function(spec)}
         rules.append(
             Rule(
                 id=spec.id,
+                kind=spec.kind,
                 statement=" ".join(spec.statement.split()),
                 source=Source.model_validate(
                     {
@@ -136,9 +154,8 @@ def load_rules(path: Path = RULES_FILE) -> list[Any]:
                     }
                 ),
                 fields=spec.fields,
-                weigh=_weigh_function(spec),
                 origin="evidence",
-                **extra,
+                **function,
             )
         )
     return rules

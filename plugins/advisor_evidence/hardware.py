@@ -26,8 +26,9 @@ def size_note(profile: Profile) -> str:
 
 
 def has_gpu(profile: Profile) -> bool:
-    """0 GB means no GPU; a positive size with gpu_count 0 is read as one GPU."""
-    return profile.gpu_memory_gb > 0
+    """As the profile reads it (memory and count both above 0), so that the constraints and
+    the guidance texts never disagree about whether there is a GPU."""
+    return profile.has_gpu
 
 
 def gpus(profile: Profile) -> int:

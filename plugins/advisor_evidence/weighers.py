@@ -5,8 +5,10 @@ Most rules use a generic weigher whose numbers sit in the YAML (``step`` on a nu
 function in ``CUSTOM``, keyed by rule id. Hard constraints are named functions in
 ``CONSTRAINTS`` that return ``{method: reason}``.
 
-Every weigher is monotone in the direction the engine promises: more labelled data, budget,
-GPU memory or expertise never lowers a weight; weekly-changing requirements and a knowledge
+Weighers belong to benefit rules and constraints to constraint rules: no weigher reads the
+hardware, the model access or the budget to say that a method is *possible* (that is what a
+constraint decides, once). Every weigher is monotone in the direction the engine promises: more
+labelled data or expertise never lowers a weight; weekly-changing requirements and a knowledge
 goal never raise one (tests/test_properties.py checks it).
 """
 
@@ -17,7 +19,7 @@ from enum import Enum
 from typing import Any
 
 from advisor.methods import API_FINE_TUNE, TRAIN_METHODS, TUNING_METHODS
-from advisor.profile import ModelAccess, Profile, TaskType
+from advisor.profile import ModelAccess, Profile
 from advisor_evidence import hardware as hw
 
 Weigher = Callable[..., float]
@@ -91,31 +93,6 @@ def _small_model_with_data(
     return weight if small and profile.labeled_examples >= min_examples else 0.0
 
 
-def _fits(method: str) -> Weigher:
-    def weigh(profile: Profile, *, weight: float) -> float:
-        return weight if hw.fits(method, profile) else 0.0
-
-    return weigh
-
-
-def _multi_gpu(profile: Profile, *, weight: float) -> float:
-    open_weights = profile.model_access is ModelAccess.open_weights
-    return weight if open_weights and hw.has_gpu(profile) and profile.gpu_count >= 2 else 0.0
-
-
-def _no_gpu(profile: Profile, *, tiny: float, other: float) -> float:
-    if profile.model_access is ModelAccess.api_only or hw.has_gpu(profile):
-        return 0.0
-    return tiny if hw.is_tiny(profile) else other
-
-
-def _provider_updates(profile: Profile, *, change: dict[str, float], api_only: float) -> float:
-    weight = change.get(_plain(profile.requirements_change), 0.0)
-    if profile.model_access is ModelAccess.api_only:
-        weight += api_only
-    return weight
-
-
 def _new_facts(profile: Profile, *, goal: dict[str, float], high_shift_factor: float) -> float:
     weight = goal.get(_plain(profile.goal), 0.0)
     return weight * high_shift_factor if _plain(profile.domain_shift) == "high" else weight
@@ -129,32 +106,13 @@ def _behaviour_data(
     return weight * goal.get(_plain(profile.goal), 0.0)
 
 
-def _data_residency(profile: Profile, *, weight: float) -> float:
-    if profile.data_can_leave:
-        return 0.0
-    stuck = profile.model_access is ModelAccess.api_only or not hw.has_gpu(profile)
-    return weight if stuck else 0.0
-
-
-def _code_without_full(profile: Profile, *, weight: float) -> float:
-    if profile.task_type is not TaskType.code:
-        return 0.0
-    return 0.0 if hw.fits("full", profile) else weight
-
-
 CUSTOM: dict[str, Weigher] = {
     "data.per-class": _per_class,
     "task.reasoning-cot": _reasoning_large_model,
     "model.pet-small": _small_model_with_data,
-    "hw.lora-fits": _fits("lora"),
-    "hw.qlora-fits": _fits("qlora"),
-    "hw.memory-fit": _multi_gpu,
-    "hw.no-gpu": _no_gpu,
-    "change.model-updates": _provider_updates,
+    "task.few-shot-peft-classification": _small_model_with_data,
     "goal.new-knowledge-hallucination": _new_facts,
     "goal.behaviour-lima": _behaviour_data,
-    "privacy.data-residency": _data_residency,
-    "task.code-lora-learns-less": _code_without_full,
 }
 
 
@@ -173,11 +131,13 @@ def no_training_data(profile: Profile, *, provider_minimum: int) -> dict[str, st
     return {}
 
 
-def memory_fit(profile: Profile) -> dict[str, str]:
+def memory_fit(profile: Profile, *, methods: list[str]) -> dict[str, str]:
     if profile.model_access is ModelAccess.api_only or not hw.has_gpu(profile):
         return {}  # api-only and no-GPU have their own constraints
     out = {}
-    for method in TRAIN_METHODS:
+    for method in methods:
+        if hw.is_tiny(profile) and method != "qlora":
+            continue  # a GPU too small for it leaves the CPU, which trains a tiny model
         need = hw.per_gpu_memory_gb(method, profile)
         if need > profile.gpu_memory_gb:
             out[method] = (
@@ -200,11 +160,16 @@ def no_gpu(profile: Profile) -> dict[str, str]:
     return dict.fromkeys(TRAIN_METHODS, why)
 
 
-def api_only(profile: Profile) -> dict[str, str]:
-    if profile.model_access is not ModelAccess.api_only:
-        return {}
-    why = "api_only model: its weights are not available to train locally"
-    return dict.fromkeys(TRAIN_METHODS, why)
+def where_training_runs(profile: Profile) -> dict[str, str]:
+    """Model access decides where a fine-tune can run: an api_only model only at its provider,
+    an open-weights model only on GPUs the user runs (no provider to tune it is assumed)."""
+    if profile.model_access is ModelAccess.api_only:
+        why = "api_only model: its weights are not available to train locally"
+        return dict.fromkeys(TRAIN_METHODS, why)
+    return {
+        API_FINE_TUNE: "open-weights model: it is fine-tuned on GPUs you run, not by a "
+        "model provider's tuning service"
+    }
 
 
 def data_stays(profile: Profile) -> dict[str, str]:
@@ -223,7 +188,7 @@ CONSTRAINTS: dict[str, Constraint] = {
     "no-training-data": no_training_data,
     "memory-fit": memory_fit,
     "no-gpu": no_gpu,
-    "api-only": api_only,
+    "where-training-runs": where_training_runs,
     "data-stays": data_stays,
     "unpaid": unpaid,
 }

@@ -7,10 +7,12 @@ lm-eval, torch and transformers are imported only when ``run`` is called.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from advisor.components import BenchmarkRunner, LoadedModel, PromptSuite, RunOutput
 from advisor.hookspecs import hookimpl
+
+if TYPE_CHECKING:  # the contracts load when a hook is called, not on every start-up
+    from advisor.components import BenchmarkRunner, LoadedModel, PromptSuite, RunOutput
 
 ADVISOR_HOOKSPEC = "2.0"
 
@@ -29,6 +31,8 @@ def _run(model: LoadedModel, suite: PromptSuite, task_dir: Path, **kwargs: Any) 
 
 @hookimpl
 def advisor_benchmarks() -> list[BenchmarkRunner]:
+    from advisor.components import BenchmarkRunner
+
     return [
         BenchmarkRunner(
             name="lmeval",

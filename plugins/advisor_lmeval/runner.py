@@ -8,13 +8,15 @@ in an ``HFLM`` each call (cheap); it is never reloaded. A fine-tune comes alread
 from __future__ import annotations
 
 import contextlib
-import logging
 import time
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
+from unittest import mock
 
 from advisor.components import ExampleResult, LoadedModel, Progress, PromptSuite, RunOutput
 from advisor.errors import UsageError
+from advisor.progress import quiet_libraries
 from advisor_lmeval.tasks import write_task
 
 METRICS = ("acc", "exact_match", "token_f1")
@@ -33,14 +35,30 @@ def _task_manager(task_dir: Path) -> Any:
     return _task_managers[key]
 
 
-def _quiet() -> None:
-    for name in ("lm-eval", "lm_eval", "datasets", "transformers", "peft"):
-        logging.getLogger(name).setLevel(logging.ERROR)
-    with contextlib.suppress(Exception):
-        import datasets
+@contextlib.contextmanager
+def _quiet() -> Iterator[None]:
+    """lm-eval without its own output: its bars and logs off (the benchmark's progress display
+    shows this work), and no ``git describe`` or environment survey in the run's metadata:
+    outside a git checkout git prints "fatal: not a git repository" on stderr, and the results
+    are not kept anyway."""
+    from lm_eval import evaluator
 
-        datasets.disable_progress_bars()
-        datasets.logging.set_verbosity_error()
+    with contextlib.ExitStack() as stack:
+        stack.enter_context(
+            quiet_libraries(
+                bars_in=("lm_eval.api.task", "lm_eval.api.model"),
+                loggers=("lm-eval", "lm_eval", "datasets", "transformers", "peft"),
+            )
+        )
+        stack.enter_context(mock.patch.object(evaluator, "get_git_commit_hash", lambda: None))
+        stack.enter_context(mock.patch.object(evaluator, "add_env_info", lambda results: None))
+        with contextlib.suppress(Exception):  # datasets' bars have a switch of their own
+            import datasets
+
+            if datasets.is_progress_bar_enabled():
+                datasets.disable_progress_bars()
+                stack.callback(datasets.enable_progress_bars)
+        yield
 
 
 def _lm_class() -> type:
@@ -118,7 +136,6 @@ def run(
     import torch
     from lm_eval import simple_evaluate
 
-    _quiet()
     task_dir = Path(task_dir)
     if not (task_dir / f"{suite.name}.yaml").exists():
         write_task(suite, task_dir)
@@ -126,7 +143,7 @@ def run(
     manager = _task_manager(task_dir)
     device = next(hf.parameters()).device
     start = time.perf_counter()
-    with torch.no_grad():
+    with torch.no_grad(), _quiet():
         lm = _lm_class()(
             pretrained=hf, tokenizer=tokenizer, batch_size=batch_size, device=str(device)
         )

@@ -1,7 +1,9 @@
 """Resumable checkpoints without pickle: tensors in safetensors, everything else in JSON.
 
 A checkpoint is a folder ``step-NNNNNNN`` written under a temporary name and renamed when complete,
-so the newest folder with that name is always whole (a kill -9 can only lose a temp folder).
+so a kill -9 can only lose a temp folder (removed at the next save). Its ``state.json`` lists
+every file's size; a folder damaged afterwards (a file removed or cut short, garbage JSON) fails
+``load_checkpoint`` and ``latest_intact`` falls back to the previous one.
 """
 
 from __future__ import annotations
@@ -11,6 +13,7 @@ import os
 import random
 import shutil
 import tempfile
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -51,7 +54,7 @@ def optimizer_to_files(optimizer: Any, folder: Path) -> None:
     (folder / "optimizer.json").write_text(json.dumps(layout))
 
 
-def optimizer_from_files(optimizer: Any, folder: Path) -> None:
+def _read_optimizer(folder: Path) -> dict[str, Any]:
     from safetensors.torch import load_file
 
     tensors = load_file(str(folder / "optimizer.safetensors"))
@@ -61,7 +64,7 @@ def optimizer_from_files(optimizer: Any, folder: Path) -> None:
     for group in state["param_groups"]:  # and tuples into lists
         if isinstance(group.get("betas"), list):
             group["betas"] = tuple(group["betas"])
-    optimizer.load_state_dict(state)
+    return state
 
 
 def rng_state() -> tuple[dict[str, Any], dict[str, Any]]:
@@ -87,6 +90,12 @@ def set_rng_state(tensors: dict[str, Any], meta: dict[str, Any]) -> None:
     random.setstate((version, tuple(internal), gauss))
 
 
+def _clear_stale_temps(root: Path) -> None:
+    """Temp folders of writes a kill interrupted (one writer per run: they are never live)."""
+    for old in root.glob(".tmp-*"):
+        shutil.rmtree(old, ignore_errors=True)
+
+
 def save_checkpoint(
     root: Path,
     step: int,
@@ -98,10 +107,14 @@ def save_checkpoint(
     best: dict[str, Any] | None = None,
     keep: int = 2,
 ) -> Path:
-    """Write a complete checkpoint for ``step`` atomically and prune old ones."""
+    """Write a complete checkpoint for ``step`` atomically and prune old ones.
+
+    ``state.json`` is written last and records every other file's size, so a folder whose
+    files were cut short or removed afterwards is recognised as damaged on load."""
     from safetensors.torch import save_file
 
     root.mkdir(parents=True, exist_ok=True)
+    _clear_stale_temps(root)
     final = root / f"{PREFIX}{step:07d}"
     tmp = Path(tempfile.mkdtemp(prefix=".tmp-", dir=root))
     try:
@@ -116,7 +129,8 @@ def save_checkpoint(
         optimizer_to_files(optimizer, tmp)
         save_file(rng[0], str(tmp / "rng.safetensors"))
         sched = {k: v for k, v in scheduler.state_dict().items() if k != "lr_lambdas"}
-        doc = {"step": step, "scheduler": sched, "rng": rng[1], **state}
+        files = {p.name: p.stat().st_size for p in sorted(tmp.iterdir())}
+        doc = {"step": step, "scheduler": sched, "rng": rng[1], "files": files, **state}
         (tmp / STATE).write_text(json.dumps(doc, indent=1))
         if final.exists():
             shutil.rmtree(final)
@@ -129,19 +143,61 @@ def save_checkpoint(
 
 
 def list_checkpoints(root: Path) -> list[Path]:
+    """Checkpoint folders, oldest first (whether intact or not: ``load_checkpoint`` tells)."""
     if not root.is_dir():
         return []
-    done = [p for p in root.iterdir() if p.name.startswith(PREFIX) and (p / STATE).is_file()]
-    return sorted(done, key=lambda p: p.name)
+    return sorted((p for p in root.iterdir() if p.name.startswith(PREFIX)), key=lambda p: p.name)
+
+
+class CheckpointDamaged(Exception):
+    """A checkpoint folder that cannot be trusted; the message says why."""
+
+
+def _check_files(folder: Path, doc: Any) -> None:
+    if not isinstance(doc, dict) or not isinstance(doc.get("files"), dict):
+        raise CheckpointDamaged(f"{STATE} is not a checkpoint's")
+    missing = sorted({"step", "scheduler", "rng"} - doc.keys())
+    if missing:
+        raise CheckpointDamaged(f"{STATE} lacks {', '.join(missing)}")
+    for name, size in doc["files"].items():
+        path = folder / name
+        if not path.is_file():
+            raise CheckpointDamaged(f"{name} is missing")
+        if path.stat().st_size != size:
+            raise CheckpointDamaged(f"{name} has {path.stat().st_size} bytes, not {size}")
 
 
 def load_checkpoint(folder: Path) -> dict[str, Any]:
-    """Weights, best weights, RNG tensors and the JSON state of one checkpoint folder."""
+    """Weights, best weights, optimizer state, RNG tensors and the JSON state of one checkpoint
+    folder; raises CheckpointDamaged when anything is missing, cut short or unreadable."""
+    from safetensors import SafetensorError
     from safetensors.torch import load_file
 
-    doc = json.loads((folder / STATE).read_text())
-    doc["weights"] = load_file(str(folder / "weights.safetensors"))
-    best = folder / "best.safetensors"
-    doc["best_weights"] = load_file(str(best)) if best.exists() else None
-    doc["rng_tensors"] = load_file(str(folder / "rng.safetensors"))
-    return doc
+    try:
+        doc = json.loads((folder / STATE).read_text())
+        _check_files(folder, doc)
+        doc["weights"] = load_file(str(folder / "weights.safetensors"))
+        best = folder / "best.safetensors"
+        doc["best_weights"] = load_file(str(best)) if best.exists() else None
+        doc["rng_tensors"] = load_file(str(folder / "rng.safetensors"))
+        doc["optimizer"] = _read_optimizer(folder)
+        return doc
+    except CheckpointDamaged:
+        raise
+    except FileNotFoundError as err:
+        raise CheckpointDamaged(f"{Path(err.filename or '?').name} is missing") from None
+    except (OSError, ValueError, KeyError, TypeError, AttributeError, SafetensorError) as err:
+        raise CheckpointDamaged(f"unreadable: {str(err)[:120]}") from None
+
+
+def latest_intact(root: Path, warn: Callable[[str], None]) -> dict[str, Any] | None:
+    """The newest checkpoint that loads, telling ``warn`` about each damaged one skipped;
+    None when there is none (the run starts over)."""
+    folders = list_checkpoints(root)
+    for i in range(len(folders) - 1, -1, -1):
+        try:
+            return load_checkpoint(folders[i])
+        except CheckpointDamaged as err:
+            then = f"falling back to {folders[i - 1].name}" if i else "starting over"
+            warn(f"checkpoint {folders[i].name} is damaged ({err}); {then}")
+    return None

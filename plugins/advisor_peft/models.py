@@ -13,11 +13,14 @@ import json
 import os
 import shutil
 import tempfile
+import time
 from pathlib import Path
 from typing import Any
 
 from advisor.components import LoadedModel, ModelSource
 from advisor.errors import UsageError
+from advisor.files import plain_mode
+from advisor.progress import quiet_libraries
 from advisor_peft.hf import HFModel, HFTokenizer
 
 DEFAULT_MODEL = "smollm2-135m"
@@ -26,6 +29,20 @@ EMBEDDED_GGUF = "SmolLM2-135M-Instruct.Q4_1.gguf"
 EMBEDDED_PARAMS_B = 0.135
 MANIFEST = "advisor-manifest.json"
 WEIGHTS = "model.safetensors"
+
+
+def _quiet() -> Any:
+    """transformers without its own output while it loads or converts: the GGUF converter's
+    and the weight loader's tqdm bars (the caller's progress display covers the load) and its
+    deprecation warnings and log lines."""
+    return quiet_libraries(
+        bars_in=(
+            "transformers.modeling_gguf_pytorch_utils",
+            "transformers.core_model_loading",
+            "transformers.utils.logging",
+        ),
+        loggers=("transformers",),
+    )
 
 
 # ---------------------------------------------------------------- locations
@@ -158,16 +175,44 @@ def save_model_folder(model: Any, tokenizer: Any, folder: Path) -> None:
     save_file(state, str(folder / WEIGHTS), metadata={"format": "pt"})
 
 
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # someone else's process: alive
+        return True
+    return True
+
+
+STALE_AFTER_S = 3600  # a temp folder without a pid (older versions) is stale after this
+
+
+def _clean_stale_temps(parent: Path, name: str) -> None:
+    """Remove the temp folders of earlier conversions that were killed (half a gigabyte each).
+    The writer's pid is in the name, so a conversion still running elsewhere is left alone."""
+    for tmp in parent.glob(f".{name}.*"):
+        pid = tmp.name[len(name) + 2 :].partition(".")[0]
+        if pid.isdigit() and tmp.name.endswith(".tmp"):
+            stale = not _alive(int(pid))
+        else:
+            stale = time.time() - tmp.stat().st_mtime > STALE_AFTER_S
+        if tmp.is_dir() and stale:
+            shutil.rmtree(tmp, ignore_errors=True)
+
+
 def _convert_gguf(gguf: Path, folder: Path, name: str) -> None:
     """Dequantise ``gguf`` into ``folder`` via a temp dir and an atomic rename."""
     from transformers import AutoModelForCausalLM, AutoTokenizer
 
     folder.parent.mkdir(parents=True, exist_ok=True)
-    model = AutoModelForCausalLM.from_pretrained(gguf.parent, gguf_file=gguf.name)
-    tokenizer = AutoTokenizer.from_pretrained(gguf.parent, gguf_file=gguf.name)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{name}.", dir=folder.parent))
+    _clean_stale_temps(folder.parent, name)
+    with _quiet():
+        model = AutoModelForCausalLM.from_pretrained(gguf.parent, gguf_file=gguf.name)
+        tokenizer = AutoTokenizer.from_pretrained(gguf.parent, gguf_file=gguf.name)
+    tmp = Path(tempfile.mkdtemp(prefix=f".{name}.{os.getpid()}.", suffix=".tmp", dir=folder.parent))
     try:
-        tmp.chmod(0o755)  # mkdtemp makes it private; the cache is an ordinary folder
+        tmp.chmod(plain_mode(directory=True))  # mkdtemp makes it private
         save_model_folder(model, tokenizer, tmp)
         _write_manifest(tmp, str(gguf))
         if folder.exists():
@@ -211,28 +256,32 @@ def _finish(name: str, model: Any, tokenizer: Any, path: Path | None) -> HFModel
 def _load_folder(name: str, folder: Path) -> HFModel:
     from transformers import AutoModelForCausalLM, AutoTokenizer
 
-    model = AutoModelForCausalLM.from_pretrained(folder, dtype="float32")
-    tokenizer = AutoTokenizer.from_pretrained(folder)
+    with _quiet():
+        model = AutoModelForCausalLM.from_pretrained(folder, dtype="float32")
+        tokenizer = AutoTokenizer.from_pretrained(folder)
     return _finish(name, model, tokenizer, folder)
 
 
 def _folder_tokenizer(folder: Path) -> HFTokenizer:
     from transformers import AutoTokenizer
 
-    return HFTokenizer(AutoTokenizer.from_pretrained(folder))
+    with _quiet():
+        return HFTokenizer(AutoTokenizer.from_pretrained(folder))
 
 
 def _gguf_tokenizer(path: Path) -> HFTokenizer:
     from transformers import AutoTokenizer
 
-    return HFTokenizer(AutoTokenizer.from_pretrained(path.parent, gguf_file=path.name))
+    with _quiet():
+        return HFTokenizer(AutoTokenizer.from_pretrained(path.parent, gguf_file=path.name))
 
 
 def _load_gguf_file(path: Path) -> HFModel:
     from transformers import AutoModelForCausalLM, AutoTokenizer
 
-    model = AutoModelForCausalLM.from_pretrained(path.parent, gguf_file=path.name)
-    tokenizer = AutoTokenizer.from_pretrained(path.parent, gguf_file=path.name)
+    with _quiet():
+        model = AutoModelForCausalLM.from_pretrained(path.parent, gguf_file=path.name)
+        tokenizer = AutoTokenizer.from_pretrained(path.parent, gguf_file=path.name)
     if getattr(model.config, "quantization_config", None) is not None:
         del model.config.quantization_config
     return _finish(path.stem, model, tokenizer, None)

@@ -6,14 +6,19 @@ built-in ``lmeval``) writes and scores it. Nothing heavy is imported here: a sui
 
 from __future__ import annotations
 
-from advisor.components import PromptStrategy
+from typing import TYPE_CHECKING
+
 from advisor.hookspecs import hookimpl
+
+if TYPE_CHECKING:  # the contracts load when a hook is called, not on every start-up
+    from advisor.components import PromptStrategy
 
 ADVISOR_HOOKSPEC = "2.0"
 
 
 @hookimpl
 def advisor_prompt_strategies() -> list[PromptStrategy]:
+    from advisor.components import PromptStrategy
     from advisor_prompts import strategies as s
 
     return [

@@ -23,7 +23,7 @@ def _table(header: Sequence[str], rows: Sequence[Sequence[str]]) -> list[str]:
 def render(results: BenchmarkResults) -> str:
     d = results.data
     out = [
-        f"# Benchmark: {md_cell(d.name)}",  # a file name: it may hold markup
+        f"# Benchmark: {md_cell(d.name)}",
         "",
         f"{d.task_type}, {d.train_examples} training and {d.test_examples} test examples; "
         f"model {results.model}"
@@ -31,8 +31,10 @@ def render(results: BenchmarkResults) -> str:
         + f"; metric `{results.primary_metric}`.",
         "",
         *[line + "\n" for line in sec.verdict_lines(results)],
-        md_table(sec.SCORE_HEADER, sec.strategy_rows(results), cell=md_pipes),
+        md_table(sec.score_header(results), sec.strategy_rows(results), cell=md_pipes),
     ]
+    if line := sec.baseline_line(results):
+        out += ["", md_cell(line)]
     out += ["", *[f"- {n}" for n in results.cost_notes]]
     out += [
         "",
@@ -40,9 +42,30 @@ def render(results: BenchmarkResults) -> str:
         f"`lm_eval --model hf --model_args pretrained=MODEL_DIR --include_path {results.task_dir} --tasks TASK`.",
         "Fine-tunes are scored on the zero-shot task (the prompt format they were trained on).",
         "",
+        *_classification(results),
         *_measured_sections(results),
     ]
     return "\n".join(out)
+
+
+def _classification(results: BenchmarkResults) -> list[str]:
+    """Each strategy's confusion matrix and first misclassified examples (their text is the
+    user's data: every cell is escaped)."""
+    matrices = sec.confusions(results)
+    if not matrices:
+        return []
+    out = ["## Confusion matrices", "", "Rows: the true label; columns: the prediction.", ""]
+    for name, labels, matrix in matrices:
+        other = any(row[-1] for row in matrix)
+        header = ["true \\ predicted", *map(md_cell, labels), *(["other"] if other else [])]
+        rows = [[label, *row[: len(header) - 1]] for label, row in zip(labels, matrix, strict=True)]
+        out += [f"### {md_cell(name)}", "", md_table(header, rows), ""]
+    out += ["## Misclassified examples", ""]
+    out += [f"The first {sec.MISCLASSIFIED_SHOWN} per strategy, in test order.", ""]
+    for s in results.strategies:
+        if rows := sec.misclassified_rows(s):
+            out += [f"### {md_cell(s.name)}", "", md_table(sec.MISCLASSIFIED_HEADER, rows), ""]
+    return out
 
 
 def _measured_sections(results: BenchmarkResults) -> list[str]:

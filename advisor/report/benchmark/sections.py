@@ -4,7 +4,8 @@ the sentences around them; the Markdown and HTML renderers escape and lay them o
 from __future__ import annotations
 
 from advisor.bench.challenges import fine_tunes
-from advisor.bench.schema import BenchmarkResults
+from advisor.bench.classification import MACRO_F1, MISCLASSIFIED_SHOWN, confusion
+from advisor.bench.schema import Advice, BenchmarkResults, StrategyResult
 
 SCORE_HEADER = [
     "strategy",
@@ -34,17 +35,31 @@ def _money(x: float | None) -> str:
     return f"${x:.2g}" if x < 0.01 else f"${x:,.4f}"
 
 
+def _classification(results: BenchmarkResults) -> bool:
+    return results.data.task_type == "classification"
+
+
+def score_header(results: BenchmarkResults) -> list[str]:
+    """SCORE_HEADER, with macro-F1 beside the score for classification."""
+    if not _classification(results):
+        return list(SCORE_HEADER)
+    return [*SCORE_HEADER[:3], "macro-F1", *SCORE_HEADER[3:]]
+
+
 def strategy_rows(results: BenchmarkResults) -> list[list[str]]:
     m = results.primary_metric
+    own = {m, MACRO_F1} if _classification(results) else {m}
     rows = []
     for s in results.strategies:
         lo, hi = s.ci95.get(m, (float("nan"), float("nan")))
-        others = ", ".join(f"{k} {v:.3f}" for k, v in s.metrics.items() if k != m)
+        others = ", ".join(f"{k} {v:.3f}" for k, v in s.metrics.items() if k not in own)
+        f1 = s.metrics.get(MACRO_F1)
         rows.append(
             [
                 s.name,
                 s.kind,
                 f"{s.metrics.get(m, float('nan')):.3f}",
+                *([f"{f1:.3f}" if f1 is not None else "n/a"] if _classification(results) else []),
                 f"[{lo:.3f}, {hi:.3f}]",
                 others or "",
                 f"{s.prompt_tokens:.0f}" if s.prompt_tokens is not None else "n/a",
@@ -55,6 +70,44 @@ def strategy_rows(results: BenchmarkResults) -> list[list[str]]:
     return rows
 
 
+def baseline_line(results: BenchmarkResults) -> str | None:
+    """The chance and majority-class scores, as the score chart draws them."""
+    b = results.label_baselines
+    if b is None:
+        return None
+    return (
+        f"Chance (a uniform guess among {len(results.data.labels or [])} labels): {b.chance:.3f}; "
+        f"always answering the most common training label, '{b.majority_label}': "
+        f"{b.majority_share:.3f}."
+    )
+
+
+__all__ = ["MISCLASSIFIED_SHOWN"]
+MISCLASSIFIED_HEADER = ["#", "input", "true label", "predicted"]
+EXCERPT = 240  # characters of an example's text shown in a table
+
+
+def _excerpt(text: str) -> str:
+    text = " ".join(text.split())
+    return text if len(text) <= EXCERPT else text[: EXCERPT - 1] + "…"
+
+
+def confusions(results: BenchmarkResults) -> list[tuple[str, list[str], list[list[int]]]]:
+    """(strategy, labels, counts) per strategy with per-example results: row = true label,
+    column = predicted label, the last column predictions outside the labels."""
+    if not _classification(results):
+        return []
+    labels = results.data.labels or []
+    return [(s.name, *confusion(s.examples, labels)) for s in results.strategies if s.examples]
+
+
+def misclassified_rows(s: StrategyResult) -> list[list[str]]:
+    return [
+        [str(m.doc_id), _excerpt(m.input), m.target, m.prediction or "(empty)"]
+        for m in s.misclassified
+    ]
+
+
 def verdict_lines(results: BenchmarkResults) -> list[str]:
     lines = []
     v = results.verdict
@@ -62,9 +115,12 @@ def verdict_lines(results: BenchmarkResults) -> list[str]:
         lines.append(f"**Verdict: {v.outcome.upper()}** — {v.explanation}.")
         if v.advice:
             conf = (
-                f", confidence {v.advice_confidence:.2f}" if v.advice_confidence is not None else ""
+                f", confidence {v.advice_confidence:.0%}" if v.advice_confidence is not None else ""
             )
-            lines.append(f"Advice from `advisor recommend`: {v.advice} ({v.advice_method}{conf}).")
+            given = results.recommendation if isinstance(results.recommendation, Advice) else None
+            command = given.command if given and given.command else "advisor recommend"
+            note = f" — {given.confidence_note}" if given and given.confidence_note else ""
+            lines.append(f"Advice from `{command}`: {v.advice} ({v.advice_method}{conf}){note}.")
     c = results.comparison
     if c:
         lines.append(

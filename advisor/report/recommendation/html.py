@@ -6,11 +6,17 @@ with quotes), so a malicious rule statement or source note cannot inject markup.
 
 from __future__ import annotations
 
+import math
 import re
 
 from advisor.recommendation import Recommendation
-from advisor.report import svg
-from advisor.report.recommendation.common import COST_COLUMNS, cost_cells
+from advisor.report import svg, svg_loglog
+from advisor.report.recommendation.common import (
+    COST_COLUMNS,
+    SERVED,
+    break_even_sentence,
+    cost_cells,
+)
 from advisor.report.tables import esc, html_table
 
 CSS = """
@@ -29,7 +35,8 @@ th { background: #f6f6f8; } .num { font-variant-numeric: tabular-nums; }
 .fine-tune { background: var(--ft); } .prompt { background: var(--pe); } .neutral { background: var(--neutral); }
 .low { background: #2e8b57; } .medium { background: #c98a00; } .high { background: #c0392b; }
 pre { background: #1d1d1f; color: #f5f5f7; padding: .8rem 1rem; border-radius: 8px; overflow-x: auto; }
-.muted { color: #666; font-size: .9rem; } svg text { font: 12px system-ui, sans-serif; fill: var(--ink); }
+.muted { color: #666; font-size: .9rem; }
+svg { font: 12px system-ui, sans-serif; overflow: visible; } svg text { fill: var(--ink); }
 """
 
 # Literal colours in SVG attributes (CSS variables there are not understood by every viewer).
@@ -42,12 +49,13 @@ VERDICT_COLOUR = {"prompt": "#1f7fa6", "fine-tune": "#a23b9c", "prompt-then-fine
 
 
 def reasons_chart(rec: Recommendation) -> str:
-    """Diverging bars: each rule's signed points; right = fine-tune, left = prompt."""
+    """Diverging bars: each rule's signed points; right = fine-tune, left = prompt. A bar is
+    labelled with the rule's claim in words (its id is in the tooltip)."""
     reasons = sorted(rec.reasons, key=lambda r: r.weight)
     if not reasons:
         return '<p class="muted">No rule applied to this profile.</p>'
     return svg.diverging_bars(
-        [svg.Bar(r.rule_id, r.weight, r.statement) for r in reasons],
+        [svg.Bar(r.statement, r.weight, f"{r.rule_id}: {r.statement}") for r in reasons],
         aria_label="Rule contributions",
         captions=("← prompt", "fine-tune →"),
         colours=(PE_COLOUR, FT_COLOUR),
@@ -77,6 +85,51 @@ def cost_chart(rec: Recommendation) -> str:
     )
 
 
+CROSSING_COLOUR = "#2ca02c"
+VOLUME_COLOUR = "#666666"
+CURVE_POINTS = 80
+
+
+def _volumes(low: float, high: float, exact: list[int]) -> list[int]:
+    """Log-spaced monthly volumes from ``low`` to ``high``, with ``exact`` ones included."""
+    step = (math.log10(high) - math.log10(low)) / (CURVE_POINTS - 1)
+    spaced = {round(10 ** (math.log10(low) + i * step)) for i in range(CURVE_POINTS)}
+    return sorted(spaced | {v for v in exact if low <= v <= high})
+
+
+def break_even_chart(rec: Recommendation) -> str:
+    """Monthly cost of the prompt and of the fine-tune against volume (log-log), with the
+    break-even (where the curves cross, the table's value) and the profile's volume marked."""
+    if len(rec.cost.curves) != 2:
+        return ""
+    be = rec.cost.break_even_monthly_queries
+    monthly = rec.profile.monthly_queries
+    high = 10 ** math.ceil(math.log10(10 * max(be or 0, monthly, 1000)))
+    exact = [v for v in (be, (be or 0) - 1, monthly) if v]
+    volumes = _volumes(10, high, exact)
+    colours = (PE_COLOUR, FT_COLOUR)
+    series = [
+        svg_loglog.Series(
+            f"{c.method}: {SERVED[c.serving]}",
+            colour,
+            [(v, max(c.monthly_usd(v), 1e-6)) for v in volumes],  # > 0 on a log axis
+        )
+        for c, colour in zip(rec.cost.curves, colours, strict=True)
+    ]
+    markers = []
+    if be:
+        markers.append(svg_loglog.Marker(be, f"break-even {be:,}/month", CROSSING_COLOUR))
+    if monthly:
+        markers.append(svg_loglog.Marker(monthly, f"this profile {monthly:,}/month", VOLUME_COLOUR))
+    return svg_loglog.log_log_lines(
+        series,
+        aria_label="Monthly cost against monthly volume",
+        x_caption="queries a month",
+        y_caption="$ a month",
+        markers=markers,
+    )
+
+
 # ---------------------------------------------------------------- sections
 
 
@@ -90,7 +143,8 @@ def _verdict(rec: Recommendation) -> str:
         f'<div><div class="muted">verdict</div><div class="big">{esc(rec.verdict)}</div></div>'
         f'<div><div class="muted">method</div><div class="big">{esc(rec.method)}</div></div>'
         f'<div><div class="muted">confidence</div><div class="big">{rec.confidence:.0%}</div>'
-        f'<meter min="0" max="1" value="{rec.confidence:.3f}"></meter></div>'
+        f'<meter min="0" max="1" value="{rec.confidence:.3f}"></meter>'
+        f'<div class="muted">{esc(rec.confidence_note)}</div></div>'
         f'<div><div class="muted">score (+ fine-tune / − prompt)</div><div class="big">{rec.score:+.2f}</div></div>'
         f"</div><p>{esc(rec.summary)}</p>{alternatives}"
     )
@@ -174,11 +228,9 @@ def _cost(rec: Recommendation) -> str:
     ]
     out = [cost_chart(rec)]
     out.append(html_table(COST_COLUMNS, rows, raw=True))
-    if cost.break_even_monthly_queries is not None:
-        out.append(
-            f"<p>Break-even: above <strong>{cost.break_even_monthly_queries:,}</strong> queries a month "
-            "the fine-tune is cheaper than the few-shot prompt.</p>"
-        )
+    if sentence := break_even_sentence(cost, rec.profile.monthly_queries):
+        out.append(f'<p class="break-even">{esc(sentence)}</p>')
+        out.append(break_even_chart(rec))
     out.append(f'<p class="muted">Prices: {esc(cost.price_table)}</p>')
     if cost.assumptions:
         out.append(

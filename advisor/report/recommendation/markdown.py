@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 
 from advisor.recommendation import Recommendation
-from advisor.report.recommendation.common import COST_COLUMNS, cost_cells
+from advisor.report.recommendation.common import COST_COLUMNS, break_even_sentence, cost_cells
 from advisor.report.tables import md_table
 
 
@@ -28,7 +28,8 @@ def render(rec: Recommendation) -> str:
         "",
         f"- **Verdict:** {inline(rec.verdict)}",
         f"- **Method:** {inline(rec.method)}",
-        f"- **Confidence:** {rec.confidence:.0%}",
+        f"- **Confidence:** {rec.confidence:.0%}"
+        + (f" — {inline(rec.confidence_note)}" if rec.confidence_note else ""),
         f"- **Score:** {rec.score:+.2f} (positive favours fine-tuning)",
     ]
     if rec.alternatives:
@@ -130,12 +131,8 @@ def _cost(rec: Recommendation) -> list[str]:
     cost = rec.cost
     out = ["## Cost", ""]
     out += [md_table(COST_COLUMNS, map(cost_cells, cost.methods)), ""]
-    if cost.break_even_monthly_queries is not None:
-        out.append(
-            f"Break-even: above **{cost.break_even_monthly_queries:,}** queries a month the fine-tune "
-            "is cheaper than the few-shot prompt."
-        )
-        out.append("")
+    if sentence := break_even_sentence(cost, rec.profile.monthly_queries):
+        out += [inline(sentence), ""]
     out.append(f"Prices: {inline(cost.price_table)}")
     if cost.assumptions:
         out += ["", "Assumptions:", ""]

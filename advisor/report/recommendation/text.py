@@ -11,7 +11,7 @@ from rich.table import Table
 from rich.text import Text
 
 from advisor.recommendation import Recommendation
-from advisor.report.recommendation.common import COST_COLUMNS, cost_cells
+from advisor.report.recommendation.common import COST_COLUMNS, break_even_sentence, cost_cells
 
 VERDICT_STYLE = {"prompt": "cyan", "fine-tune": "magenta", "prompt-then-fine-tune": "yellow"}
 RATING_STYLE = {"low": "green", "medium": "yellow", "high": "red"}
@@ -29,15 +29,17 @@ def verdict_panel(rec: Recommendation) -> Panel:
         ("Verdict", rec.verdict, f"bold {style}"),
         ("Method", rec.method, "bold"),
         ("Confidence", f"{_bar(rec.confidence)} {rec.confidence:.0%}", ""),
+        *([("", rec.confidence_note, "dim")] if rec.confidence_note else []),
         ("Score", f"{rec.score:+.2f}  (positive favours fine-tuning)", ""),
     ]
     if rec.alternatives:
         rows.append(("Alternatives", ", ".join(rec.alternatives), ""))
-    body = Text()
-    for i, (label, value, value_style) in enumerate(rows):
-        body.append(("\n" if i else "") + f"{label:<13}", style="bold")
-        body.append(value, style=value_style)
-    body.append(f"\n\n{rec.summary}")
+    grid = Table.grid(padding=(0, 1))  # a grid so that a long value wraps under itself
+    grid.add_column(style="bold", min_width=12)
+    grid.add_column()
+    for label, value, value_style in rows:
+        grid.add_row(label, Text(value, style=value_style))
+    body = Group(grid, Text(f"\n{rec.summary}"))
     return Panel(body, title="advisor recommend", border_style=style, expand=False)
 
 
@@ -128,11 +130,8 @@ def cost_renderables(rec: Recommendation) -> list:
     for m in cost.methods:
         table.add_row(*cost_cells(m))
     notes = Text()
-    if cost.break_even_monthly_queries is not None:
-        notes.append(
-            f"Break-even: above {cost.break_even_monthly_queries:,} queries/month "
-            "the fine-tune is cheaper than the few-shot prompt.\n"
-        )
+    if sentence := break_even_sentence(cost, rec.profile.monthly_queries):
+        notes.append(sentence + "\n")
     notes.append(f"Prices: {cost.price_table}", style="dim")
     if cost.assumptions:
         notes.append("\nAssumptions:", style="dim")

@@ -9,25 +9,29 @@ RULE_ID = "linear-baseline-competitive"
 
 
 def weigh(profile: Profile) -> float:
-    """Labelled data that a bag-of-n-grams model can already learn from argues for training
-    on it rather than prompting; the more examples, the stronger the argument."""
+    """A benefit rule, and a caution: with hundreds to thousands of labels a linear model is
+    a strong, nearly free rival, so the gain a fine-tuned LLM must show over it is unproven
+    until measured. It counts (a little) against the costly LLM fine-tune, never for it: that
+    labels exist says training is *possible*, not that an LLM fine-tune *helps*."""
     if profile.task_type != TaskType.classification:
         return 0.0
     if profile.labeled_examples >= 1000:
-        return 1.0
+        return -0.5
     if profile.labeled_examples >= 300:
-        return 0.5
+        return -0.25
     return 0.0
 
 
 def rule() -> Rule:
     return Rule(
         id=RULE_ID,
+        kind="benefit",
         statement=(
             "With hundreds to thousands of labelled examples, a classification task is often "
             "solved well by a linear bag-of-n-grams model (TF-IDF + logistic regression) that "
-            "costs almost nothing to train and serve; the labels are worth training on, and "
-            "`advisor benchmark --strategies tfidf-logreg,...` shows whether an LLM beats it."
+            "costs almost nothing to train and serve, so a fine-tuned LLM's extra gain is "
+            "unproven until measured: `advisor benchmark --strategies tfidf-logreg,...` shows "
+            "whether an LLM beats it."
         ),
         source=Source(
             title=(

@@ -11,7 +11,7 @@ def test_hooks_load_by_import_path(advisor_plugins):
     plugins = advisor_plugins(modules={"sklearn-baseline": "advisor_sklearn_baseline"})
     assert [s.name for s in plugins.prompt_strategies()] == ["tfidf-logreg"]
     (rule,) = plugins.rules()
-    assert rule.weigh(make_profile(labeled_examples=5000)) > 0
+    assert rule.kind == "benefit" and rule.weigh(make_profile(labeled_examples=5000)) < 0
     assert plugins.info["sklearn-baseline"].errors == []
 
 
