@@ -363,6 +363,19 @@ def run_case(case: Case, plugins_factory: Any, seconds: float = 20.0) -> Outcome
     return classify(args, result)
 
 
+def warm_up(plugins_factory: Any) -> None:
+    """Import every command and load the shared tables once, so that forked cases start warm
+    (a child's imports die with it)."""
+    import importlib
+
+    from advisor.commands import BUILTIN_COMMANDS
+
+    for entry in BUILTIN_COMMANDS.values():
+        importlib.import_module(entry.target.partition(":")[0])
+    for args in (["recommend", "--no-interactive", "--json"], ["cost", "--json"], ["plugins"]):
+        run_case(Case(args=args), plugins_factory)
+
+
 def run_forked(case: Case, plugins_factory: Any, seconds: float = 20.0) -> Outcome:
     """``run_case`` in a forked child, killed past ``seconds`` + 5: a hang inside C code
     (where SIGALRM cannot interrupt) is counted too, and no case's state leaks into the next."""
