@@ -28,9 +28,9 @@ def recommend_command(profile: Profile) -> str:
     """`advisor recommend` with this profile's flags: the same profile, so the same confidence."""
     import shlex
 
-    from advisor.guidance.command import _profile_flags
+    from advisor.guidance.command import profile_flags
 
-    return shlex.join(["advisor", "recommend", *_profile_flags(profile)])
+    return shlex.join(["advisor", "recommend", *profile_flags(profile)])
 
 
 def advise(

@@ -32,7 +32,7 @@ class BenchmarkInputs:
 
 
 # Flags the benchmark takes to compare its measurement against the advice for the same profile.
-def _profile_flags(p: Profile) -> list[str]:
+def profile_flags(p: Profile) -> list[str]:
     defaults = Profile()
     flags: list[str] = []
     for name in Profile.model_fields:
@@ -95,5 +95,5 @@ def benchmark_command(
         argv += ["--epochs", f"{epochs:g}"]
     # The profile flags come last, right after the strategies (recommend takes them as is).
     strategies = benchmark_strategies(verdict, method, train_method)
-    command = shlex.join([*argv, "--strategies", ",".join(strategies), *_profile_flags(p)])
+    command = shlex.join([*argv, "--strategies", ",".join(strategies), *profile_flags(p)])
     return command + surrogate_note(method, strategies)

@@ -14,6 +14,7 @@ from pathlib import Path
 
 from advisor.components import LoadedModel
 from advisor.errors import UsageError
+from advisor.progress import quiet_libraries
 from advisor_peft.hf import HFModel
 
 # Below this size a fine-tune is merged into a copy of the base for scoring (fast, memory x2);
@@ -31,12 +32,14 @@ def attach(base: LoadedModel, artifact: str | Path) -> Iterator[HFModel]:
         from peft import PeftModel
 
         if sum(p.numel() for p in base.model.parameters()) <= MERGE_COPY_MAX_PARAMS:
-            merged = PeftModel.from_pretrained(copy.deepcopy(base.model), str(path))
-            model = merged.merge_and_unload()
+            with quiet_libraries(loggers=("peft", "transformers")):
+                merged = PeftModel.from_pretrained(copy.deepcopy(base.model), str(path))
+                model = merged.merge_and_unload()
             model.eval()
             yield base.with_model(model)
             return
-        model = PeftModel.from_pretrained(base.model, str(path), is_trainable=False)
+        with quiet_libraries(loggers=("peft", "transformers")):
+            model = PeftModel.from_pretrained(base.model, str(path), is_trainable=False)
         model.eval()
         try:
             yield base.with_model(model)
@@ -45,6 +48,7 @@ def attach(base: LoadedModel, artifact: str | Path) -> Iterator[HFModel]:
         return
     from transformers import AutoModelForCausalLM
 
-    model = AutoModelForCausalLM.from_pretrained(str(path))
+    with quiet_libraries(loggers=("transformers",)):
+        model = AutoModelForCausalLM.from_pretrained(str(path))
     model.eval()
     yield base.with_model(model)

@@ -13,6 +13,7 @@ from typing import Any
 
 from advisor.components import TrainConfig
 from advisor.errors import UsageError
+from advisor.progress import quiet_libraries
 
 
 class Interrupt:
@@ -80,7 +81,8 @@ def prepare_model(base: Any, config: TrainConfig) -> Any:
         peft_config = IA3Config(task_type="CAUSAL_LM")
     else:
         raise UsageError(f"unknown training method '{config.method}'; use lora, ia3 or full")
-    return get_peft_model(model, peft_config)
+    with quiet_libraries(loggers=("peft", "transformers")):  # deprecation notes to peft
+        return get_peft_model(model, peft_config)
 
 
 def trainable(model: Any) -> dict[str, Any]:
