@@ -191,58 +191,67 @@ def _count(value: int | None) -> str:
 
 def _render(est: Any, prices: Any, monthly: int) -> None:
     from rich.console import Console
-    from rich.table import Table
 
     console = Console()
     what = f"a {est.model_params_b:g}B model" if est.gpu else "an API model"
-    rows = {r.method: r for r in est.report.methods}
     where = (
         f"{est.gpu_name} (${prices.gpus[est.gpu].usd_per_hour:g}/h)"
         if est.gpu
         else f"{prices.apis[est.api].provider} {prices.apis[est.api].model}"
     )
     console.print(f"[bold]Cost of adapting {what}[/bold], priced on {where}")
-
     if est.memory:
-        have = (
-            f"{max(est.gpu_count, 1)} x {est.gpu_memory_gb:g} GB"
-            if est.gpu_memory_gb
-            else "no GPU given"
-        )
-        mem = Table(title=f"Training memory in GB (your GPUs: {have})")
-        needed_on = "yours" if est.gpu_memory_gb else est.gpu
-        cols = (
-            "method",
-            "trainable",
-            "weights",
-            "optim.",
-            "activ.",
-            "total",
-            "fits",
-            f"GPUs ({needed_on})",
-        )
-        for col in cols:
-            mem.add_column(col, justify="left" if col == "method" else "right")
-        for m in est.memory:
-            fits = rows[m.method].fits_gpu
-            needed = est.gpus_needed.get(m.method)
-            mem.add_row(
-                m.method,
-                f"{m.trainable_params / 1e6:,.1f}M",
-                f"{m.weights_gb:.1f}",
-                f"{m.optimizer_gb:.1f}",
-                f"{m.activations_gb:.1f}",
-                f"{m.total_gb:.1f}",
-                "-" if fits is None else ("[green]yes[/green]" if fits else "[red]no[/red]"),
-                "too big" if needed is None else str(needed),
-            )
-        console.print(mem)
+        console.print(_memory_table(est))
         inf = ", ".join(f"{k} {v:.1f} GB" for k, v in est.inference_memory_gb.items())
         console.print(f"Inference memory (bf16 weights + KV cache, one request): {inf}")
+    train = _training_table(est)
+    if train.row_count:
+        console.print(train)
+    console.print(_serving_table(est, monthly))
+    _print_notes(console, est, prices, monthly)
 
-    train = Table(title=f"Training on {est.training_tokens:,.0f} tokens")
-    for col in ("method", "FLOPs", "GPU-hours", "dollars"):
-        train.add_column(col, justify="left" if col == "method" else "right")
+
+def _table(title: str, columns: tuple[str, ...]) -> Any:
+    """A rich table whose first column is left-aligned and the numbers right-aligned."""
+    from rich.table import Table
+
+    table = Table(title=title)
+    for i, col in enumerate(columns):
+        table.add_column(col, justify="left" if i == 0 else "right")
+    return table
+
+
+def _memory_table(est: Any) -> Any:
+    rows = {r.method: r for r in est.report.methods}
+    have = (
+        f"{max(est.gpu_count, 1)} x {est.gpu_memory_gb:g} GB"
+        if est.gpu_memory_gb
+        else "no GPU given"
+    )
+    needed_on = "yours" if est.gpu_memory_gb else est.gpu
+    columns = ("method", "trainable", "weights", "optim.", "activ.", "total", "fits")
+    mem = _table(f"Training memory in GB (your GPUs: {have})", (*columns, f"GPUs ({needed_on})"))
+    for m in est.memory:
+        fits = rows[m.method].fits_gpu
+        needed = est.gpus_needed.get(m.method)
+        mem.add_row(
+            m.method,
+            f"{m.trainable_params / 1e6:,.1f}M",
+            f"{m.weights_gb:.1f}",
+            f"{m.optimizer_gb:.1f}",
+            f"{m.activations_gb:.1f}",
+            f"{m.total_gb:.1f}",
+            "-" if fits is None else ("[green]yes[/green]" if fits else "[red]no[/red]"),
+            "too big" if needed is None else str(needed),
+        )
+    return mem
+
+
+def _training_table(est: Any) -> Any:
+    train = _table(
+        f"Training on {est.training_tokens:,.0f} tokens",
+        ("method", "FLOPs", "GPU-hours", "dollars"),
+    )
     for r in est.report.methods:
         if r.train_usd is None:
             continue
@@ -252,20 +261,15 @@ def _render(est: Any, prices: Any, monthly: int) -> None:
             "-" if r.train_gpu_hours is None else f"{r.train_gpu_hours:,.3g}",
             _usd(r.train_usd),
         )
-    if train.row_count:
-        console.print(train)
+    return train
 
-    q = Table(title=f"Serving cost at {monthly:,} queries/month (training not included)")
-    for col in (
-        "strategy",
-        "served by",
-        "prompt tokens",
-        "output tokens",
-        "per query",
-        "per 1k queries",
-        "per month",
-    ):
-        q.add_column(col, justify="left" if col == "strategy" else "right")
+
+def _serving_table(est: Any, monthly: int) -> Any:
+    columns = ("strategy", "served by", "prompt tokens", "output tokens", "per query")
+    q = _table(
+        f"Serving cost at {monthly:,} queries/month (training not included)",
+        (*columns, "per 1k queries", "per month"),
+    )
     for item in est.queries:
         q.add_row(
             item.strategy,
@@ -276,11 +280,13 @@ def _render(est: Any, prices: Any, monthly: int) -> None:
             _usd(item.usd_per_1k_queries),
             _usd(item.monthly_usd),
         )
-    console.print(q)
+    return q
 
+
+def _print_notes(console: Any, est: Any, prices: Any, monthly: int) -> None:
+    """Break-even (the recommendation's own sentence, from the same curves), prices, assumptions."""
     from advisor.report.recommendation.common import break_even_sentence
 
-    # The same sentence as the recommendation's, from the same curves.
     sentence = break_even_sentence(est.report, monthly)
     if sentence is None:
         console.print("Break-even: none; no fine-tune to weigh against the prompt (see below).")
