@@ -10,8 +10,9 @@ import time
 from pathlib import Path
 from typing import Any
 
-from advisor.bench.context import Arm
+from advisor.bench.context import Arm, RunContext
 from advisor.bench.forgetting import ability_results
+from advisor.bench.overfitting import overfitting_from_result
 from advisor.bench.schema import ExampleResult, StrategyResult
 from advisor.bench.stats import mean_ci
 from advisor.bench.task_metrics import score
@@ -162,3 +163,39 @@ def score_baseline(strategy: PromptStrategy, train: TaskData, test: TaskData) ->
         usd_per_1k_queries=cost.get("cost_per_1k_queries_usd") if isinstance(cost, dict) else None,
         examples=examples,
     )
+
+
+def train_and_score(
+    ctx: RunContext, backend: TrainingBackend, data: TaskData, out_dir: Path, name: str
+) -> tuple[StrategyResult, float]:
+    """Train ``backend`` on ``data`` into ``out_dir`` with the run's options, then score the
+    fine-tune on the zero-shot suite; the result carries its training and overfitting. Returns
+    it with the training seconds."""
+    o = ctx.options
+    start = time.perf_counter()
+    trained = train_strategy(
+        ctx.model(),
+        backend,
+        data,
+        out_dir,
+        epochs=o.epochs,
+        max_steps=o.max_steps,
+        seed=o.seed,
+        resume=o.resume,
+        progress=o.progress,
+    )
+    train_seconds = time.perf_counter() - start
+    result = evaluate_fine_tune(
+        ctx.model(),
+        backend,
+        trained.output_dir,
+        ctx.runner,
+        ctx.zero_shot,
+        ctx.task_dir,
+        name=name,
+        batch_size=o.batch_size,
+        progress=o.progress,
+    )
+    result.train = trained
+    result.overfitting = overfitting_from_result(trained)
+    return result, train_seconds

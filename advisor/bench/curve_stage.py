@@ -13,7 +13,6 @@ import time
 from advisor.bench import arms
 from advisor.bench.context import RunContext
 from advisor.bench.curve import DEFAULT_SIZES, analyse_curve, nested_subsets, resolve_sizes
-from advisor.bench.overfitting import overfitting_from_result
 from advisor.bench.schema import CurvePoint, ExampleResult, StrategyResult
 from advisor.bench.stats import paired_bootstrap
 from advisor.components import TaskData, TrainingBackend
@@ -68,34 +67,11 @@ def _measure(
     ctx: RunContext, backend: TrainingBackend, subset: TaskData, best: StrategyResult, metric: str
 ) -> CurvePoint:
     """Train on ``subset`` and score the fine-tune on the zero-shot suite."""
-    o = ctx.options
     n = len(subset.examples)
-    start = time.perf_counter()
-    trained = arms.train_strategy(
-        ctx.model(),
-        backend,
-        subset,
-        ctx.run_dir / CURVE_DIR / "finetunes" / f"{backend.name}-{n}",
-        epochs=o.epochs,
-        max_steps=o.max_steps,
-        seed=o.seed,
-        resume=o.resume,
-        progress=o.progress,
+    out_dir = ctx.run_dir / CURVE_DIR / "finetunes" / f"{backend.name}-{n}"
+    scored, train_seconds = arms.train_and_score(
+        ctx, backend, subset, out_dir, f"{backend.name}-{n}"
     )
-    train_seconds = time.perf_counter() - start
-    scored = arms.evaluate_fine_tune(
-        ctx.model(),
-        backend,
-        trained.output_dir,
-        ctx.runner,
-        ctx.zero_shot,
-        ctx.task_dir,
-        name=f"{backend.name}-{n}",
-        batch_size=o.batch_size,
-        progress=o.progress,
-    )
-    scored.train = trained
-    scored.overfitting = overfitting_from_result(trained)
     return _point(n, scored, best, metric, train_seconds)
 
 

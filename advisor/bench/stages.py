@@ -143,37 +143,12 @@ def prompt_arms(ctx: RunContext) -> None:
 def fine_tunes(ctx: RunContext) -> None:
     """Train each backend not trained yet and score it on the zero-shot suite; measure the
     overfitting of every fine-tune (those of an older run too)."""
-    o = ctx.options
     for backend in ctx.lineup.fine_tunes:
         if backend.name in ctx.done():
             continue
-        start = time.perf_counter()
-        trained = arms.train_strategy(
-            ctx.model(),
-            backend,
-            ctx.train,
-            ctx.run_dir / FINETUNES / backend.name,
-            epochs=o.epochs,
-            max_steps=o.max_steps,
-            seed=o.seed,
-            resume=o.resume,
-            progress=o.progress,
-        )
-        train_seconds = time.perf_counter() - start
-        result = arms.evaluate_fine_tune(
-            ctx.model(),
-            backend,
-            trained.output_dir,
-            ctx.runner,
-            ctx.zero_shot,
-            ctx.task_dir,
-            name=backend.name,
-            batch_size=o.batch_size,
-            progress=o.progress,
-        )
-        result.train = trained
+        out_dir = ctx.run_dir / FINETUNES / backend.name
+        result, train_seconds = arms.train_and_score(ctx, backend, ctx.train, out_dir, backend.name)
         result.seconds = train_seconds + result.eval_seconds
-        result.overfitting = overfitting_from_result(trained)
         ctx.results.strategies.append(result)
         ctx.save()
     for s in _tuned(ctx.results):
