@@ -11,6 +11,8 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import json
+import os
+import time
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 
@@ -59,6 +61,13 @@ class FakeModel(LoadedModel):
         return 1.0
 
 
+def _pause() -> None:
+    """FAKE_DELAY_S slows each scoring and training call (the kill test needs time to strike)."""
+    delay = float(os.environ.get("FAKE_DELAY_S", "0"))
+    if delay:
+        time.sleep(delay)
+
+
 def _run(
     model: FakeModel,
     suite: PromptSuite,
@@ -67,6 +76,7 @@ def _run(
     batch_size: int = 8,
     on_progress: Progress | None = None,
 ) -> RunOutput:
+    _pause()
     labels = sorted({d.target for d in suite.docs})
     # A fine-tune is right 4 times in 5; a prompt once in 3 (then it picks a label by hash).
     right_in = 5 if model.tuned else 3
@@ -102,6 +112,7 @@ def _train(
     resume: bool = False,
     progress: bool = True,
 ) -> TrainResult:
+    _pause()
     config = config or TrainConfig()
     out = Path(output_dir)
     out.mkdir(parents=True, exist_ok=True)
