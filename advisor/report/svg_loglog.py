@@ -72,7 +72,8 @@ def log_log_lines(
         tag("line", x1=left, y1=top, x2=left, y2=base, stroke="#444"),
     ]
     for t in x_ticks:
-        parts.append(text(_tick(t, False), x=f"{x(t):.1f}", y=base + 16, text_anchor="middle"))
+        # Below the y labels: the lowest one ends just above the x axis, at the same corner.
+        parts.append(text(_tick(t, False), x=f"{x(t):.1f}", y=base + 20, text_anchor="middle"))
     for t in y_ticks:
         yt = f"{y(t):.1f}"
         parts.append(tag("line", x1=left, y1=yt, x2=width - right, y2=yt, stroke="#eee"))
