@@ -13,7 +13,7 @@ import stat
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from advisor.errors import UsageError
 
@@ -251,3 +251,25 @@ def parse_config(text: str, suffix: str) -> Any:
     if nesting(value) > MAX_NESTING:
         raise ValueError(TOO_DEEP)
     return value
+
+
+M = TypeVar("M")
+
+
+def load_data_file(path: Path, model: type[M], what: str) -> M:
+    """One of the project's own YAML data files (methods, providers, ...) validated by the
+    pydantic ``model``; a UsageError naming the file and every entry that is wrong."""
+    import yaml
+    from pydantic import ValidationError
+
+    try:
+        loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+        data = yaml.load(path.read_text(encoding="utf-8"), Loader=loader)  # noqa: S506 - safe
+        return model.model_validate(data)  # type: ignore[attr-defined,no-any-return]
+    except (OSError, yaml.YAMLError) as err:
+        raise UsageError(f"invalid {what} file {path}: {str(err).splitlines()[0]}") from None
+    except ValidationError as err:
+        problems = [
+            f"'{'.'.join(str(x) for x in e['loc']) or 'file'}': {e['msg']}" for e in err.errors()
+        ]
+        raise UsageError(f"invalid {what} file {path}: " + "; ".join(problems)) from None

@@ -14,7 +14,7 @@ from collections.abc import Collection, Iterable
 from pathlib import Path
 from typing import Any, Literal, get_args
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from advisor.errors import UsageError
 from advisor.profile import Goal
@@ -158,20 +158,9 @@ class MethodFile(_Strict):
 @functools.lru_cache(maxsize=4)
 def load_methods(path: str | Path | None = None) -> tuple[Method, ...]:
     """The methods of a file (default: the built-in ``data/methods.yaml``), validated."""
-    import yaml
+    from advisor.files import load_data_file
 
-    p = Path(path) if path else METHODS_FILE
-    try:
-        loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
-        data = yaml.load(p.read_text(encoding="utf-8"), Loader=loader)  # noqa: S506 - a safe loader
-        parsed = MethodFile.model_validate(data)
-    except (OSError, yaml.YAMLError) as err:
-        raise UsageError(f"invalid methods file {p}: {str(err).splitlines()[0]}") from None
-    except ValidationError as err:
-        problems = [
-            f"'{'.'.join(str(x) for x in e['loc']) or 'file'}': {e['msg']}" for e in err.errors()
-        ]
-        raise UsageError(f"invalid methods file {p}: " + "; ".join(problems)) from None
+    parsed = load_data_file(Path(path) if path else METHODS_FILE, MethodFile, "methods")
     return tuple(
         m if m.origin != "unknown" else m.model_copy(update={"origin": "advisor"})
         for m in parsed.methods

@@ -12,7 +12,7 @@ import functools
 import os
 from pathlib import Path
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field
 
 from advisor.errors import UsageError
 
@@ -76,19 +76,10 @@ def today() -> datetime.date:
 
 @functools.lru_cache(maxsize=2)
 def load_providers(path: str | Path | None = None) -> tuple[ProviderTuning, ...]:
-    import yaml
+    from advisor.files import load_data_file
 
     p = Path(path) if path else PROVIDERS_FILE
-    try:
-        loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
-        data = yaml.load(p.read_text(encoding="utf-8"), Loader=loader)  # noqa: S506 - a safe loader
-        return tuple(ProviderFile.model_validate(data).providers)
-    except (OSError, yaml.YAMLError) as err:
-        raise UsageError(f"invalid providers file {p}: {str(err).splitlines()[0]}") from None
-    except ValidationError as err:
-        e = err.errors()[0]
-        where = ".".join(str(x) for x in e["loc"]) or "file"
-        raise UsageError(f"invalid providers file {p}: '{where}': {e['msg']}") from None
+    return tuple(load_data_file(p, ProviderFile, "providers").providers)
 
 
 def provider_tuning(provider: str) -> ProviderTuning | None:
