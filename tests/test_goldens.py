@@ -54,9 +54,9 @@ def test_recommendation_matches_golden(case) -> None:
     _check(f"recommend/{case.id}.json", _normal(json.loads(rec.model_dump_json())))
 
 
-def fake_benchmark(tmp_path: Path, **extra: Any) -> dict[str, Any]:
-    """The fake plugin's benchmark of the ticket demo in ``tmp_path / 'run'`` (options in
-    ``extra`` win), as its normalised results.json."""
+def run_fake_benchmark(run_dir: Path, **extra: Any) -> Any:
+    """The fake plugin's benchmark of the ticket demo into ``run_dir`` (options in ``extra``
+    win): hash-based predictions, no model, a second; returns the BenchmarkResults."""
     from advisor.bench.inputs import demo_paths
     from advisor.bench.run import run_benchmark
     from advisor.bench.schema import BenchmarkOptions
@@ -66,7 +66,7 @@ def fake_benchmark(tmp_path: Path, **extra: Any) -> dict[str, Any]:
     values: dict[str, Any] = dict(
         data=train,
         test=test,
-        output=tmp_path / "run",
+        output=run_dir,
         model="fake",
         runner="fake",
         strategies=["zero-shot", "few-shot", "3c", "fake-ft"],
@@ -75,8 +75,12 @@ def fake_benchmark(tmp_path: Path, **extra: Any) -> dict[str, Any]:
         forgetting=False,
         progress=False,
     )
-    options = BenchmarkOptions(**{**values, **extra})
-    run_benchmark(options, plugins=plugins)
+    return run_benchmark(BenchmarkOptions(**{**values, **extra}), plugins=plugins)
+
+
+def fake_benchmark(tmp_path: Path, **extra: Any) -> dict[str, Any]:
+    """``run_fake_benchmark`` in ``tmp_path / 'run'``, as its normalised results.json."""
+    run_fake_benchmark(tmp_path / "run", **extra)
     results = json.loads((tmp_path / "run" / "results.json").read_text(encoding="utf-8"))
     repo = str(Path(__file__).resolve().parents[1])
     return _normal(json.loads(json.dumps(results).replace(repo, "<repo>")), str(tmp_path))

@@ -356,26 +356,9 @@ def test_only_the_text_renderer_imports_rich():
 def fake_benchmark(run_dir: Path, **extra):
     """The fake-runner benchmark of tests/test_goldens.py (hash-based predictions, no model):
     a second, and every report section a classification run has."""
-    from advisor.bench.inputs import demo_paths
-    from advisor.bench.run import run_benchmark
-    from advisor.bench.schema import BenchmarkOptions
-    from advisor.testing import plugin_manager_with
+    from test_goldens import run_fake_benchmark
 
-    train, test = demo_paths("tickets")
-    plugins = plugin_manager_with(["evidence", "prompts"], modules={"fake": "fake_plugin"})
-    values = dict(
-        data=train,
-        test=test,
-        output=run_dir,
-        model="fake",
-        runner="fake",
-        strategies=["zero-shot", "few-shot", "3c", "fake-ft"],
-        limit=30,
-        train_limit=60,
-        forgetting=False,
-        progress=False,
-    )
-    return run_benchmark(BenchmarkOptions(**{**values, **extra}), plugins=plugins)
+    return run_fake_benchmark(run_dir, **extra)
 
 
 def test_benchmark_report_shows_classification_detail_escaped(tmp_path):
