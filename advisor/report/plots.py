@@ -11,7 +11,7 @@ import math
 from collections.abc import Callable, Sequence
 from typing import NamedTuple
 
-from advisor.report.svg import XMLNS, svg_open, tag, text, text_width, titled
+from advisor.report.svg import chart_open, tag, text, text_width, titled
 
 Box = tuple[float, float, float, float]  # x0, y0, x1, y1
 FONT = 11
@@ -135,9 +135,7 @@ def scatter(
     """Labelled dots: x on a linear axis from 0 with its values, y in [0, 1]."""
     w, h = 600, 280
     margins = left, right, top, bottom = 64, 110, 16, 40
-    head = svg_open(
-        xmlns=XMLNS, width=w, height=h, role="img", aria_label=aria_label, font_family="sans-serif"
-    )
+    head = chart_open(w, h, aria_label, font_family="sans-serif")
     if not dots:
         return head + text(empty, x=20, y=40) + "</svg>"
     xt = nice_ticks(0.0, max(d.x for d in dots) * 1.1 or 1.0)
@@ -216,14 +214,7 @@ def log_line_chart(
 
     ticks = [(x(n), f"{n:g}") for n in xs]
     levels = [(y(v), f"{v:.2f}") for v in (y0, (y0 + y1) / 2, y1)]
-    head = svg_open(
-        xmlns=XMLNS,
-        width=width,
-        height=height,
-        role="img",
-        aria_label=aria_label,
-        font_family="sans-serif",
-    )
+    head = chart_open(width, height, aria_label, font_family="sans-serif")
     parts = [head, *_axes(width, height, margins, ticks, levels, (x_caption, y_caption))]
     parts += _reference_lines(reference[0], reference_ci, y, left, width - right)
     parts.append(_band(points, x, y))
@@ -302,14 +293,7 @@ def line_chart(
     legend above and an optional vertical ``marker`` (x, label, e.g. the best step)."""
     margins = left, right, top, bottom = 54, 16, 30, 40
     pts = [p for s in series for p in s.points]
-    head = svg_open(
-        xmlns=XMLNS,
-        width=width,
-        height=height,
-        role="img",
-        aria_label=aria_label,
-        font_family="sans-serif",
-    )
+    head = chart_open(width, height, aria_label, font_family="sans-serif")
     if not pts:
         return head + text("no values recorded", x=20, y=40, font_size=FONT) + "</svg>"
     xt = nice_ticks(min(p[0] for p in pts), max(p[0] for p in pts))

@@ -42,6 +42,13 @@ def svg_open(**attrs: object) -> str:
     return f"<svg{_attrs(attrs)}>"
 
 
+def chart_open(width: int, height: int, aria_label: str, **attrs: object) -> str:
+    """The opening tag of a standalone chart: its size and an accessible name."""
+    return svg_open(
+        xmlns=XMLNS, width=width, height=height, role="img", aria_label=aria_label, **attrs
+    )
+
+
 def truncate(label: str, n: int) -> str:
     return label if len(label) <= n else label[: n - 1] + "…"
 

@@ -9,7 +9,7 @@ import math
 from collections.abc import Sequence
 from typing import NamedTuple
 
-from advisor.report.svg import XMLNS, svg_open, tag, text, titled, truncate
+from advisor.report.svg import chart_open, tag, text, titled, truncate
 
 
 class Series(NamedTuple):
@@ -67,7 +67,7 @@ def log_log_lines(
 
     base = height - bottom
     parts = [
-        svg_open(xmlns=XMLNS, width=width, height=height, role="img", aria_label=aria_label),
+        chart_open(width, height, aria_label),
         tag("line", x1=left, y1=base, x2=width - right, y2=base, stroke="#444"),
         tag("line", x1=left, y1=top, x2=left, y2=base, stroke="#444"),
     ]
