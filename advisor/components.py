@@ -148,6 +148,16 @@ class TrainResult(BaseModel):
     seconds: float = 0.0
     examples_per_second: float = 0.0
     tokens_per_second: float = 0.0
+    epochs: float = Field(0.0, description="Passes over the training split actually trained.")
+    converged: bool = False
+    stop_reason: str = Field("", description='One line: "plateau: no gain for 4 evaluations".')
+    metric: Literal["acc", "loss"] | None = Field(
+        None, description="What the stopping rule watched on the validation split."
+    )
+    validation_metric: list[tuple[int, float]] = Field(
+        default_factory=list, description="The watched curve: (step, value) per evaluation."
+    )
+    best_score: float | None = Field(None, description="The watched metric at best_step.")
 
 
 class TrainFunction(Protocol):
@@ -160,6 +170,7 @@ class TrainFunction(Protocol):
         *,
         resume: bool = False,
         progress: bool = True,
+        validation: TaskData | None = None,
         **options: Any,  # backend-specific (the peft backends take ``overwrite``)
     ) -> TrainResult: ...
 
@@ -170,8 +181,9 @@ AttachFunction = Callable[[LoadedModel, Path], AbstractContextManager[LoadedMode
 class TrainingBackend(Component):
     """A way to fine-tune.
 
-    ``train(base, data, config, output_dir, resume=False, progress=True)`` -> TrainResult;
-    ``base`` must come back unchanged (the benchmark shares it).
+    ``train(base, data, config, output_dir, resume=False, progress=True, validation=None)``
+    -> TrainResult; ``base`` must come back unchanged (the benchmark shares it). With
+    ``validation`` the run judges and stops on those rows instead of carving its own split.
     ``attach(base, artifact)`` is a context manager yielding the fine-tuned model (base plus
     the adapter or model folder ``train`` wrote) for scoring; on exit the base is as before.
     """

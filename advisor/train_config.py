@@ -20,8 +20,22 @@ class TrainConfig(BaseModel):
     model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
 
     method: str = "lora"
-    epochs: float = Field(3.0, gt=0, le=10_000)
-    max_steps: int | None = Field(None, ge=1, le=100_000_000)
+    epochs: float | None = Field(
+        None,
+        gt=0,
+        le=10_000,
+        description="A fixed number of passes; None = train to convergence (the stopping rule).",
+    )
+    max_steps: int | None = Field(
+        None, ge=1, le=100_000_000, description="Step ceiling (with epochs: the exact budget)."
+    )
+    max_epochs: float = Field(
+        20.0, gt=0, le=10_000, description="Ceiling in passes when training to convergence."
+    )
+    min_steps: int | None = Field(
+        None, ge=1, le=100_000_000, description="Floor: never stop earlier; None = automatic."
+    )
+    max_minutes: float | None = Field(None, gt=0, le=1e6, description="Time ceiling.")
     learning_rate: float = Field(2e-4, gt=0, le=10)
     batch_size: int = Field(8, ge=1, le=65_536)
     grad_accum: int = Field(1, ge=1, le=65_536)
@@ -32,8 +46,15 @@ class TrainConfig(BaseModel):
     warmup_ratio: float = Field(0.06, ge=0, le=1)
     scheduler: Literal["linear", "cosine", "constant"] = "linear"
     validation_fraction: float = Field(0.1, ge=0, le=0.5)
-    eval_every: int = Field(20, ge=1, le=100_000_000)
-    patience: int = Field(3, ge=1, le=1_000_000)
+    eval_every: int | None = Field(
+        None, ge=1, le=100_000_000, description="Steps between evaluations; None = automatic."
+    )
+    patience: int = Field(
+        4, ge=1, le=1_000_000, description="Evaluations without gain before stopping."
+    )
+    stop_on: Literal["auto", "loss", "acc"] = Field(
+        "auto", description="Watched metric; auto = accuracy for classification, else loss."
+    )
     max_length: int = Field(256, ge=1, le=1_048_576)
     seed: int = Field(0, ge=0, le=2**32 - 1)
     save_every: int = Field(20, ge=0, le=100_000_000, description="0 = no periodic checkpoints.")

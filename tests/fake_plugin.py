@@ -111,6 +111,7 @@ def _train(
     *,
     resume: bool = False,
     progress: bool = True,
+    validation: TaskData | None = None,
 ) -> TrainResult:
     _pause()
     config = config or TrainConfig()
@@ -119,7 +120,7 @@ def _train(
     (out / "fake-adapter.json").write_text(json.dumps({"examples": len(data.examples)}))
     steps = max(1, len(data.examples) // config.batch_size)
     train_loss = [(s, round(2.0 / s, 4)) for s in range(1, steps + 1)]
-    validation = [(s, round(2.2 / s + 0.01 * s, 4)) for s in range(1, steps + 1, 2)]
+    validation = [(s, round(2.2 / s + 0.01 * s, 4)) for s in range(1, steps + 1)]
     return TrainResult(
         output_dir=out,
         method=config.method,
@@ -127,6 +128,12 @@ def _train(
         train_loss=train_loss,
         validation_loss=validation,
         best_step=min(validation, key=lambda p: p[1])[0],
+        epochs=1.0,
+        converged=len(validation) > 1,
+        stop_reason="fake: the curve's minimum",
+        metric="loss",
+        validation_metric=validation,
+        best_score=min(p[1] for p in validation),
     )
 
 

@@ -16,6 +16,7 @@ from advisor.bench.schema import (
     StrategyResult,
 )
 from advisor.bench.verdict import compare, judge_advice
+from advisor.components import TrainResult
 from advisor.report.benchmark import write_reports
 from advisor.report.benchmark.html import render as html
 from advisor.report.benchmark.markdown import render as markdown
@@ -78,6 +79,36 @@ def test_verdict_follows_the_significant_winner(advice, expected):
     assert v.outcome == expected
     assert v.measured_winner == "fine-tune"
     assert "p = " in v.explanation and "lora 0.850" in v.explanation
+
+
+def _trained(result: StrategyResult, converged: bool, tmp: Path) -> StrategyResult:
+    reason = "plateau: no gain for 4 evaluations" if converged else "ceiling: max_steps 40 reached"
+    result.train = TrainResult(
+        output_dir=tmp, method="lora", steps=40, converged=converged, stop_reason=reason
+    )
+    return result
+
+
+def test_a_prompt_win_over_an_unconverged_fine_tune_is_inconclusive(tmp_path: Path):
+    """The ceiling cut the fine-tune: its loss says nothing yet about the strategy."""
+    prompt = _strategy("few-shot", "prompt", TUNED)
+    advice = Advice(verdict="fine-tune", method="lora")
+    for converged, outcome in ((False, "inconclusive"), (True, "contradicted")):
+        tuned = _trained(_strategy("lora", "fine-tune", PROMPT), converged, tmp_path)
+        c = compare([prompt, tuned], "acc")
+        v = judge_advice(c, advice, strategies=[prompt, tuned])
+        assert (v.outcome, v.measured_winner) == (outcome, "prompt")
+    assert (
+        "lora did not converge (ceiling: max_steps 40 reached)"
+        in judge_advice(
+            compare([prompt, _trained(tuned, False, tmp_path)], "acc"), advice, strategies=[tuned]
+        ).explanation
+    )
+    # A fine-tune that won while still improving stands: more steps would only widen the gap.
+    winner = _trained(_strategy("lora", "fine-tune", TUNED), False, tmp_path)
+    loser = _strategy("few-shot", "prompt", PROMPT)
+    c = compare([loser, winner], "acc")
+    assert judge_advice(c, advice, strategies=[loser, winner]).outcome == "confirmed"
 
 
 def test_verdict_inconclusive_when_not_significant_or_missing_side():

@@ -135,13 +135,25 @@ def test_from_train_result(tmp_path):
     result = TrainResult(
         output_dir=tmp_path,
         method="lora",
-        steps=30,
-        train_loss=[(10, 1.0), (20, 0.6), (30, 0.3)],
-        validation_loss=[(10, 1.1), (20, 1.0), (30, 1.2)],
+        steps=50,
+        train_loss=[(10, 1.0), (20, 0.6), (30, 0.3), (40, 0.2), (50, 0.1)],
+        validation_loss=[(10, 1.1), (20, 1.0), (30, 1.2), (40, 1.3), (50, 1.4)],
         stopped_early=True,
     )
     rep = overfitting_from_result(result)
-    assert rep.best_step == 20 and rep.early_stop_step == 30 and rep.level == "overfitting"
+    assert rep.best_step == 20 and rep.early_stop_step == 50 and rep.level == "overfitting"
+
+
+def test_fewer_than_five_validation_points_judge_nothing():
+    """Two or four points of a falling loss are not "no overfitting": the curve is unread."""
+    train = [(s, 2.0 - 0.1 * s) for s in range(1, 9)]
+    for n in (2, 4):
+        val = [(2 * i, 2.1 - 0.2 * i) for i in range(1, n + 1)]
+        rep = overfitting_report(train, val)
+        assert rep.level == "unknown" and rep.best_step is None
+        assert rep.summary.startswith("not enough validation points to judge")
+    val = [(s, 2.1 - 0.1 * s) for s in range(1, 6)]
+    assert overfitting_report(train, val).level == "none"  # 5 points: judged
 
 
 # ------------------------------------------------------------------ real model (slow)

@@ -169,10 +169,47 @@ def test_early_stopping_fires_and_keeps_the_best_step(embedded_model, data, tmp_
 
     # A learning rate far too high makes the validation loss rise after the first check.
     cfg = TrainConfig(
-        max_steps=12, batch_size=4, learning_rate=0.5, warmup_ratio=0, eval_every=1, patience=2
+        max_steps=12,
+        batch_size=4,
+        learning_rate=0.5,
+        warmup_ratio=0,
+        eval_every=1,
+        patience=2,
+        min_steps=1,
+        stop_on="loss",
     )
     result = train(embedded_model, data, cfg, tmp_path / "es", progress=False)
     assert result.stopped_early and result.steps < 12
     val = dict(result.validation_loss)
     assert result.best_step == min(val, key=val.get)
     assert result.steps == max(val)
+
+
+def test_training_to_convergence_reports_a_consistent_curve(embedded_model, tmp_path: Path):
+    """The default (no epochs): accuracy on the given validation rows at least 8 times, the
+    best weights kept, and steps, epochs, best step and converged telling the same story."""
+    from advisor_peft.train import train
+
+    words = [(t, "positive") for t in POS] + [(t, "negative") for t in NEG]
+    rows = [
+        Example(input=f"{lead} {t}", output=y)
+        for lead in ("honestly", "overall", "really")
+        for t, y in words
+    ]
+    labels = ["negative", "positive"]
+    train_data = TaskData(name="t", task_type="classification", examples=rows[:40], labels=labels)
+    held = TaskData(name="v", task_type="classification", examples=rows[40:], labels=labels)
+    cfg = TrainConfig(batch_size=8, learning_rate=1e-3, max_steps=40)
+    result = train(
+        embedded_model, train_data, cfg, tmp_path / "cv", validation=held, progress=False
+    )
+    assert result.metric == "acc" and len(result.validation_metric) >= 8
+    assert [s for s, _ in result.validation_metric] == [s for s, _ in result.validation_loss]
+    curve = dict(result.validation_metric)
+    assert result.best_score == max(curve.values()) == curve[result.best_step]
+    assert result.best_step == min(s for s, v in curve.items() if v == result.best_score)
+    assert result.epochs == pytest.approx(result.steps / 5)  # 40 rows: 5 batches of 8
+    assert result.steps >= 15  # the floor: 3 epochs
+    assert result.converged == result.stopped_early == result.stop_reason.startswith("plateau")
+    if not result.converged:
+        assert result.steps == 40 and result.stop_reason.startswith("ceiling: max_steps 40")

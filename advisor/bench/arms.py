@@ -97,21 +97,27 @@ def train_strategy(
     train: TaskData,
     output_dir: Path,
     *,
-    epochs: float | None = None,
-    max_steps: int | None = None,
     seed: int = 0,
     resume: bool = False,
     progress: bool = True,
+    validation: TaskData | None = None,
+    **budget: Any,
 ) -> TrainResult:
-    """Fine-tune through a training backend; the shared base must come back unchanged."""
+    """Fine-tune through a training backend; the shared base must come back unchanged.
+
+    ``budget``: TrainConfig's epochs, max_steps, max_minutes, min_steps, patience (None = the
+    default: train to convergence on ``validation``, or on the backend's own split without it).
+    """
     values: dict[str, Any] = {**backend.defaults, "method": backend.method, "seed": seed}
-    values["epochs"] = epochs if epochs is not None else 1.0
-    if max_steps is not None:
-        values["max_steps"] = max_steps
+    values.update({k: v for k, v in budget.items() if v is not None})
     config = TrainConfig.model_validate(
         {k: v for k, v in values.items() if k in TrainConfig.model_fields}
     )
-    return backend.train(loaded, train, config, output_dir, resume=resume, progress=progress)
+    # Only a given split is passed: a third-party backend written before the keyword still runs.
+    extra = {"validation": validation} if validation is not None else {}
+    return backend.train(
+        loaded, train, config, output_dir, resume=resume, progress=progress, **extra
+    )
 
 
 def score_ability(
@@ -178,11 +184,16 @@ def train_and_score(
         backend,
         data,
         out_dir,
-        epochs=o.epochs,
-        max_steps=o.max_steps,
         seed=o.seed,
         resume=o.resume,
         progress=o.progress,
+        # The run's one validation split (advisor.bench.stages.open_run), when it carved one.
+        validation=getattr(ctx, "validation", None),
+        epochs=o.epochs,
+        max_steps=o.max_steps,
+        max_minutes=o.max_minutes,
+        min_steps=o.min_steps,
+        patience=o.patience,
     )
     train_seconds = time.perf_counter() - start
     result = evaluate_fine_tune(

@@ -43,6 +43,9 @@ RESUME_KEEPS = (
     "shots",
     "epochs",
     "max_steps",
+    "max_minutes",
+    "min_steps",
+    "patience",
 )
 
 

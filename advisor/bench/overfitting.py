@@ -5,7 +5,8 @@ around that step (the mean of the training losses logged since the previous vali
 one noisy batch does not decide it). The run is flagged when, after the best validation
 step, validation loss rose by more than ``RISE`` (relative) *and* the gap widened by more
 than ``WIDEN`` (relative to the gap at the best step, or by an absolute 0.05 nats when that
-gap was near zero). Pure functions: no model, no I/O.
+gap was near zero). Fewer than ``MIN_POINTS`` validation points judge nothing: two points of
+a falling loss say nothing about what comes after. Pure functions: no model, no I/O.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from pydantic import BaseModel, Field
 
 RISE = 0.05  # validation loss 5% above its minimum
 WIDEN = 0.25  # gap 25% wider than at the best step
+MIN_POINTS = 5  # validation points needed to read a curve
 
 
 class GapPoint(BaseModel):
@@ -80,6 +82,15 @@ def overfitting_report(
                 step=step, train_loss=round(t, 4), validation_loss=round(v, 4), gap=round(v - t, 4)
             )
         )
+    if len(points) < MIN_POINTS:
+        return OverfittingReport(
+            points=points,
+            stopped_early=stopped_early,
+            early_stop_step=last_step if stopped_early else None,
+            level="unknown",
+            summary=f"not enough validation points to judge ({len(points)}; "
+            f"{MIN_POINTS} needed): overfitting not measured",
+        )
     best = min(points, key=lambda p: (p.validation_loss, p.step))
     final = points[-1]
     rise = (
@@ -88,7 +99,7 @@ def overfitting_report(
         else 0.0
     )
     widened = final.gap - best.gap > max(WIDEN * abs(best.gap), 0.05)
-    if final.step == best.step or len(points) < 2:
+    if final.step == best.step:  # still falling at the end
         level = "none"
     elif rise > RISE and widened:
         level = "overfitting"
@@ -131,4 +142,18 @@ def overfitting_from_result(result: Any) -> OverfittingReport:
         result.validation_loss,
         stopped_early=bool(getattr(result, "stopped_early", False)),
         last_step=getattr(result, "steps", None),
+    )
+
+
+def convergence_summary(result: Any) -> str:
+    """One line on how a fine-tune (a ``TrainResult``) ended: steps, epochs, best step and
+    whether it converged, with the stopping rule's reason."""
+    best = ""
+    if result.best_step is not None and result.metric and result.best_score is not None:
+        best = (
+            f", best validation {result.metric} {result.best_score:.3f} at step {result.best_step}"
+        )
+    converged = "yes" if result.converged else "no"
+    return f"{result.steps} steps ({result.epochs:g} epochs){best}; converged: {converged}" + (
+        f" ({result.stop_reason})" if result.stop_reason else ""
     )

@@ -47,8 +47,15 @@ class BenchmarkOptions(BaseModel):
     output: Path = Path("runs/benchmark")
     resume: bool = False
     shots: int = Field(5, ge=0, le=1000)
-    epochs: float | None = Field(None, gt=0, le=10_000)
-    max_steps: int | None = Field(None, ge=1, le=10**9)
+    epochs: float | None = Field(
+        None, gt=0, le=10_000, description="A fixed fine-tune budget; None: train to convergence."
+    )
+    max_steps: int | None = Field(None, ge=1, le=10**9, description="Fine-tune step ceiling.")
+    max_minutes: float | None = Field(None, gt=0, le=1e6, description="Fine-tune time ceiling.")
+    min_steps: int | None = Field(None, ge=1, le=10**9, description="Fine-tune step floor.")
+    patience: int | None = Field(
+        None, ge=1, le=1_000_000, description="Evaluations without gain before a fine-tune stops."
+    )
     batch_size: int = Field(8, ge=1, le=65_536, description="lm-eval batch size.")
     test_fraction: float = Field(0.2, gt=0, lt=1)
     profile: Path | None = None

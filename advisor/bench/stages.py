@@ -204,7 +204,9 @@ def verdict(ctx: RunContext) -> None:
         classification.annotate(results.strategies, ctx.test)
         results.label_baselines = classification.label_baselines(ctx.train, ctx.test)
     results.comparison = compare(results.strategies, results.primary_metric, seed=options.seed)
-    results.verdict = judge_advice(results.comparison, advice, options.alpha)
+    results.verdict = judge_advice(
+        results.comparison, advice, options.alpha, strategies=results.strategies
+    )
     results.challenges = measured_challenges(results, rated)
     ctx.save()
 

@@ -65,12 +65,27 @@ def compare(strategies: list[StrategyResult], metric: str, *, seed: int = 0) -> 
     )
 
 
+def unconverged(comparison: Comparison | None, strategies: list[StrategyResult]) -> str | None:
+    """Why the compared fine-tune's training was cut before it converged; None when it
+    converged (or was not trained here)."""
+    if comparison is None:
+        return None
+    tuned = next((s for s in strategies if s.name == comparison.fine_tune), None)
+    if tuned is None or tuned.train is None or tuned.train.converged:
+        return None
+    return tuned.train.stop_reason or "training did not converge"
+
+
 def judge_advice(
     comparison: Comparison | None,
     advice: Advice | AdviceUnavailable | None,
     alpha: float = 0.05,
+    *,
+    strategies: list[StrategyResult] | None = None,
 ) -> Verdict:
-    """confirmed / contradicted when the difference is significant, else inconclusive."""
+    """confirmed / contradicted when the difference is significant, else inconclusive; also
+    inconclusive when a prompt won against a fine-tune whose training was cut short (more
+    steps might have turned the result, so the win says nothing yet)."""
     given = advice if isinstance(advice, Advice) else None
     rec = given.verdict if given else None
     kwargs: dict[str, Any] = {
@@ -102,6 +117,14 @@ def judge_advice(
         return Verdict(
             outcome="inconclusive",
             explanation=f"the difference is not significant at alpha = {alpha:g}: {numbers}",
+            **kwargs,
+        )
+    cut = unconverged(c, strategies or []) if winner == "prompt" else None
+    if cut:
+        return Verdict(
+            outcome="inconclusive",
+            explanation=f"the prompt won, but {c.fine_tune} did not converge ({cut}); "
+            f"raise its ceiling (--max-steps / --max-minutes) to settle it: {numbers}",
             **kwargs,
         )
     expected = EXPECTED_WINNER.get(rec, rec)

@@ -107,12 +107,27 @@ def _curve_sizes(value: str | None) -> list[int | None] | None:
 @click.option(
     "--epochs",
     type=field_number(BenchmarkOptions, "epochs"),
-    help="Fine-tune epochs [default: 1].",
+    help="A fixed fine-tune budget in epochs [default: train to convergence on the validation split].",
 )
 @click.option(
     "--max-steps",
     type=field_number(BenchmarkOptions, "max_steps"),
-    help="Stop fine-tuning after this many steps.",
+    help="Fine-tune step ceiling [default: 20 epochs, at most 400 steps].",
+)
+@click.option(
+    "--max-minutes",
+    type=field_number(BenchmarkOptions, "max_minutes"),
+    help="Fine-tune time ceiling, per fine-tune.",
+)
+@click.option(
+    "--min-steps",
+    type=field_number(BenchmarkOptions, "min_steps"),
+    help="Fine-tune floor: no stop before this step [default: 3 epochs, 8 evaluations].",
+)
+@click.option(
+    "--patience",
+    type=field_number(BenchmarkOptions, "patience"),
+    help="Validation evaluations without gain before a fine-tune stops [default: 4].",
 )
 @click.option(
     "--batch-size",
@@ -185,6 +200,9 @@ def _validated_options(kw: dict[str, Any]) -> BenchmarkOptions:
             shots=kw["shots"],
             epochs=kw["epochs"],
             max_steps=kw["max_steps"],
+            max_minutes=kw["max_minutes"],
+            min_steps=kw["min_steps"],
+            patience=kw["patience"],
             batch_size=kw["batch_size"],
             threads=kw["threads"],
             profile=kw["profile_file"],
@@ -231,6 +249,8 @@ def _print_summary(results: Any, output: Path) -> None:
     from rich.console import Console
     from rich.table import Table
 
+    from advisor.bench.overfitting import convergence_summary
+
     console = Console()
     m = results.primary_metric
     table = Table(title=f"{results.data.name}: {m} on {results.data.test_examples} test examples")
@@ -248,6 +268,10 @@ def _print_summary(results: Any, output: Path) -> None:
             f"{s.seconds:.0f}",
         )
     console.print(table)
+    for s in results.strategies:
+        if s.train is not None:
+            line = f"{s.name}: {convergence_summary(s.train)}"
+            console.print(line, markup=False, highlight=False)
     v = results.verdict
     if v:
         colour = {"confirmed": "green", "contradicted": "red"}.get(v.outcome, "yellow")

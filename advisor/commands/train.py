@@ -45,10 +45,20 @@ from advisor.errors import UsageError
     help="Model name or local folder / .gguf path [default: the model plugins' default, the embedded SmolLM2-135M].",
 )
 @click.option(
-    "--epochs", type=POS_FLOAT, help="Passes over the training split [default: from the plan]."
+    "--epochs",
+    type=POS_FLOAT,
+    help="A fixed number of passes [default: from the plan; with --no-plan, train to convergence].",
 )
 @click.option(
-    "--max-steps", type=POS_INT, help="Stop after this many optimizer steps (overrides --epochs)."
+    "--max-steps",
+    type=POS_INT,
+    help="Step ceiling (with --epochs: stop after exactly this many steps).",
+)
+@click.option("--max-minutes", type=POS_FLOAT, help="Time ceiling of the run.")
+@click.option(
+    "--min-steps",
+    type=POS_INT,
+    help="Floor: never stop on a plateau before this step [default: 3 epochs, 8 evaluations].",
 )
 @click.option(
     "--lr", "learning_rate", type=POS_FLOAT, help="Peak learning rate [default: from the plan]."
@@ -71,9 +81,14 @@ from advisor.errors import UsageError
     type=click.FloatRange(0, 0.5),
     help="Share held out for validation loss / early stopping.",
 )
-@click.option("--eval-every", type=POS_INT, help="Steps between validation-loss checks.")
+@click.option("--eval-every", type=POS_INT, help="Steps between evaluations [default: 8+ per run].")
 @click.option(
-    "--patience", type=POS_INT, help="Validation checks without improvement before stopping early."
+    "--patience", type=POS_INT, help="Evaluations without gain before stopping [default: 4]."
+)
+@click.option(
+    "--stop-on",
+    type=click.Choice(["auto", "loss", "acc"]),
+    help="Metric the stopping rule watches [default: auto: accuracy for classification, else loss].",
 )
 @click.option(
     "--max-length", type=POS_INT, help="Longest sequence in tokens (prompt is cut from the start)."
@@ -185,7 +200,15 @@ def _option_error(err: Any) -> str:
 
 
 def _echo_config(config: Any, from_plan: bool) -> None:
-    length = f"max {config.max_steps} steps" if config.max_steps else f"{config.epochs:g} epochs"
+    if config.epochs is not None:
+        length = (
+            f"max {config.max_steps} steps" if config.max_steps else f"{config.epochs:g} epochs"
+        )
+    else:
+        ceiling = (
+            f"{config.max_steps} steps" if config.max_steps else f"{config.max_epochs:g} epochs"
+        )
+        length = f"to convergence (ceiling {ceiling}, patience {config.patience})"
     click.echo(
         f"{config.method}: {length}, lr {config.learning_rate:g}, batch {config.batch_size}"
         f" x {config.grad_accum}, {config.scheduler} schedule, validation {config.validation_fraction:.0%}"
@@ -198,11 +221,11 @@ def _echo_result(result: Any, as_json: bool) -> None:
     if as_json:
         click.echo(json.dumps(result.model_dump(mode="json"), indent=2))
         return
+    from advisor.bench.overfitting import convergence_summary
+
     last = result.train_loss[-1][1] if result.train_loss else float("nan")
-    best = f", best validation loss at step {result.best_step}" if result.best_step else ""
-    early = " (stopped early)" if result.stopped_early else ""
     click.echo(
-        f"Trained {result.method} for {result.steps} steps{early}: last train loss {last:.4f}{best}; "
+        f"Trained {result.method}: {convergence_summary(result)}; last train loss {last:.4f}; "
         f"{result.examples_per_second:.2f} examples/s, {result.tokens_per_second:.0f} tokens/s."
     )
     click.echo(f"Saved to {result.output_dir}")

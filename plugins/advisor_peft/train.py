@@ -1,8 +1,12 @@
 """The training loop shared by the lora, ia3 and full backends: a small hand-written torch loop.
 
 - works on a deep copy of the base model (the caller's model is never touched);
-- validation split, early stopping on validation loss with patience, restoring the best weights;
-- warmup + linear/cosine schedule, weight decay, gradient accumulation, max steps or epochs;
+- trains to convergence by default: evaluates the watched metric on the validation split
+  (accuracy for classification, else loss; ``advisor_peft.stopping``) at least 8 times, keeps
+  the best weights, stops on a plateau past the floor or at the ceiling (steps or minutes), and
+  says whether it converged; a fixed ``epochs`` budget is judged from the same curve;
+- warmup then a constant rate when converging, warmup + linear/cosine decay for a fixed budget;
+  weight decay, gradient accumulation;
 - checkpoints every ``save_every`` steps; ``resume`` replays from the newest intact one (falling
   back past a damaged one) and ends with the same weights as an uninterrupted run (dropout noise
   is seeded per step and rank);
@@ -20,13 +24,10 @@ import shutil
 import sys
 import time
 from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from advisor.components import LoadedModel, TaskData, TrainConfig, TrainResult
-from advisor.data import split
-from advisor.errors import UsageError
 from advisor.train_output import (
     CONFIG_FILE,
     METRICS_FILE,
@@ -36,14 +37,7 @@ from advisor.train_output import (
     publish,
 )
 from advisor_peft import checkpoint as ckpt
-from advisor_peft.collate import (
-    Encoded,
-    answer_loss,
-    collate,
-    encode,
-    eval_batches,
-    plan_batches,
-)
+from advisor_peft.collate import answer_loss, collate, eval_batches, plan_batches
 from advisor_peft.loop import (
     Interrupt,
     distributed,
@@ -53,13 +47,16 @@ from advisor_peft.loop import (
     to_device,
     trainable,
 )
+from advisor_peft.run_plan import plan_run
+from advisor_peft.scoring import accuracy
+from advisor_peft.stopping import improved, judge, should_stop
 
 
 def train(
     base: LoadedModel, data: TaskData, config: TrainConfig, output_dir: Path, **options: Any
 ) -> TrainResult:
     """Fine-tune ``base`` on ``data``; see the module docstring. ``options`` are train_model's
-    keywords (resume, progress, overwrite; interrupt_at simulates a Ctrl-C, for tests)."""
+    keywords (resume, progress, validation, overwrite; interrupt_at simulates a Ctrl-C)."""
     return train_model(base, data, config, output_dir, **options)[0]
 
 
@@ -71,56 +68,21 @@ def train_model(
     *,
     resume: bool = False,
     progress: bool = True,
+    validation: TaskData | None = None,
     overwrite: bool = False,
     interrupt_at: int | None = None,
 ) -> tuple[TrainResult, Any]:
     """``train`` that also returns the trained model (peft-wrapped for adapters), in memory;
-    None instead of the model when ``resume`` finds the run already finished."""
+    None instead of the model when ``resume`` finds the run already finished. ``validation``:
+    the rows to judge and stop on (else ``config.validation_fraction`` of ``data``)."""
     output_dir = Path(output_dir)
     done = check_output(output_dir, config, resume=resume, overwrite=overwrite)
     if done is not None:
         return done, None
-    run = _Run(base, data, config, output_dir)
+    run = _Run(base, data, config, output_dir, validation)
     run.start(resume)
     run.loop(progress, interrupt_at)
     return run.finish()
-
-
-@dataclass
-class _Plan:
-    """The split, its encoding and the batch plan: the same on every process."""
-
-    train_items: list[Encoded]
-    val_items: list[Encoded]
-    pad_id: int
-    per_epoch: int  # micro-batches per epoch and process
-    total: int  # optimizer steps of the whole run
-
-    @property
-    def lengths(self) -> list[int]:
-        return [i.length for i in self.train_items]
-
-
-def _plan(base: Any, data: TaskData, config: TrainConfig, world: int) -> _Plan:
-    if len(data.examples) < 2:
-        raise UsageError(f"{data.source or data.name}: need at least 2 examples to train")
-    if config.validation_fraction > 0 and len(data.examples) >= 10:
-        train_data, val_data = split(data, config.validation_fraction, seed=config.seed)
-    else:
-        train_data, val_data = data, None
-    tok = base.tokenizer
-    pad_id = tok.pad_token_id if tok.pad_token_id is not None else tok.eos_token_id
-    train_items = [encode(e, data, tok, config.max_length) for e in train_data.examples]
-    val_items = (
-        [encode(e, data, tok, config.max_length) for e in val_data.examples] if val_data else []
-    )
-    lengths = [i.length for i in train_items]
-    per_epoch = len(plan_batches(lengths, config.batch_size, config.seed, 0)) // world
-    if per_epoch == 0:
-        raise UsageError(f"{len(train_items)} training examples are too few for {world} processes")
-    steps_per_epoch = max(1, per_epoch // config.grad_accum)
-    total = config.max_steps or max(1, math.ceil(config.epochs * steps_per_epoch))
-    return _Plan(train_items, val_items, pad_id, per_epoch, total)
 
 
 def _fresh_state() -> dict[str, Any]:
@@ -130,10 +92,11 @@ def _fresh_state() -> dict[str, Any]:
         "batch": 0,  # position inside the epoch's batch plan (per process)
         "train_loss": [],
         "validation_loss": [],
-        "best_loss": None,
+        "validation_metric": [],  # the watched metric (accuracy or loss) per evaluation
+        "best_score": None,
         "best_step": None,
         "bad_evals": 0,
-        "stopped_early": False,
+        "stop": None,  # why the loop ended: plateau, minutes or steps (stopping.Stop)
         "tokens": 0,
         "examples": 0,
         "seconds": 0.0,
@@ -143,7 +106,14 @@ def _fresh_state() -> dict[str, Any]:
 class _Run:
     """One training run: its plan, model, optimizer and schedule, and the counters it saves."""
 
-    def __init__(self, base: Any, data: TaskData, config: TrainConfig, output_dir: Path) -> None:
+    def __init__(
+        self,
+        base: Any,
+        data: TaskData,
+        config: TrainConfig,
+        output_dir: Path,
+        validation: TaskData | None = None,
+    ) -> None:
         import torch
 
         self.base, self.data, self.config = base, data, config
@@ -156,7 +126,7 @@ class _Run:
         self.main = self.rank == 0
         cuda = torch.cuda.is_available()
         self.device = self.acc.device if self.acc else torch.device("cuda" if cuda else "cpu")
-        self.plan = _plan(base, data, config, self.world)
+        self.plan = plan_run(base, data, config, self.world, validation)
         self.state = _fresh_state()
         self.best: dict[str, Any] | None = None
         self.step = 0
@@ -174,8 +144,17 @@ class _Run:
             ],
             lr=config.learning_rate,
         )
+        # Converging, the stopping step is unknown: a decay tied to the ceiling would make the
+        # weights depend on a limit the run never reaches and starve the late evaluations, so
+        # warm up over the floor's first steps, then hold the rate (the best weights are kept).
+        budget = self.plan.budget
+        schedule, span = (
+            (config.model_copy(update={"scheduler": "constant"}), budget.floor)
+            if budget.converge
+            else (config, budget.ceiling)
+        )
         self.scheduler = torch.optim.lr_scheduler.LambdaLR(
-            self.optimizer, lr_lambda(config, self.plan.total)
+            self.optimizer, lr_lambda(schedule, span)
         )
 
     # ---- start: resume from the newest intact checkpoint, or a fresh work folder
@@ -243,7 +222,8 @@ class _Run:
             state["batch"] = 0
 
     def loop(self, progress: bool, interrupt_at: int | None) -> None:
-        cfg, total, state = self.config, self.plan.total, self.state
+        cfg, budget, state = self.config, self.plan.budget, self.state
+        total = budget.ceiling
         bar = progress_bar(progress and self.main, total, cfg.method)
         self.model.train()
         stream = self._micro_batches()
@@ -251,12 +231,17 @@ class _Run:
         self.started = time.perf_counter() - state["seconds"]
         with interrupt.installed(), bar:
             task = bar.add_task("train", total=total, completed=self.step, loss=math.nan, tps=0.0)
-            while self.step < total and not state["stopped_early"]:
+            while self.step < total and state["stop"] is None:
                 step_loss = self._step(stream)
                 elapsed = time.perf_counter() - self.started
                 state["seconds"] = elapsed
-                if self.plan.val_items and (self.step % cfg.eval_every == 0 or self.step == total):
+                late = budget.max_seconds is not None and elapsed >= budget.max_seconds
+                late = self._any(late)  # the processes' clocks differ: stop together
+                due = self.step % budget.eval_every == 0 or self.step == total or late
+                if self.plan.val_items and due:
                     self._evaluate()
+                if late and state["stop"] is None:
+                    state["stop"] = "minutes"
                 tps = state["tokens"] / max(elapsed, 1e-9)
                 bar.update(task, completed=self.step, loss=step_loss, tps=tps)
                 if interrupt_at is not None and self.step == interrupt_at:
@@ -309,19 +294,29 @@ class _Run:
         state["train_loss"].append([self.step, round(step_loss, 6)])
         return step_loss
 
-    # ---- validation and early stopping
+    # ---- validation and the stopping rule
 
     def _evaluate(self) -> None:
-        state = self.state
+        """Validation loss (always: overfitting reads it) and the watched metric; keep the best
+        weights; stop on a plateau past the floor."""
+        state, metric = self.state, self.plan.metric
         val = self._validation_loss()
         state["validation_loss"].append([self.step, round(val, 6)])
-        if state["best_loss"] is None or val < state["best_loss"] - 1e-6:
-            state.update(best_loss=val, best_step=self.step, bad_evals=0)
+        value = val if metric == "loss" else self._validation_accuracy()
+        state["validation_metric"].append([self.step, round(value, 6)])
+        if improved(metric, value, state["best_score"]):
+            state.update(best_score=value, best_step=self.step, bad_evals=0)
             self.best = {n: p.detach().clone() for n, p in self.params.items()}
         else:
             state["bad_evals"] += 1
-            if state["bad_evals"] >= self.config.patience:
-                state["stopped_early"] = True
+            if should_stop(state["bad_evals"], self.step, self.plan.budget, self.config.patience):
+                state["stop"] = "plateau"
+
+    def _validation_accuracy(self) -> float:
+        """The benchmark's own scoring (the label with the highest log-likelihood wins), on
+        every validation row in each process: all of them reach the same decision."""
+        model = self.acc.unwrap_model(self.model) if self.acc else self.model
+        return accuracy(model, self.base.tokenizer, self.data, self.plan.val_examples)
 
     def _validation_loss(self) -> float:
         import torch
@@ -351,6 +346,16 @@ class _Run:
                     p.copy_(self.best[name])
         seconds = time.perf_counter() - self.started
         state = self.state
+        stop = state["stop"] or "steps"
+        converged, reason = judge(
+            stop,
+            self.plan.budget,
+            step=self.step,
+            best_step=state["best_step"],
+            bad_evals=state["bad_evals"],
+            evaluations=len(state["validation_metric"]),
+        )
+        evaluated = bool(state["validation_metric"])
         result = TrainResult(
             output_dir=self.output_dir,
             method=self.config.method,
@@ -358,10 +363,16 @@ class _Run:
             train_loss=[tuple(x) for x in state["train_loss"]],
             validation_loss=[tuple(x) for x in state["validation_loss"]],
             best_step=state["best_step"],
-            stopped_early=state["stopped_early"],
+            stopped_early=stop == "plateau",
             seconds=round(seconds, 3),
             examples_per_second=round(state["examples"] / max(seconds, 1e-9), 3),
             tokens_per_second=round(state["tokens"] / max(seconds, 1e-9), 3),
+            epochs=round(self.step * self.config.grad_accum / self.plan.per_epoch, 3),
+            converged=converged,
+            stop_reason=reason,
+            metric=self.plan.metric if evaluated else None,
+            validation_metric=[tuple(x) for x in state["validation_metric"]],
+            best_score=state["best_score"],
         )
         if self.main:
             self._write_output(result)

@@ -151,8 +151,11 @@ def overfitting_rows(results: BenchmarkResults) -> list[list[str]]:
         o = s.overfitting
         if o is None:
             continue
-        if not o.points:
-            rows.append([s.name, o.level, "n/a", "n/a", "n/a", "no validation loss recorded"])
+        if o.best_step is None:  # nothing recorded, or too few points to read (the summary)
+            why = (
+                f"{len(o.points)} validation points" if o.points else "no validation loss recorded"
+            )
+            rows.append([s.name, o.level, "n/a", "n/a", "n/a", why])
             continue
         stop = f"cut in at step {o.early_stop_step}" if o.stopped_early else "did not cut in"
         rows.append(
