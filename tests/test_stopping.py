@@ -106,3 +106,59 @@ def test_the_watched_metric_follows_the_task():
     assert watched_metric(TrainConfig(), gen) == "loss"
     with pytest.raises(UsageError, match="stop_on 'acc' needs a classification task"):
         watched_metric(TrainConfig(stop_on="acc"), gen)
+
+
+def test_train_strategy_passes_the_budget_and_the_validation_split(tmp_path):
+    from advisor.bench.arms import train_strategy
+    from advisor.components import TrainingBackend, TrainResult
+
+    calls: list[tuple[TrainConfig, dict]] = []
+
+    def spy(base, data, config, output_dir, **kw):
+        calls.append((config, kw))
+        return TrainResult(output_dir=output_dir, method=config.method, steps=1)
+
+    backend = TrainingBackend(
+        name="spy",
+        description="records its config",
+        method="lora",
+        defaults={"learning_rate": 1e-3},
+        memory_gb=lambda params_b: 1.0,
+        train=spy,
+        attach=lambda base, artifact: None,
+    )
+    data = TaskData(name="t", task_type="classification", examples=[], labels=["a"])
+    held = data.model_copy(update={"name": "v"})
+    budget = {"epochs": None, "max_steps": None, "max_minutes": 2.0, "min_steps": 5}
+    train_strategy(None, backend, data, tmp_path, validation=held, patience=3, **budget)
+    config, kw = calls[-1]
+    assert config.epochs is None and config.max_minutes == 2.0  # None = converge
+    assert (config.min_steps, config.patience, config.learning_rate) == (5, 3, 1e-3)
+    assert kw["validation"] is held
+    train_strategy(None, backend, data, tmp_path, epochs=1.0)
+    config, kw = calls[-1]
+    assert config.epochs == 1.0 and "validation" not in kw  # old backends keep working
+
+
+def test_benchmark_cli_maps_the_budget_flags(monkeypatch, tmp_path):
+    from click.testing import CliRunner
+
+    from advisor.bench import run
+    from advisor.cli import cli
+
+    seen = []
+
+    def fake(options, plugins=None):
+        seen.append(options)
+        raise SystemExit(0)
+
+    monkeypatch.setattr(run, "run_benchmark", fake)
+    out = ["benchmark", "--output", str(tmp_path / "r")]
+    CliRunner().invoke(cli, out)
+    assert seen[-1].epochs is None and seen[-1].max_minutes is None  # converge by default
+    flags = ["--max-minutes", "1.5", "--min-steps", "9", "--patience", "2", "--max-steps", "50"]
+    CliRunner().invoke(cli, [*out, *flags])
+    o = seen[-1]
+    assert (o.max_minutes, o.min_steps, o.patience, o.max_steps) == (1.5, 9, 2, 50)
+    bad = CliRunner().invoke(cli, [*out, "--max-minutes", "0"])
+    assert bad.exit_code == 2 and "--max-minutes" in bad.output

@@ -235,8 +235,8 @@ class _Run:
                 step_loss = self._step(stream)
                 elapsed = time.perf_counter() - self.started
                 state["seconds"] = elapsed
-                late = budget.max_seconds is not None and elapsed >= budget.max_seconds
-                late = self._any(late)  # the processes' clocks differ: stop together
+                # The processes' clocks differ: they stop together on any one's.
+                late = budget.max_seconds is not None and self._any(elapsed >= budget.max_seconds)
                 due = self.step % budget.eval_every == 0 or self.step == total or late
                 if self.plan.val_items and due:
                     self._evaluate()
