@@ -110,9 +110,12 @@ def test_resume_after_interrupt_matches_uninterrupted(embedded_model, data, tmp_
     assert a.keys() == b.keys()
     for k in a:
         assert torch.allclose(a[k], b[k], atol=1e-6), k
+    same = ("best_step", "converged", "stop_reason", "metric", "epochs")
+    assert [getattr(resumed, k) for k in same] == [getattr(whole, k) for k in same]
     for got, want in (
         (resumed.train_loss, whole.train_loss),
         (resumed.validation_loss, whole.validation_loss),
+        (resumed.validation_metric, whole.validation_metric),
     ):
         assert [s for s, _ in got] == [s for s, _ in want]
         assert [v for _, v in got] == pytest.approx([v for _, v in want], abs=1e-5)

@@ -321,6 +321,6 @@ def test_sigkill_at_several_moments_then_resume_equals_an_uninterrupted_run(tmp_
         assert torch.allclose(a[k], b[k], atol=1e-6), k
     got, want = (json.loads((d / METRICS_FILE).read_text()) for d in (out, whole))
     assert got["steps"] == want["steps"] == 6
-    for key in ("train_loss", "validation_loss"):
+    for key in ("train_loss", "validation_loss", "validation_metric"):
         assert [s for s, _ in got[key]] == [s for s, _ in want[key]]
         assert [v for _, v in got[key]] == pytest.approx([v for _, v in want[key]], abs=1e-5)

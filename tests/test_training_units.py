@@ -405,7 +405,9 @@ def test_train_cli_takes_defaults_from_plan_and_flags_win(tmp_path: Path):
         load_profile(None, labeled_examples=40, task_type="classification"), "lora"
     )
     assert cfg.batch_size == 2  # the flag wins
-    assert cfg.epochs == plan["epochs"] and cfg.lora_r == plan["lora_r"]  # the plan's choice
+    assert cfg.lora_r == plan["lora_r"]  # the plan's choice
+    # The plan's "up to N epochs" is the ceiling of a run to convergence.
+    assert cfg.epochs is None and cfg.max_epochs == plan["epochs"] and cfg.eval_every is None
     assert cfg.learning_rate == plan["learning_rate"] != 0.123
     assert seen["kw"]["resume"] is True and seen["base"] == "stub"
     assert json.loads(res.output)["steps"] == 1

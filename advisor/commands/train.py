@@ -47,7 +47,7 @@ from advisor.errors import UsageError
 @click.option(
     "--epochs",
     type=POS_FLOAT,
-    help="A fixed number of passes [default: from the plan; with --no-plan, train to convergence].",
+    help="A fixed number of passes [default: train to convergence, up to the plan's epochs].",
 )
 @click.option(
     "--max-steps",
@@ -248,4 +248,13 @@ def _plan_defaults(method: str, data: Any, profile_file: str | None) -> dict[str
     }
     profile = load_profile(profile_file, **measured)
     hp = hyperparameters(profile, method)
-    return {k: v for k, v in hp.items() if k in TrainConfig.model_fields and k != "method"}
+    # The plan reads "train up to N epochs, stop after `patience` evaluations without gain":
+    # its epochs are the ceiling of a run to convergence, and the stopping rule picks its own
+    # evaluation interval (at least 8 per run) rather than the plan's per-epoch one.
+    hp["max_epochs"] = hp.pop("epochs", None)
+    hp.pop("eval_every", None)
+    return {
+        k: v
+        for k, v in hp.items()
+        if k in TrainConfig.model_fields and k != "method" and v is not None
+    }
