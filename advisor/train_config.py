@@ -44,7 +44,10 @@ class TrainConfig(BaseModel):
         1.0, ge=0, le=1e6, description="Clip the gradient norm; None (or 0) = no clipping."
     )
     warmup_ratio: float = Field(0.06, ge=0, le=1)
-    scheduler: Literal["linear", "cosine", "constant"] = "linear"
+    scheduler: Literal["linear", "cosine", "constant"] = Field(
+        "linear",
+        description="Decay after warmup, for a fixed budget; converging holds the rate constant.",
+    )
     validation_fraction: float = Field(0.1, ge=0, le=0.5)
     eval_every: int | None = Field(
         None, ge=1, le=100_000_000, description="Steps between evaluations; None = automatic."

@@ -74,7 +74,7 @@ from advisor.errors import UsageError
 @click.option(
     "--scheduler",
     type=click.Choice(["linear", "cosine", "constant"]),
-    help="Learning-rate decay after warmup.",
+    help="Learning-rate decay after warmup, with --epochs (converging holds the rate).",
 )
 @click.option(
     "--validation-fraction",
