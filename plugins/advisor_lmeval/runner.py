@@ -1,7 +1,8 @@
 """Score a ``PromptSuite`` through ``lm_eval.simple_evaluate`` on a model already in memory.
 
 The suite is written as a plain lm-eval task (``advisor_lmeval.tasks``) and the model wrapped
-in an ``HFLM`` each call (cheap); it is never reloaded. A fine-tune comes already attached
+in an ``AdvisorHFLM`` each call (cheap; shared-prefix scoring, ``advisor_lmeval.lm``); it is
+never reloaded. A fine-tune comes already attached
 (``TrainingBackend.attach``): the runner scores whatever model it is given.
 """
 
@@ -61,50 +62,6 @@ def _quiet() -> Iterator[None]:
         yield
 
 
-def _lm_class() -> type:
-    from lm_eval.models.huggingface import HFLM
-
-    class ProgressHFLM(HFLM):
-        """HFLM that reports batches to a callback instead of drawing tqdm bars."""
-
-        on_progress: Progress | None = None
-        _done = 0
-        _total = 0
-
-        def _start(self, n: int) -> None:
-            self._done, self._total = 0, n
-            self._tick(0)
-
-        def _tick(self, rows: int) -> None:
-            self._done = min(self._total, self._done + rows)
-            if self.on_progress:
-                self.on_progress(self._done, self._total)
-
-        def loglikelihood(self, requests, disable_tqdm: bool = False):  # type: ignore[override]
-            self._start(len(requests))
-            out = super().loglikelihood(requests, disable_tqdm=True)
-            self._tick(self._total)
-            return out
-
-        def generate_until(self, requests, disable_tqdm: bool = False):  # type: ignore[override]
-            self._start(len(requests))
-            out = super().generate_until(requests, disable_tqdm=True)
-            self._tick(self._total)
-            return out
-
-        def _model_call(self, inps, *args, **kwargs):  # type: ignore[override]
-            out = super()._model_call(inps, *args, **kwargs)
-            self._tick(int(inps.shape[0]))
-            return out
-
-        def _model_generate(self, context, *args, **kwargs):  # type: ignore[override]
-            out = super()._model_generate(context, *args, **kwargs)
-            self._tick(int(context.shape[0]))
-            return out
-
-    return ProgressHFLM
-
-
 def _prediction(sample: dict[str, Any], choices: list[str] | None) -> str:
     resps = sample.get("filtered_resps") or []
     if choices is not None:
@@ -123,6 +80,29 @@ def _hf_parts(model: LoadedModel) -> tuple[Any, Any]:
     return hf, tokenizer
 
 
+def evaluate(lm: Any, suite: PromptSuite, task_dir: Path) -> dict[str, Any]:
+    """lm-eval's own ``simple_evaluate`` of the suite's task (written first if missing) with the
+    lm-eval model ``lm``: its raw output, samples logged (the scoring benchmark compares two)."""
+    import torch
+    from lm_eval import simple_evaluate
+
+    task_dir = Path(task_dir)
+    if not (task_dir / f"{suite.name}.yaml").exists():
+        write_task(suite, task_dir)
+    with torch.no_grad(), _quiet():
+        out = simple_evaluate(
+            model=lm,
+            tasks=[suite.name],
+            task_manager=_task_manager(task_dir),
+            log_samples=True,
+            bootstrap_iters=0,
+            verbosity="ERROR",
+        )
+    if out is None:
+        raise RuntimeError(f"lm-eval returned no results for task {suite.name}")
+    return out
+
+
 def run(
     model: LoadedModel,
     suite: PromptSuite,
@@ -133,44 +113,23 @@ def run(
 ) -> RunOutput:
     """Score ``suite`` (its task in ``task_dir``, written first if missing) on ``model``."""
     hf, tokenizer = _hf_parts(model)
-    import torch
-    from lm_eval import simple_evaluate
-
-    task_dir = Path(task_dir)
-    if not (task_dir / f"{suite.name}.yaml").exists():
-        write_task(suite, task_dir)
-    task = suite.name
-    manager = _task_manager(task_dir)
-    device = next(hf.parameters()).device
     start = time.perf_counter()
-    with torch.no_grad(), _quiet():
-        lm = _lm_class()(
-            pretrained=hf, tokenizer=tokenizer, batch_size=batch_size, device=str(device)
-        )
-        lm.on_progress = on_progress
-        out = simple_evaluate(
-            model=lm,
-            tasks=[task],
-            task_manager=manager,
-            log_samples=True,
-            bootstrap_iters=0,
-            verbosity="ERROR",
-        )
+    with _quiet():  # HFLM's constructor logs its device and dtype choices
+        from advisor_lmeval.lm import make_lm  # imports lm-eval: only when scoring
+
+        lm = make_lm(hf, tokenizer, batch_size, on_progress)
+    out = evaluate(lm, suite, task_dir)
     seconds = time.perf_counter() - start
-    if out is None:
-        raise RuntimeError(f"lm-eval returned no results for task {task}")
-    agg = out["results"][task]
-    examples = []
-    for s in sorted(out["samples"][task], key=lambda s: s["doc_id"]):
-        doc = s["doc"]
-        examples.append(
-            ExampleResult(
-                doc_id=int(s["doc_id"]),
-                target=str(doc.get("label", doc.get("target"))),
-                prediction=_prediction(s, suite.choices),
-                scores={m: float(s[m]) for m in METRICS if m in s},
-            )
+    agg = out["results"][suite.name]
+    examples = [
+        ExampleResult(
+            doc_id=int(s["doc_id"]),
+            target=str(s["doc"].get("label", s["doc"].get("target"))),
+            prediction=_prediction(s, suite.choices),
+            scores={m: float(s[m]) for m in METRICS if m in s},
         )
+        for s in sorted(out["samples"][suite.name], key=lambda s: s["doc_id"])
+    ]
     return RunOutput(
         metrics={m: float(agg[f"{m},none"]) for m in METRICS if f"{m},none" in agg},
         examples=examples,

@@ -66,60 +66,24 @@ class HFModel(LoadedModel):
     def score_choices(
         self, requests: Sequence[ChoiceRequest], *, batch_size: int = 16
     ) -> list[list[float]]:
+        """Each request's context run once, its choices scored from the context's cache
+        (``advisor_peft.scoring``); an empty context is conditioned on the BOS/EOS token."""
+        from advisor_peft.scoring import ChoiceGroup, pad_id_of, score_groups
+
         tok = self.tokenizer
-        sequences: list[tuple[list[int], int]] = []  # (context + choice ids, choice tokens)
-        for request in requests:
-            ctx = tok(request.context, add_special_tokens=False)["input_ids"]
-            for choice in request.choices:
-                cont = tok(choice, add_special_tokens=False)["input_ids"]
-                sequences.append((ctx + cont, len(cont)))
-        flat = continuation_logprobs(self.model, _pad_id(tok), sequences, batch_size)
-        out: list[list[float]] = []
-        k = 0
-        for request in requests:
-            out.append(flat[k : k + len(request.choices)])
-            k += len(request.choices)
-        return out
+        prefix = tok.bos_token_id if tok.bos_token_id is not None else tok.eos_token_id
+        groups = [
+            ChoiceGroup(
+                tok(r.context, add_special_tokens=False)["input_ids"] or [prefix],
+                [tok(c, add_special_tokens=False)["input_ids"] for c in r.choices],
+            )
+            for r in requests
+        ]
+        rows = score_groups(self.model, groups, pad_id=pad_id_of(tok), batch_size=batch_size)
+        return [[s for s, _ in row] for row in rows]
 
     def nll_per_char(self, texts: Sequence[str]) -> float:
         return _nll_per_char(self.model, self.tokenizer, list(texts))
-
-
-def _pad_id(tokenizer: Any) -> int:
-    if tokenizer.pad_token_id is not None:
-        return int(tokenizer.pad_token_id)
-    return int(tokenizer.eos_token_id or 0)
-
-
-def continuation_logprobs(
-    model: Any, pad_id: int, sequences: Sequence[tuple[list[int], int]], batch_size: int = 16
-) -> list[float]:
-    """Summed log-probability of the last ``n`` tokens of each ``(ids, n)`` given the tokens
-    before them: one full right-padded sequence per choice (the reference way to score)."""
-    import torch
-
-    was_training = getattr(model, "training", False)
-    model.eval()
-    device = next(model.parameters()).device
-    scores: list[float] = []
-    try:
-        for chunk in _batches(list(sequences), batch_size):
-            width = max(len(ids) for ids, _ in chunk)
-            input_ids = torch.full((len(chunk), width), pad_id, dtype=torch.long)
-            mask = torch.zeros((len(chunk), width), dtype=torch.long)
-            for i, (ids, _) in enumerate(chunk):
-                input_ids[i, : len(ids)] = torch.tensor(ids)
-                mask[i, : len(ids)] = 1
-            with torch.inference_mode():
-                out = model(input_ids=input_ids.to(device), attention_mask=mask.to(device))
-            logprobs = torch.log_softmax(out.logits.float(), dim=-1).cpu()
-            for i, (ids, n_cont) in enumerate(chunk):
-                positions = range(len(ids) - n_cont, len(ids))
-                scores.append(sum(float(logprobs[i, p - 1, ids[p]]) for p in positions))
-    finally:
-        if was_training:
-            model.train()
-    return scores
 
 
 def _nll_per_char(model: Any, tokenizer: Any, texts: list[str], batch_size: int = 16) -> float:
