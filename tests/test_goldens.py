@@ -21,7 +21,7 @@ from advisor.testing import plugin_manager_with
 GOLDENS = Path(__file__).parent / "goldens"
 UPDATE = os.environ.get("ADVISOR_UPDATE_GOLDENS") == "1"
 # Fields that change with the version or the clock, not with behaviour.
-VOLATILE = {"version", "advisor_version", "seconds", "eval_seconds", "generated_at"}
+VOLATILE = {"version", "advisor_version", "seconds", "eval_seconds", "generated_at", "resources"}
 
 
 def _normal(value: Any, tmp: str | None = None) -> Any:

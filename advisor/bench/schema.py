@@ -22,6 +22,14 @@ RESULTS_VERSION = 1
 DEFAULT_STRATEGIES: tuple[str, ...] = DEFAULT_ARMS
 
 
+class RunResources(BaseModel):
+    """What a run cost the machine, as ``/usr/bin/time -v`` would report it."""
+
+    wall_seconds: float = Field(ge=0)
+    cpu_seconds: float = Field(ge=0, description="User + system, children included.")
+    peak_rss_gb: float = Field(ge=0, description="Maximum resident set size.")
+
+
 class BenchmarkOptions(BaseModel):
     """Everything `advisor benchmark` takes; the Python API builds the same object.
 
@@ -245,6 +253,9 @@ class BenchmarkResults(BaseModel):
         None, description="Classification: the chance and majority-class scores."
     )
     seconds: dict[str, float] = Field(default_factory=dict)
+    resources: RunResources | None = Field(
+        None, description="Wall, CPU and peak memory of the whole run (advisor.bench.resources)."
+    )
     complete: bool = False
 
     def get(self, name: str) -> StrategyResult | None:

@@ -27,6 +27,7 @@ from advisor.bench.context import (
 from advisor.bench.forgetting import ForgettingReport, forgetting_report
 from advisor.bench.inputs import Lineup, load_data, resolve_strategies
 from advisor.bench.overfitting import overfitting_from_result
+from advisor.bench.resources import measure
 from advisor.bench.schema import BenchmarkOptions, BenchmarkResults, DataSummary, StrategyResult
 from advisor.bench.suites import PRIMARY_METRIC, task_name
 from advisor.bench.verdict import compare, judge_advice
@@ -215,6 +216,7 @@ def report(ctx: RunContext) -> None:
     """Mark the run complete and write report.md and report.html."""
     seconds = ctx.results.seconds
     seconds["total"] = seconds.get("total", 0.0) + time.perf_counter() - ctx.started
+    ctx.results.resources = measure(seconds["total"], ctx.results.resources)
     ctx.results.complete = True
     ctx.save()
     write_reports(ctx.results, ctx.run_dir)

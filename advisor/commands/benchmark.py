@@ -174,8 +174,12 @@ def benchmark(**kw: Any) -> None:
     results = run_benchmark(options)
     if kw["as_json"]:
         click.echo(results.model_dump_json(indent=1))
-        return
-    _print_summary(results, options.output)
+    else:
+        _print_summary(results, options.output)
+    if results.resources is not None:  # on stderr: --json keeps stdout to the document
+        from advisor.bench.resources import describe
+
+        click.echo(describe(results.resources), err=True)
 
 
 def _validated_options(kw: dict[str, Any]) -> BenchmarkOptions:

@@ -50,5 +50,6 @@ def attach(base: LoadedModel, artifact: str | Path) -> Iterator[HFModel]:
 
     with quiet_libraries(loggers=("transformers",)):
         model = AutoModelForCausalLM.from_pretrained(str(path))
+    model.to(next(base.model.parameters()).device)
     model.eval()
     yield base.with_model(model)

@@ -89,13 +89,21 @@ def collate(items: list[Encoded], pad_id: int) -> dict[str, Any]:
 def answer_logits(model: Any, batch: dict[str, Any]) -> Any:
     """Logits predicting each answer position of ``batch["targets"]``; only the batch's last
     (answer-long) positions are computed, so the vocabulary projection stays small."""
+    import torch
+
+    width, answer = batch["input_ids"].shape[1], batch["targets"].shape[1]
+    # Positions as an index tensor, not an int: an int slices the hidden states into a strided
+    # view, and while training torch then runs the output layer as a batched matmul with the
+    # 49k-word weight copied per row (two thirds of a second per step on one CPU thread, a
+    # quarter of the step); indexing gives a contiguous copy and one plain matmul.
+    keep = torch.arange(width - answer - 1, width - 1, device=batch["input_ids"].device)
     return model(
         input_ids=batch["input_ids"],
         attention_mask=batch["attention_mask"],
         position_ids=batch["position_ids"],
-        logits_to_keep=batch["targets"].shape[1] + 1,
+        logits_to_keep=keep,
         use_cache=False,
-    ).logits[:, :-1, :]
+    ).logits
 
 
 def answer_loss(model: Any, batch: dict[str, Any], reduction: str = "mean") -> Any:

@@ -21,6 +21,7 @@ from advisor.components import LoadedModel, ModelSource
 from advisor.errors import UsageError
 from advisor.files import plain_mode
 from advisor.progress import quiet_libraries
+from advisor_peft.device import device, use_default_threads
 from advisor_peft.hf import HFModel, HFTokenizer
 
 DEFAULT_MODEL = "smollm2-135m"
@@ -249,6 +250,8 @@ def _finish(name: str, model: Any, tokenizer: Any, path: Path | None) -> HFModel
         tokenizer.pad_token = tokenizer.eos_token
     if getattr(model.config, "pad_token_id", None) is None:
         model.config.pad_token_id = tokenizer.pad_token_id
+    use_default_threads()
+    model.to(device())
     model.eval()
     return HFModel(name=name, model=model, tokenizer=tokenizer, path=path)
 

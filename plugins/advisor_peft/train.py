@@ -38,6 +38,7 @@ from advisor.train_output import (
 )
 from advisor_peft import checkpoint as ckpt
 from advisor_peft.collate import answer_loss, collate, eval_batches, plan_batches
+from advisor_peft.device import autocast, device
 from advisor_peft.loop import (
     Interrupt,
     distributed,
@@ -124,8 +125,7 @@ class _Run:
         self.rank = self.acc.process_index if self.acc else 0
         self.world = self.acc.num_processes if self.acc else 1
         self.main = self.rank == 0
-        cuda = torch.cuda.is_available()
-        self.device = self.acc.device if self.acc else torch.device("cuda" if cuda else "cpu")
+        self.device = self.acc.device if self.acc else device()
         self.plan = plan_run(base, data, config, self.world, validation)
         self.state = _fresh_state()
         self.best: dict[str, Any] | None = None
@@ -272,7 +272,8 @@ class _Run:
         step_loss = 0.0
         for _ in range(cfg.grad_accum):
             batch = to_device(next(stream), self.device)
-            loss = answer_loss(self.model, batch) / cfg.grad_accum
+            with autocast(self.device):
+                loss = answer_loss(self.model, batch) / cfg.grad_accum
             if acc:
                 acc.backward(loss)
             else:
@@ -328,7 +329,8 @@ class _Run:
         with torch.no_grad():
             for idx in mine[self.rank :: self.world]:
                 batch = to_device(collate([items[i] for i in idx], self.plan.pad_id), self.device)
-                total_loss[0] += answer_loss(self.model, batch, reduction="sum")
+                with autocast(self.device):
+                    total_loss[0] += answer_loss(self.model, batch, reduction="sum")
                 total_loss[1] += batch["target_tokens"]
         if self.acc:
             total_loss = self.acc.reduce(total_loss, reduction="sum")

@@ -1,0 +1,99 @@
+"""Where and how the peft plugin runs torch: the device, the training dtype, the thread count.
+
+CUDA when present, the CPU otherwise; nothing else in the plugin names a device. Training runs
+under bf16 autocast where the hardware has fast bf16 matmuls (the weights and the optimizer stay
+fp32); scoring stays fp32 so log-likelihoods match lm-eval's reference scorer.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import functools
+import os
+from pathlib import Path
+from typing import Any
+
+# ADVISOR_TRAIN_DTYPE=fp32|bf16|auto (default auto) overrides the choice below: for measuring
+# one against the other (benchmarks/train_throughput --dtype) and as an escape hatch.
+DTYPE_ENV = "ADVISOR_TRAIN_DTYPE"
+# CPU flags of native bf16 matmul units: with them oneDNN runs bf16 GEMMs 2.5x faster than fp32
+# (measured: 205 vs 82 GFLOP/s on one thread of this session's AMD EPYC, avx512_bf16), and a
+# LoRA step of SmolLM2-135M 1.5x faster (103 vs 68 useful tokens/s). Without them bf16 is
+# emulated and slower than fp32.
+FAST_BF16_FLAGS = ("avx512_bf16", "amx_bf16")
+
+
+def device() -> Any:
+    """The torch device models are loaded on and trained on."""
+    import torch
+
+    return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+
+
+def _cpu_flags() -> set[str]:
+    try:
+        text = Path("/proc/cpuinfo").read_text()
+    except OSError:  # not Linux: no flags, so fp32
+        return set()
+    for line in text.splitlines():
+        if line.startswith("flags"):
+            return set(line.partition(":")[2].split())
+    return set()
+
+
+def train_dtype(where: Any) -> Any:
+    """The autocast dtype for training on ``where``, or None for plain fp32."""
+    import torch
+
+    choice = os.environ.get(DTYPE_ENV, "auto").strip().lower()
+    if choice == "fp32":
+        return None
+    if choice == "bf16":
+        return torch.bfloat16
+    if where.type == "cuda":
+        return torch.bfloat16 if torch.cuda.is_bf16_supported() else None
+    return torch.bfloat16 if _cpu_flags() & set(FAST_BF16_FLAGS) else None
+
+
+def autocast(where: Any) -> contextlib.AbstractContextManager[Any]:
+    """Mixed precision for a training forward pass on ``where`` (a no-op for fp32)."""
+    import torch
+
+    dtype = train_dtype(where)
+    if dtype is None:
+        return contextlib.nullcontext()
+    return torch.autocast(where.type, dtype=dtype)
+
+
+@functools.cache
+def _cores() -> int:
+    """torch's own thread count before anyone sets it: the physical cores it may use."""
+    import torch
+
+    return torch.get_num_threads()
+
+
+def default_threads() -> int:
+    """torch threads when the user names none: the physical cores (torch's own default) minus
+    the cores other processes keep busy (the 1-minute load average), at least one.
+
+    Measured on this session's 2-core machine shared with other jobs (load average 1.5), one
+    LoRA step of SmolLM2-135M: 1 thread 68 useful tokens/s, 2 threads 42 (fp32); bf16 103 vs 77.
+    Two OpenMP threads on a core another process holds spin and wait for each other; on an
+    idle machine both cores pay (matmul peak 82 vs 144 GFLOP/s)."""
+    cores = _cores()
+    try:
+        busy = os.getloadavg()[0]
+    except OSError:  # no load average on this platform
+        busy = 0.0
+    return max(1, min(cores, round(cores - busy)))
+
+
+def use_default_threads() -> None:
+    """Apply ``default_threads`` unless the user chose already (OMP_NUM_THREADS / MKL_NUM_THREADS;
+    ``--threads`` comes later through HFModel.set_threads)."""
+    import torch
+
+    if os.environ.get("OMP_NUM_THREADS") or os.environ.get("MKL_NUM_THREADS"):
+        return
+    torch.set_num_threads(default_threads())
