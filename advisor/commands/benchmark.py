@@ -102,7 +102,19 @@ def _curve_sizes(value: str | None) -> list[int | None] | None:
     type=field_number(BenchmarkOptions, "shots"),
     default=5,
     show_default=True,
-    help="Examples in the few-shot prompt.",
+    help="Examples in the few-shot prompt (and in tuned-prompt's without a validation split).",
+)
+@click.option(
+    "--prompt-configs",
+    type=field_number(BenchmarkOptions, "prompt_configs"),
+    help="Most prompt configurations the tuned-prompt search scores on the validation split "
+    "[default: all, 18 for classification].",
+)
+@click.option(
+    "--combined/--no-combined",
+    default=True,
+    show_default=True,
+    help="Also score each fine-tune with the tuned prompt (<backend>+prompt).",
 )
 @click.option(
     "--epochs",
@@ -183,6 +195,8 @@ def _validated_options(kw: dict[str, Any]) -> BenchmarkOptions:
             output=output,
             resume=kw["resume"],
             shots=kw["shots"],
+            prompt_configs=kw["prompt_configs"],
+            combined=kw["combined"],
             epochs=kw["epochs"],
             max_steps=kw["max_steps"],
             batch_size=kw["batch_size"],
