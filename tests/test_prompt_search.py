@@ -54,6 +54,14 @@ def test_validation_split_is_seeded_stratified_and_disjoint_from_the_rest():
     assert carve_validation(_data(19), seed=3) == (_data(19), None)
 
 
+def test_validation_split_has_its_size_and_leaves_every_label_in_training():
+    rest, validation = carve_validation(_data(42, tuple("abcdef")), seed=0)
+    assert validation is not None and len(validation.examples) == 8  # 6 labels of 7 rows
+    assert {e.output for e in rest.examples} == set("abcdef")
+    single = _data(25, tuple("abcdefghijklmnopqrstuvwxy"))  # one row per label: none to spare
+    assert carve_validation(single, seed=0) == (single, None)
+
+
 # ------------------------------------------------------------------ demonstrations
 
 

@@ -245,6 +245,8 @@ def _print_summary(results: Any, output: Path) -> None:
     from rich.console import Console
     from rich.table import Table
 
+    from advisor.report.benchmark.tuning import arm_label
+
     console = Console()
     m = results.primary_metric
     table = Table(title=f"{results.data.name}: {m} on {results.data.test_examples} test examples")
@@ -254,8 +256,8 @@ def _print_summary(results: Any, output: Path) -> None:
         lo, hi = s.ci95.get(m, (float("nan"), float("nan")))
         cost = "n/a" if s.usd_per_1k_queries is None else f"{s.usd_per_1k_queries:.3g}"
         table.add_row(
-            s.name,
-            s.kind,
+            arm_label(s),
+            s.kind + (" (reference)" if s.reference else ""),
             f"{s.metrics.get(m, float('nan')):.3f}",
             f"[{lo:.3f}, {hi:.3f}]",
             cost,
