@@ -117,6 +117,11 @@ class LoadedModel(ABC):
     def set_threads(self, threads: int) -> None:  # noqa: B027 - optional, a no-op by default
         """Use ``threads`` CPU threads from now on (models that run elsewhere ignore it)."""
 
+    @property
+    def context_window(self) -> int | None:
+        """Tokens a prompt and its answer may span together, when known."""
+        return None
+
 
 class ModelSource(Component):
     """Where a model comes from. ``load()`` returns a LoadedModel; nothing is downloaded.
@@ -238,8 +243,16 @@ class SuiteOptions(BaseModel):
     """What the benchmark tells a strategy when it builds its suite."""
 
     name: str = Field(description="The suite (task) name to use.")
-    shots: int = Field(5, ge=0)
+    shots: int = Field(5, ge=0, description="Demonstrations shown (strategies that show any).")
+    selection: Literal["random", "nearest"] = Field(
+        "random",
+        description="random: one seeded pick, stratified by label; nearest: per input, its most "
+        "similar training inputs (TF-IDF cosine).",
+    )
     seed: int = 0
+    documents: list[dict[str, Any]] | None = Field(
+        None, description="Passages a retrieval-augmented strategy may draw on."
+    )
 
 
 class PromptStrategy(Component):

@@ -274,9 +274,10 @@ def test_curve_resume_skips_done_sizes_and_reuses_the_full_fine_tune(monkeypatch
     first = fake_benchmark(
         tmp_path, strategies=["zero-shot", "fake-ft"], curve=True, curve_sizes=[12]
     )
-    assert trained == [60, 12]  # the benchmark's fine-tune on all 60, then size 12
+    # The benchmark's fine-tune on all 48 (60 less the 12 validation rows), then size 12.
+    assert trained == [48, 12]
     points = first["curve"]["points"]
-    assert [p["size"] for p in points] == [12, 60] and points[1]["reused"] == "fake-ft"
+    assert [p["size"] for p in points] == [12, 48] and points[1]["reused"] == "fake-ft"
 
     trained.clear()
     again = fake_benchmark(
@@ -286,10 +287,10 @@ def test_curve_resume_skips_done_sizes_and_reuses_the_full_fine_tune(monkeypatch
         curve_sizes=[12, 24],
         resume=True,
     )
-    assert trained == [24]  # 12 was done, 60 (all) is the benchmark's own fine-tune
-    assert [p["size"] for p in again["curve_points"]] == [12, 60, 24]  # saved as measured
+    assert trained == [24]  # 12 was done, 48 (all) is the benchmark's own fine-tune
+    assert [p["size"] for p in again["curve_points"]] == [12, 48, 24]  # saved as measured
     points = again["curve"]["points"]
-    assert [p["size"] for p in points] == [12, 24, 60]
+    assert [p["size"] for p in points] == [12, 24, 48]
     assert points[0] == first["curve"]["points"][0]
     # 3 steps give 3 validation points: too few to judge overfitting.
     assert points[1]["steps"] == 24 // 8 and points[1]["overfitting"] == "unknown"
@@ -349,7 +350,7 @@ def test_benchmark_measures_overfitting_forgetting_and_curve_then_resumes(tmp_pa
     after = loaded[0].model.state_dict()
     assert before.keys() == after.keys() and all(torch.equal(before[k], after[k]) for k in before)
     curve = saved["curve"]
-    assert [p["size"] for p in curve["points"]] == [8, 24]
+    assert [p["size"] for p in curve["points"]] == [8, 16]  # 24 less the 8 validation rows
     assert curve["points"][1]["reused"] == "lora"
     assert curve["points"][1]["score"] == lora["metrics"]["acc"]
     assert curve["points"][0]["steps"] >= 1 and curve["points"][0]["reused"] is None

@@ -69,7 +69,8 @@ def run_fake_benchmark(run_dir: Path, **extra: Any) -> Any:
         output=run_dir,
         model="fake",
         runner="fake",
-        strategies=["zero-shot", "few-shot", "3c", "fake-ft"],
+        # The named prompts, the tuned one (its search, and the combined arm), a fine-tune.
+        strategies=["zero-shot", "few-shot", "3c", "tuned-prompt", "fake-ft"],
         limit=30,
         train_limit=60,
         forgetting=False,

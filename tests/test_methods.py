@@ -65,7 +65,7 @@ FINE_TUNE_PROFILE = {
 
 
 def test_the_shipped_methods_and_their_kinds():
-    assert M.PROMPT_METHODS == ("zero-shot", "few-shot", "3c", "cot", "rag")
+    assert M.PROMPT_METHODS == ("zero-shot", "few-shot", "3c", "tuned-prompt", "cot", "rag")
     assert M.TRAIN_METHODS == ("lora", "qlora", "ia3", "full")
     assert M.ADAPTER_METHODS == ("lora", "qlora", "ia3")
     assert M.TUNING_METHODS == ("lora", "qlora", "ia3", "full", "api-fine-tune")
@@ -88,7 +88,8 @@ def test_benchmark_arms_and_surrogates():
     assert qlora.reason
     assert M.get_method("api-fine-tune").benchmark.runs_as({"lora"}) == "lora"
     assert M.get_method("rag").benchmark.runs_as({"zero-shot", "few-shot"}) == "few-shot"
-    assert M.DEFAULT_ARMS == ("zero-shot", "few-shot", "3c", "lora")
+    # The fair fight: the prompt tuned on the validation split against a fine-tune.
+    assert M.DEFAULT_ARMS == ("tuned-prompt", "lora")
 
 
 def test_hyperparameters_and_learning_rates():

@@ -15,7 +15,8 @@ def data_profile(results: BenchmarkResults, options: BenchmarkOptions) -> Profil
     values: dict[str, Any] = read_profile_file(options.profile) if options.profile else {}
     values.update(options.profile_values)
     data = results.data
-    values["labeled_examples"] = data.train_examples
+    # Every labeled row the user has: the validation split is carved from them.
+    values["labeled_examples"] = data.train_examples + data.validation_examples
     values.setdefault("task_type", data.task_type)
     if data.labels:
         values["num_labels"] = len(data.labels)

@@ -8,13 +8,14 @@ never loads it.
 
 from __future__ import annotations
 
+import json
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from advisor.bench.inputs import Lineup
-from advisor.bench.schema import BenchmarkOptions, BenchmarkResults
+from advisor.bench.schema import RESULTS_VERSION, BenchmarkOptions, BenchmarkResults
 from advisor.components import (
     BenchmarkRunner,
     LoadedModel,
@@ -29,6 +30,9 @@ from advisor.progress import phase
 
 RESULTS = "results.json"
 TASKS = "tasks"
+# The prompt search's suites, beside TASKS rather than inside it: a runner indexing the test
+# suites (lm-eval walks its folder) never sees them, and TASKS stays the test tasks alone.
+VALIDATION_TASKS = "validation_tasks"
 FINETUNES = "finetunes"
 # Fine-tunes are trained and scored on the plain prompt's format (its strategy has its name).
 ZERO_SHOT = PLAIN_PROMPT
@@ -46,6 +50,7 @@ RESUME_KEEPS = (
     "max_minutes",
     "min_steps",
     "patience",
+    "prompt_configs",
 )
 
 
@@ -66,6 +71,7 @@ class RunContext:
     lineup: Lineup
     runner: BenchmarkRunner
     results: BenchmarkResults
+    validation: TaskData | None = None
     arms: dict[str, Arm] = field(default_factory=dict)
     started: float = field(default_factory=time.perf_counter)
     loaded: LoadedModel | None = None
@@ -77,6 +83,10 @@ class RunContext:
     @property
     def task_dir(self) -> Path:
         return self.run_dir / TASKS
+
+    @property
+    def validation_task_dir(self) -> Path:
+        return self.run_dir / VALIDATION_TASKS
 
     @property
     def zero_shot(self) -> Arm:
@@ -114,8 +124,19 @@ def load_results(run_dir: Path) -> BenchmarkResults | None:
     path = run_dir / RESULTS
     if not path.exists():
         return None
+    text = path.read_text(encoding="utf-8")
     try:
-        return BenchmarkResults.model_validate_json(path.read_text(encoding="utf-8"))
+        version = json.loads(text).get("version")
+    except (ValueError, AttributeError):
+        version = None
+    if isinstance(version, int) and version < RESULTS_VERSION:
+        # Older runs tuned neither arm on a validation split: their numbers cannot be mixed in.
+        raise UsageError(
+            f"{path} was made by an older advisor (results version {version}); restart "
+            "without --resume or use another --output"
+        )
+    try:
+        return BenchmarkResults.model_validate_json(text)
     except ValueError as err:
         raise UsageError(
             f"{path} is not a results file of this version: {str(err).splitlines()[0]}"
@@ -136,3 +157,4 @@ def resume_from(previous: BenchmarkResults, results: BenchmarkResults, lineup: L
     results.seconds = dict(previous.seconds)
     results.general_ability_before = previous.general_ability_before
     results.curve_points = list(previous.curve_points)
+    results.prompt_search = list(previous.prompt_search)

@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import random
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from advisor.bench.suites import TUNED_PROMPT, combined_name
 from advisor.components import PromptStrategy, TaskData, TrainingBackend
 from advisor.data import load_task_data, split
 from advisor.errors import DataError, UsageError
+from advisor.methods import PLAIN_PROMPT
 
 DEMO_ROOT = Path(__file__).resolve().parents[1] / "data" / "demo"
 DEFAULT_DEMO = "tickets"
@@ -18,15 +20,25 @@ DEMO_TRAIN_LIMIT = 240
 
 @dataclass
 class Lineup:
-    """The strategies of one run, in the order they run: prompts, baselines, fine-tunes."""
+    """The strategies of one run, in the order they run: prompts, baselines, fine-tunes, and
+    the combined arms (each fine-tune scored with the tuned prompt)."""
 
     prompts: list[PromptStrategy]
     baselines: list[PromptStrategy]
     fine_tunes: list[TrainingBackend]
+    combined: list[str] = field(default_factory=list)
+    # Prompts scored for reference only: the plain prompt whose format fine-tunes train on.
+    reference: list[str] = field(default_factory=list)
 
     @property
     def names(self) -> list[str]:
-        return [s.name for s in (*self.prompts, *self.baselines, *self.fine_tunes)]
+        prompts = [s.name for s in self.prompts]
+        rest = [s.name for s in (*self.baselines, *self.fine_tunes)]
+        return [*prompts, *self.reference, *rest, *self.combined]
+
+    @property
+    def tuned_prompt(self) -> PromptStrategy | None:
+        return next((s for s in self.prompts if s.name == TUNED_PROMPT), None)
 
 
 def demo_paths(name: str = DEFAULT_DEMO) -> tuple[Path, Path]:
@@ -92,8 +104,11 @@ def load_data(
     )
 
 
-def resolve_strategies(names: list[str], task_type: str, plugins: Any) -> Lineup:
-    """Match each name to a prompt strategy or training backend from any plugin."""
+def resolve_strategies(
+    names: list[str], task_type: str, plugins: Any, *, combined: bool = True
+) -> Lineup:
+    """Match each name to a prompt strategy or training backend from any plugin; with
+    ``combined``, a tuned prompt and fine-tunes add the combined arms."""
     prompts = {s.name: s for s in plugins.prompt_strategies()}
     backends = {b.name: b for b in plugins.training_backends()}
     if not names:
@@ -117,4 +132,8 @@ def resolve_strategies(names: list[str], task_type: str, plugins: Any) -> Lineup
         else:
             available = ", ".join(sorted(prompts) + sorted(backends)) or "none"
             raise UsageError(f"unknown strategy '{name}'; available: {available}")
+    if combined and lineup.tuned_prompt is not None:
+        lineup.combined = [combined_name(b.name) for b in lineup.fine_tunes]
+    if lineup.fine_tunes and PLAIN_PROMPT not in seen:
+        lineup.reference = [PLAIN_PROMPT]
     return lineup

@@ -2,7 +2,8 @@
 
 A run is a list of stages over one shared ``RunContext`` (``advisor.bench.stages``):
 
-    data -> prompt arms -> fine-tunes -> forgetting -> curve -> verdict -> report
+    data -> prompt arms -> tuned prompt -> fine-tunes -> combined arms -> forgetting ->
+    curve -> verdict -> report
 
 Each stage skips what ``results.json`` already holds and saves after itself, so ``--resume``
 continues where a run stopped. Forgetting runs with ``--forgetting`` (the default), the curve
@@ -16,15 +17,22 @@ from typing import Any
 
 from advisor.bench import stages
 from advisor.bench.curve_stage import curve
+from advisor.bench.prompt_search import tuned_prompt
 from advisor.bench.schema import BenchmarkOptions, BenchmarkResults
 from advisor.bench.stages import Stage
 
-CURVE_STAGES: tuple[Stage, ...] = (stages.prompt_arms, curve, stages.verdict, stages.report)
+CURVE_STAGES: tuple[Stage, ...] = (
+    stages.prompt_arms,
+    tuned_prompt,
+    curve,
+    stages.verdict,
+    stages.report,
+)
 
 
 def stages_for(options: BenchmarkOptions) -> list[Stage]:
     """The stages after the data stage that ``options`` ask for, in order."""
-    out: list[Stage] = [stages.prompt_arms, stages.fine_tunes]
+    out: list[Stage] = [stages.prompt_arms, tuned_prompt, stages.fine_tunes, stages.combined_arms]
     if options.forgetting:
         out.append(stages.forgetting)
     if options.curve:

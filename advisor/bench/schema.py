@@ -18,7 +18,7 @@ from advisor.bench.overfitting import OverfittingReport
 from advisor.components import ExampleResult, TrainResult
 from advisor.methods import DEFAULT_ARMS
 
-RESULTS_VERSION = 1
+RESULTS_VERSION = 2
 DEFAULT_STRATEGIES: tuple[str, ...] = DEFAULT_ARMS
 
 
@@ -85,14 +85,56 @@ class BenchmarkOptions(BaseModel):
         None,
         description="Training-set sizes of the curve (None in the list = all); None: 16,64,256,all.",
     )
+    prompt_configs: int | None = Field(
+        None, ge=1, le=1000, description="Most prompt configurations the search tries; None: all."
+    )
+    combined: bool = Field(
+        True, description="Score each fine-tune with the tuned prompt too (<backend>+prompt)."
+    )
 
 
 __all__ = ["ExampleResult"]  # defined in advisor.components (runners build them); re-exported
 
 
+class PromptConfig(BaseModel):
+    """One prompt configuration the search can choose: a template strategy, its
+    demonstrations and how they are picked (``selection`` is moot with 0 shots)."""
+
+    model_config = ConfigDict(frozen=True)
+
+    strategy: str
+    shots: int = Field(ge=0)
+    selection: Literal["random", "nearest"] = "random"
+
+    @property
+    def label(self) -> str:
+        return f"{self.strategy} k={self.shots}" + (f" {self.selection}" if self.shots else "")
+
+
+class PromptCandidate(BaseModel):
+    """A configuration scored on the validation split only (never on the test set)."""
+
+    config: PromptConfig
+    validation_score: float
+    metrics: dict[str, float] = Field(default_factory=dict)
+    prompt_tokens: float = Field(description="Mean prompt length in tokens on the validation rows.")
+    seconds: float
+    chosen: bool = False
+
+
+class ArmBudget(BaseModel):
+    """What an arm was tuned with, so both sides' budgets can be read side by side."""
+
+    validation_rows: int = Field(0, description="Rows of the validation split it was tuned on.")
+    configurations: int = Field(1, description="Configurations tried (1: trained as configured).")
+    seconds: float = Field(0.0, description="Compute spent tuning (search or training).")
+    tokens: float = Field(0.0, description="Tokens processed while tuning.")
+    steps: int | None = Field(None, description="Optimizer steps (fine-tunes).")
+
+
 class StrategyResult(BaseModel):
     name: str
-    kind: Literal["prompt", "fine-tune", "baseline"]
+    kind: Literal["prompt", "fine-tune", "baseline", "combined"]
     task: str | None = Field(None, description="lm-eval task it was scored on.")
     metrics: dict[str, float]
     ci95: dict[str, tuple[float, float]] = Field(default_factory=dict)
@@ -112,6 +154,16 @@ class StrategyResult(BaseModel):
     examples: list[ExampleResult] = Field(default_factory=list)
     misclassified: list[Misclassified] = Field(
         default_factory=list, description="Classification: the first wrong test examples."
+    )
+    config: PromptConfig | None = Field(
+        None, description="The prompt configuration it was scored with (tuned and combined arms)."
+    )
+    validation_score: float | None = Field(
+        None, description="Its primary metric on the validation split (the tuned arm)."
+    )
+    budget: ArmBudget | None = None
+    reference: bool = Field(
+        False, description="Scored for reference only (the fine-tunes' format), not a contender."
     )
 
 
@@ -150,6 +202,9 @@ class DataSummary(BaseModel):
     task_type: str
     train_examples: int
     test_examples: int
+    validation_examples: int = Field(
+        0, description="Rows carved from the training data to tune both arms on (0: none)."
+    )
     labels: list[str] | None = None
     train_source: str | None = None
     test_source: str | None = None
@@ -248,6 +303,9 @@ class BenchmarkResults(BaseModel):
         default_factory=list, description="Learning-curve sizes finished so far (for --resume)."
     )
     curve: CurveResult | None = None
+    prompt_search: list[PromptCandidate] = Field(
+        default_factory=list, description="Every configuration the search scored on validation."
+    )
     challenges: list[MeasuredChallenge] = Field(default_factory=list)
     label_baselines: LabelBaselines | None = Field(
         None, description="Classification: the chance and majority-class scores."

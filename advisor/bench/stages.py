@@ -1,5 +1,6 @@
-"""The stages of a benchmark: data -> prompt arms -> fine-tunes -> forgetting -> curve ->
-verdict -> report (the curve stage is in ``advisor.bench.curve_stage``).
+"""The stages of a benchmark: data -> prompt arms -> tuned prompt -> fine-tunes -> combined
+arms -> forgetting -> curve -> verdict -> report (the tuned prompt's search is in
+``advisor.bench.prompt_search``, the curve stage in ``advisor.bench.curve_stage``).
 
 ``open_run`` is the data stage: it builds the ``RunContext`` the other stages share. Every
 other stage is a function of that context which skips what ``results.json`` already holds
@@ -12,7 +13,7 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-from advisor.bench import arms, classification
+from advisor.bench import arms, classification, prompt_search
 from advisor.bench.advice import advise, attach_costs
 from advisor.bench.challenges import measured_challenges
 from advisor.bench.context import (
@@ -28,8 +29,15 @@ from advisor.bench.forgetting import ForgettingReport, forgetting_report
 from advisor.bench.inputs import Lineup, load_data, resolve_strategies
 from advisor.bench.overfitting import overfitting_from_result
 from advisor.bench.resources import measure
-from advisor.bench.schema import BenchmarkOptions, BenchmarkResults, DataSummary, StrategyResult
-from advisor.bench.suites import PRIMARY_METRIC, task_name
+from advisor.bench.schema import (
+    ArmBudget,
+    BenchmarkOptions,
+    BenchmarkResults,
+    DataSummary,
+    StrategyResult,
+)
+from advisor.bench.suites import PRIMARY_METRIC, TUNED_PROMPT, combined_name, task_name
+from advisor.bench.validation import carve_validation
 from advisor.bench.verdict import compare, judge_advice
 from advisor.components import PromptStrategy, PromptSuite, SuiteOptions, TaskData
 from advisor.errors import UsageError
@@ -52,12 +60,15 @@ def open_run(options: BenchmarkOptions, plugins: Any) -> RunContext:
         seed=options.seed,
         test_fraction=options.test_fraction,
     )
-    lineup = resolve_strategies(options.strategies, train.task_type, plugins)
+    train, validation = carve_validation(train, options.seed)
+    lineup = resolve_strategies(
+        options.strategies, train.task_type, plugins, combined=options.combined
+    )
     if options.curve and not lineup.fine_tunes:
         raise UsageError("--curve needs a training backend in --strategies (e.g. lora)")
     if options.curve and not lineup.prompts:
         raise UsageError("--curve compares with a prompt strategy; add one to --strategies")
-    results = _new_results(options, train, test)
+    results = _new_results(options, train, test, validation)
     previous = load_results(options.output)
     if previous is not None:
         if not options.resume:
@@ -66,7 +77,7 @@ def open_run(options: BenchmarkOptions, plugins: Any) -> RunContext:
             )
         resume_from(previous, results, lineup)
     runner = plugins.get("runner", options.runner)
-    ctx = RunContext(options, plugins, train, test, lineup, runner, results)
+    ctx = RunContext(options, plugins, train, test, lineup, runner, results, validation)
     for strategy in _suite_strategies(lineup, plugins):
         suite_options = SuiteOptions(
             name=task_name(train.name, strategy.name), shots=options.shots, seed=options.seed
@@ -81,7 +92,9 @@ def open_run(options: BenchmarkOptions, plugins: Any) -> RunContext:
     return ctx
 
 
-def _new_results(options: BenchmarkOptions, train: TaskData, test: TaskData) -> BenchmarkResults:
+def _new_results(
+    options: BenchmarkOptions, train: TaskData, test: TaskData, validation: TaskData | None
+) -> BenchmarkResults:
     return BenchmarkResults(
         options=options,
         model=options.model or "default",
@@ -90,6 +103,7 @@ def _new_results(options: BenchmarkOptions, train: TaskData, test: TaskData) -> 
             task_type=train.task_type,
             train_examples=len(train.examples),
             test_examples=len(test.examples),
+            validation_examples=len(validation.examples) if validation else 0,
             labels=train.labels,
             train_source=train.source,
             test_source=test.source,
@@ -100,8 +114,9 @@ def _new_results(options: BenchmarkOptions, train: TaskData, test: TaskData) -> 
 
 
 def _suite_strategies(lineup: Lineup, plugins: Any) -> list[PromptStrategy]:
-    """The prompt strategies' suites, plus zero-shot's whenever a fine-tune will be scored."""
-    strategies = list(lineup.prompts)
+    """The prompt strategies' suites, plus zero-shot's whenever a fine-tune will be scored
+    (the tuned prompt's suite waits for its search)."""
+    strategies = [s for s in lineup.prompts if s.name != TUNED_PROMPT]
     if lineup.fine_tunes and all(s.name != ZERO_SHOT for s in strategies):
         found = {s.name: s for s in plugins.prompt_strategies()}
         if ZERO_SHOT not in found:
@@ -118,21 +133,24 @@ def _suite_strategies(lineup: Lineup, plugins: Any) -> list[PromptStrategy]:
 
 
 def prompt_arms(ctx: RunContext) -> None:
-    """Score every prompt strategy on its suite, and every baseline, not scored yet."""
+    """Score every named prompt strategy on its suite (the plain prompt for reference when
+    only fine-tunes use it), and every baseline, not scored yet."""
     o = ctx.options
-    for strategy in ctx.lineup.prompts:
-        if strategy.name in ctx.done():
+    named = [s.name for s in ctx.lineup.prompts if s.name != TUNED_PROMPT]
+    for name in [*named, *ctx.lineup.reference]:
+        if name in ctx.done():
             continue
         result = arms.evaluate_strategy(
             ctx.model(),
             ctx.runner,
-            ctx.arms[strategy.name],
+            ctx.arms[name],
             ctx.task_dir,
-            name=strategy.name,
+            name=name,
             kind="prompt",
             batch_size=o.batch_size,
             progress=o.progress,
         )
+        result.reference = name in ctx.lineup.reference
         ctx.results.strategies.append(result)
         ctx.save()
     for strategy in ctx.lineup.baselines:
@@ -150,11 +168,63 @@ def fine_tunes(ctx: RunContext) -> None:
         out_dir = ctx.run_dir / FINETUNES / backend.name
         result, train_seconds = arms.train_and_score(ctx, backend, ctx.train, out_dir, backend.name)
         result.seconds = train_seconds + result.eval_seconds
+        result.budget = _training_budget(ctx, result, train_seconds)
         ctx.results.strategies.append(result)
         ctx.save()
     for s in _tuned(ctx.results):
         if s.overfitting is None and s.train:
             s.overfitting = overfitting_from_result(s.train)
+
+
+def _training_budget(ctx: RunContext, result: StrategyResult, seconds: float) -> ArmBudget:
+    """A fine-tune's budget: the validation split it stopped on, its steps and tokens."""
+    trained = result.train
+    return ArmBudget(
+        validation_rows=len(ctx.validation.examples) if ctx.validation else 0,
+        seconds=seconds,
+        tokens=trained.tokens_per_second * trained.seconds if trained else 0.0,
+        steps=trained.steps if trained else None,
+    )
+
+
+def combined_arms(ctx: RunContext) -> None:
+    """Each fine-tune scored with the tuned prompt's chosen configuration (k shots, 3C):
+    the measurement behind the advice 'prompt-then-fine-tune'."""
+    tuned_prompt = ctx.results.get(TUNED_PROMPT)
+    for backend in ctx.lineup.fine_tunes:
+        name = combined_name(backend.name)
+        tuned = ctx.results.get(backend.name)
+        if name not in ctx.lineup.combined or name in ctx.done():
+            continue
+        if tuned is None or not tuned.artifact or tuned_prompt is None:
+            continue
+        result = arms.evaluate_fine_tune(
+            ctx.model(),
+            backend,
+            tuned.artifact,
+            ctx.runner,
+            prompt_search.chosen_arm(ctx),
+            ctx.task_dir,
+            name=name,
+            batch_size=ctx.options.batch_size,
+            progress=ctx.options.progress,
+        )
+        result.kind = "combined"
+        result.config = tuned_prompt.config
+        result.budget = _sum_budgets(tuned_prompt.budget, tuned.budget)
+        ctx.results.strategies.append(result)
+        ctx.save()
+
+
+def _sum_budgets(prompt: ArmBudget | None, fine_tune: ArmBudget | None) -> ArmBudget:
+    p, f = prompt or ArmBudget(), fine_tune or ArmBudget()
+    return ArmBudget(
+        validation_rows=max(p.validation_rows, f.validation_rows),
+        configurations=p.configurations,
+        seconds=p.seconds + f.seconds,
+        tokens=p.tokens + f.tokens,
+        steps=f.steps,
+    )
 
 
 def _tuned(results: BenchmarkResults) -> list[StrategyResult]:

@@ -10,6 +10,14 @@ import re
 
 # The metric a suite of each task type is ranked by (the runner reports it per example).
 PRIMARY_METRIC = {"classification": "acc", "generation": "exact_match"}
+# The prompt arm the search tunes on the validation split, and the arm of a fine-tune scored
+# with the configuration it chose (``<backend>+prompt``).
+TUNED_PROMPT = "tuned-prompt"
+COMBINED_SUFFIX = "+prompt"
+
+
+def combined_name(backend: str) -> str:
+    return backend + COMBINED_SUFFIX
 
 
 def task_name(dataset: str, strategy: str) -> str:

@@ -27,9 +27,12 @@ def _paired(a: StrategyResult, b: StrategyResult, metric: str) -> tuple[list[flo
 
 
 def compare(strategies: list[StrategyResult], metric: str, *, seed: int = 0) -> Comparison | None:
-    """Best prompt strategy (prompts and baselines) against the best fine-tune, paired."""
-    prompt = _best([s for s in strategies if s.kind in ("prompt", "baseline")], metric)
-    tuned = _best([s for s in strategies if s.kind == "fine-tune"], metric)
+    """Best prompt strategy (prompts and baselines) against the best arm that needs training
+    (fine-tunes and fine-tunes scored with the tuned prompt), paired; arms scored for
+    reference only take no part."""
+    contenders = [s for s in strategies if not s.reference]
+    prompt = _best([s for s in contenders if s.kind in ("prompt", "baseline")], metric)
+    tuned = _best([s for s in contenders if s.kind in ("fine-tune", "combined")], metric)
     if prompt is None or tuned is None:
         return None
     a, b = _paired(prompt, tuned, metric)

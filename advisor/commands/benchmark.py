@@ -102,7 +102,19 @@ def _curve_sizes(value: str | None) -> list[int | None] | None:
     type=field_number(BenchmarkOptions, "shots"),
     default=5,
     show_default=True,
-    help="Examples in the few-shot prompt.",
+    help="Examples in the few-shot prompt (and in tuned-prompt's without a validation split).",
+)
+@click.option(
+    "--prompt-configs",
+    type=field_number(BenchmarkOptions, "prompt_configs"),
+    help="Most prompt configurations the tuned-prompt search scores on the validation split "
+    "[default: all, 18 for classification].",
+)
+@click.option(
+    "--combined/--no-combined",
+    default=True,
+    show_default=True,
+    help="Also score each fine-tune with the tuned prompt (<backend>+prompt).",
 )
 @click.option(
     "--epochs",
@@ -202,6 +214,8 @@ def _validated_options(kw: dict[str, Any]) -> BenchmarkOptions:
             output=output,
             resume=kw["resume"],
             shots=kw["shots"],
+            prompt_configs=kw["prompt_configs"],
+            combined=kw["combined"],
             epochs=kw["epochs"],
             max_steps=kw["max_steps"],
             max_minutes=kw["max_minutes"],
@@ -254,6 +268,7 @@ def _print_summary(results: Any, output: Path) -> None:
     from rich.table import Table
 
     from advisor.bench.overfitting import convergence_summary
+    from advisor.report.benchmark.tuning import arm_label
 
     console = Console()
     m = results.primary_metric
@@ -264,8 +279,8 @@ def _print_summary(results: Any, output: Path) -> None:
         lo, hi = s.ci95.get(m, (float("nan"), float("nan")))
         cost = "n/a" if s.usd_per_1k_queries is None else f"{s.usd_per_1k_queries:.3g}"
         table.add_row(
-            s.name,
-            s.kind,
+            arm_label(s),
+            s.kind + (" (reference)" if s.reference else ""),
             f"{s.metrics.get(m, float('nan')):.3f}",
             f"[{lo:.3f}, {hi:.3f}]",
             cost,

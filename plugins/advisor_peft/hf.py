@@ -50,6 +50,13 @@ class HFModel(LoadedModel):
     def params_b(self) -> float | None:
         return sum(p.numel() for p in self.model.parameters()) / 1e9
 
+    @property
+    def context_window(self) -> int | None:
+        # The positions the model was trained on (the tokenizer's model_max_length is often
+        # a placeholder like 10**30).
+        positions = getattr(getattr(self.model, "config", None), "max_position_embeddings", None)
+        return int(positions) if isinstance(positions, int) else None
+
     def with_model(self, model: Any) -> HFModel:
         """The same tokenizer and name around another model object (a fine-tune of this one)."""
         return HFModel(self.name, model, self.tokenizer, self.path)

@@ -1,4 +1,5 @@
-"""Built-in prompt strategies: zero-shot, few-shot, 3c and cot.
+"""Built-in prompt strategies: zero-shot, few-shot, 3c, cot, and tuned-prompt (the benchmark's
+search over the others' configurations on the validation split).
 
 Each turns task data into a runner-neutral ``PromptSuite`` (``build_suite``); a runner (the
 built-in ``lmeval``) writes and scores it. Nothing heavy is imported here: a suite is strings.
@@ -43,5 +44,12 @@ def advisor_prompt_strategies() -> list[PromptStrategy]:
             description="Reason step by step, then give the answer after 'Answer:' (generation tasks).",
             task_types=["generation"],
             build_suite=s.chain_of_thought,
+        ),
+        # No prompts of its own: the benchmark's prompt search builds the chosen
+        # configuration through the strategies above.
+        PromptStrategy(
+            name="tuned-prompt",
+            description="The best of zero-shot / few-shot / 3c (and cot for generation) with "
+            "0-8 demonstrations, random or nearest-neighbour, chosen on the validation split.",
         ),
     ]

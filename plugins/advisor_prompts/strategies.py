@@ -1,13 +1,12 @@
 """How each prompt strategy writes its prompts: ``build_suite(train, test, options)`` returns
 a runner-neutral ``PromptSuite`` (the test examples with their finished prompts).
 
-``options`` (``SuiteOptions``) carries the suite ``name``, and ``shots`` (few-shot) and
-``seed``, which decide the training examples shown.
+``options`` (``SuiteOptions``) carries the suite ``name``, and ``shots``, ``selection`` and
+``seed``, which decide the training examples shown (few-shot and 3c; see ``selection``).
 """
 
 from __future__ import annotations
 
-import random
 from collections import Counter
 from collections.abc import Callable
 
@@ -20,8 +19,10 @@ from advisor.components import (
     TaskData,
 )
 from advisor.template import render_prompt, render_target
+from advisor_prompts.selection import demonstrations
 
-Prompt = Callable[[Example], str]
+# A test example and the demonstrations shown before it -> its finished prompt.
+Prompt = Callable[[Example, list[Example]], str]
 
 
 def _max_tokens(train: TaskData) -> int:
@@ -41,9 +42,12 @@ def _build(
     until: list[str] | None = None,
     max_tokens: int | None = None,
 ) -> PromptSuite:
+    shots = demonstrations(
+        train, [ex.input for ex in test.examples], options.shots, options.selection, options.seed
+    )
     docs = [
-        PromptDoc(id=i, line=ex.line, input=ex.input, prompt=prompt(ex), target=ex.output)
-        for i, ex in enumerate(test.examples)
+        PromptDoc(id=i, line=ex.line, input=ex.input, prompt=prompt(ex, demos), target=ex.output)
+        for i, (ex, demos) in enumerate(zip(test.examples, shots, strict=True))
     ]
     classification = test.task_type == "classification"
     return PromptSuite(
@@ -65,41 +69,30 @@ def zero_shot(train: TaskData, test: TaskData, options: SuiteOptions) -> PromptS
         "zero-shot",
         train,
         test,
-        options,
-        lambda ex: render_prompt(ex.input, labels),
+        options.model_copy(update={"shots": 0}),
+        lambda ex, _: render_prompt(ex.input, labels),
         "zero-shot prompt",
     )
 
 
-def pick_shots(train: TaskData, k: int, seed: int) -> list[Example]:
-    """k seeded examples; for classification, labels take turns so each appears early."""
-    pool = list(train.examples)
-    random.Random(seed).shuffle(pool)
-    if train.task_type != "classification":
-        return pool[:k]
-    by_label: dict[str, list[Example]] = {}
-    for ex in pool:
-        by_label.setdefault(ex.output, []).append(ex)
-    order = sorted(by_label)
-    random.Random(seed + 1).shuffle(order)
-    chosen: list[Example] = []
-    while len(chosen) < min(k, len(pool)):
-        for label in order:
-            if by_label[label] and len(chosen) < k:
-                chosen.append(by_label[label].pop(0))
-    return chosen
+def _solved(shots: list[Example]) -> str:
+    """Demonstrations in the format of the prompt itself, each with its answer."""
+    return "".join(render_prompt(ex.input) + render_target(ex.output) + "\n\n" for ex in shots)
+
+
+def _shots_text(options: SuiteOptions) -> str:
+    nearest = " (nearest neighbours)" if options.selection == "nearest" else ""
+    return f"{options.shots}-shot{nearest}"
 
 
 def few_shot(train: TaskData, test: TaskData, options: SuiteOptions) -> PromptSuite:
-    shots = pick_shots(train, options.shots, options.seed)
     labels = test.labels if test.task_type == "classification" else None
     header = render_prompt("", labels).split("\n")[0] + "\n\n" if labels else ""
-    solved = "".join(render_prompt(ex.input) + render_target(ex.output) + "\n\n" for ex in shots)
 
-    def prompt(ex: Example) -> str:
-        return header + solved + render_prompt(ex.input)
+    def prompt(ex: Example, shots: list[Example]) -> str:
+        return header + _solved(shots) + render_prompt(ex.input)
 
-    return _build("few-shot", train, test, options, prompt, f"{len(shots)}-shot prompt")
+    return _build("few-shot", train, test, options, prompt, f"{_shots_text(options)} prompt")
 
 
 def _context(train: TaskData) -> str:
@@ -139,13 +132,21 @@ def three_c(train: TaskData, test: TaskData, options: SuiteOptions) -> PromptSui
         clarity = "Instruction: read the input and write the required output for it."
         constraints = "Constraints: " + _format_hint(train) + " No explanation."
     instruction = "\n".join([clarity, _context(train), constraints])
+
+    def prompt(ex: Example, shots: list[Example]) -> str:
+        if not shots:
+            return render_prompt(ex.input, labels, instruction=instruction)
+        # The 3C sections, the demonstrations, then the input with its allowed labels.
+        return instruction + "\n\n" + _solved(shots) + render_prompt(ex.input, labels)
+
     return _build(
         "3c",
         train,
         test,
         options,
-        lambda ex: render_prompt(ex.input, labels, instruction=instruction),
-        "3C prompt (Clarity, Context, Constraints)",
+        prompt,
+        "3C prompt (Clarity, Context, Constraints)"
+        + (f", {_shots_text(options)}" if options.shots else ""),
     )
 
 
@@ -155,14 +156,14 @@ def chain_of_thought(train: TaskData, test: TaskData, options: SuiteOptions) -> 
         "new line that starts with 'Answer:'. " + _format_hint(train)
     )
 
-    def prompt(ex: Example) -> str:
+    def prompt(ex: Example, _: list[Example]) -> str:
         return f"{instruction}\nInput: {ex.input.strip()}\nReasoning:"
 
     return _build(
         "cot",
         train,
         test,
-        options,
+        options.model_copy(update={"shots": 0}),
         prompt,
         "chain-of-thought prompt",
         until=["\n\n", "Input:"],

@@ -14,6 +14,7 @@ from advisor.bench.challenges import (
 )
 from advisor.bench.schema import BenchmarkResults
 from advisor.report.benchmark import sections as sec
+from advisor.report.benchmark import tuning
 from advisor.report.benchmark.charts import cost_score_chart, curve_svg, loss_chart, score_chart
 from advisor.report.tables import esc, html_table
 
@@ -113,6 +114,20 @@ def _overfitting(results: BenchmarkResults) -> str:
     return "\n".join(parts)
 
 
+def _tuning(results: BenchmarkResults) -> str:
+    """Equal footing, shown: each arm's budget, then the search's validation-only rows."""
+    parts: list[str] = []
+    if rows := tuning.tuned_rows(results):
+        parts.append(f"<h2>{tuning.TUNED_TITLE}</h2>")
+        parts += [f"<p>{_inline_md(t)}</p>" for t in tuning.tuned_text(results)]
+        parts.append(_table(tuning.TUNED_HEADER, rows))
+    if rows := tuning.search_rows(results):
+        parts.append(f"<h2>{tuning.SEARCH_TITLE}</h2>")
+        parts += [f"<p>{_inline_md(t)}</p>" for t in tuning.search_text(results)]
+        parts.append(_table(tuning.SEARCH_HEADER, rows))
+    return "\n".join(parts)
+
+
 def _measured_sections(results: BenchmarkResults) -> str:
     parts: list[str] = []
     if results.challenges:
@@ -157,6 +172,7 @@ def render(results: BenchmarkResults) -> str:
 {f'<p class="muted">{esc(baselines)}</p>' if baselines else ""}
 <h2>Cost versus score</h2>{cost_score_chart(results.strategies, m)}
 <ul>{notes}</ul>
+{_tuning(results)}
 {_classification(results)}
 {_measured_sections(results)}
 <p class="muted">lm-eval tasks: <code>{esc(results.task_dir)}</code>. Fine-tunes are scored on the zero-shot task.</p>

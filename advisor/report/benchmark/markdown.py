@@ -13,6 +13,7 @@ from advisor.bench.challenges import (
 )
 from advisor.bench.schema import BenchmarkResults
 from advisor.report.benchmark import sections as sec
+from advisor.report.benchmark import tuning
 from advisor.report.tables import md_cell, md_pipes, md_table
 
 
@@ -42,10 +43,23 @@ def render(results: BenchmarkResults) -> str:
         f"`lm_eval --model hf --model_args pretrained=MODEL_DIR --include_path {results.task_dir} --tasks TASK`.",
         "Fine-tunes are scored on the zero-shot task (the prompt format they were trained on).",
         "",
+        *_tuning(results),
         *_classification(results),
         *_measured_sections(results),
     ]
     return "\n".join(out)
+
+
+def _tuning(results: BenchmarkResults) -> list[str]:
+    """Equal footing, shown: each arm's budget, then the search's validation-only rows."""
+    out: list[str] = []
+    if rows := tuning.tuned_rows(results):
+        out += [f"## {tuning.TUNED_TITLE}", "", *[t + "\n" for t in tuning.tuned_text(results)]]
+        out += _table(tuning.TUNED_HEADER, rows)
+    if rows := tuning.search_rows(results):
+        out += [f"## {tuning.SEARCH_TITLE}", "", *[t + "\n" for t in tuning.search_text(results)]]
+        out += _table(tuning.SEARCH_HEADER, rows)
+    return out
 
 
 def _classification(results: BenchmarkResults) -> list[str]:

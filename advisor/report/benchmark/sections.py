@@ -6,6 +6,7 @@ from __future__ import annotations
 from advisor.bench.challenges import fine_tunes
 from advisor.bench.classification import MACRO_F1, MISCLASSIFIED_SHOWN, confusion
 from advisor.bench.schema import Advice, BenchmarkResults, StrategyResult
+from advisor.report.benchmark.tuning import arm_label
 
 SCORE_HEADER = [
     "strategy",
@@ -56,8 +57,8 @@ def strategy_rows(results: BenchmarkResults) -> list[list[str]]:
         f1 = s.metrics.get(MACRO_F1)
         rows.append(
             [
-                s.name,
-                s.kind,
+                arm_label(s),
+                s.kind + (" (reference)" if s.reference else ""),
                 f"{s.metrics.get(m, float('nan')):.3f}",
                 *([f"{f1:.3f}" if f1 is not None else "n/a"] if _classification(results) else []),
                 f"[{lo:.3f}, {hi:.3f}]",
