@@ -102,8 +102,10 @@ def train_strategy(
     seed: int = 0,
     resume: bool = False,
     progress: bool = True,
+    validation: TaskData | None = None,
 ) -> TrainResult:
-    """Fine-tune through a training backend; the shared base must come back unchanged."""
+    """Fine-tune through a training backend; the shared base must come back unchanged. The
+    ``validation`` split, when given, is what the backend's stopping rule watches."""
     values: dict[str, Any] = {**backend.defaults, "method": backend.method, "seed": seed}
     values["epochs"] = epochs if epochs is not None else 1.0
     if max_steps is not None:
@@ -111,7 +113,10 @@ def train_strategy(
     config = TrainConfig.model_validate(
         {k: v for k, v in values.items() if k in TrainConfig.model_fields}
     )
-    return backend.train(loaded, train, config, output_dir, resume=resume, progress=progress)
+    extra = {"validation": validation} if validation is not None else {}
+    return backend.train(
+        loaded, train, config, output_dir, resume=resume, progress=progress, **extra
+    )
 
 
 def score_ability(
@@ -166,11 +171,19 @@ def score_baseline(strategy: PromptStrategy, train: TaskData, test: TaskData) ->
 
 
 def train_and_score(
-    ctx: RunContext, backend: TrainingBackend, data: TaskData, out_dir: Path, name: str
+    ctx: RunContext,
+    backend: TrainingBackend,
+    data: TaskData,
+    out_dir: Path,
+    name: str,
+    *,
+    seed: int | None = None,
+    validation: TaskData | None = None,
 ) -> tuple[StrategyResult, float]:
-    """Train ``backend`` on ``data`` into ``out_dir`` with the run's options, then score the
-    fine-tune on the zero-shot suite; the result carries its training and overfitting. Returns
-    it with the training seconds."""
+    """Train ``backend`` on ``data`` into ``out_dir`` with the run's options (``seed``: the
+    run's seed unless given; ``validation``: the split the stopping rule watches), then score
+    the fine-tune on the zero-shot suite; the result carries its training and overfitting.
+    Returns it with the training seconds."""
     o = ctx.options
     start = time.perf_counter()
     trained = train_strategy(
@@ -180,9 +193,10 @@ def train_and_score(
         out_dir,
         epochs=o.epochs,
         max_steps=o.max_steps,
-        seed=o.seed,
+        seed=o.seed if seed is None else seed,
         resume=o.resume,
         progress=o.progress,
+        validation=validation,
     )
     train_seconds = time.perf_counter() - start
     result = evaluate_fine_tune(
