@@ -168,7 +168,7 @@ def test_markdown_sections_show_the_measured_values():
     assert "LoRA vs full fine-tuning: lora dropped +4.8 points, full +16.1 points." in forget
     curve = md.split("## Data Scarcity / Training Data")[1]
     assert r.curve is not None and r.curve.summary in curve
-    assert "| 200 (all) | 0.700 |" in curve and "mild (early stop)" in curve
+    assert "| 200 (all) | 1 | 0.700 |" in curve and "mild (early stop)" in curve
     assert "![learning curve](curve.svg)" in curve
 
 
@@ -274,8 +274,9 @@ def test_curve_resume_skips_done_sizes_and_reuses_the_full_fine_tune(monkeypatch
     first = fake_benchmark(
         tmp_path, strategies=["zero-shot", "fake-ft"], curve=True, curve_sizes=[12]
     )
-    # The benchmark's fine-tune on all 48 (60 less the 12 validation rows), then size 12.
-    assert trained == [48, 12]
+    # The benchmark's fine-tune on all 48 (60 less the 12 validation rows), then size 12 with
+    # each of its 3 seeds.
+    assert trained == [48, 12, 12, 12]
     points = first["curve"]["points"]
     assert [p["size"] for p in points] == [12, 48] and points[1]["reused"] == "fake-ft"
 
@@ -287,8 +288,8 @@ def test_curve_resume_skips_done_sizes_and_reuses_the_full_fine_tune(monkeypatch
         curve_sizes=[12, 24],
         resume=True,
     )
-    assert trained == [24]  # 12 was done, 48 (all) is the benchmark's own fine-tune
-    assert [p["size"] for p in again["curve_points"]] == [12, 48, 24]  # saved as measured
+    assert trained == [24, 24, 24]  # 12 was done, 48 (all) is the benchmark's own fine-tune
+    assert sorted(p["size"] for p in again["curve_points"]) == [12, 24, 48]
     points = again["curve"]["points"]
     assert [p["size"] for p in points] == [12, 24, 48]
     assert points[0] == first["curve"]["points"][0]

@@ -5,10 +5,12 @@ from __future__ import annotations
 import pytest
 
 from advisor.bench.classification import (
+    LabelBaselines,
     confusion,
     label_baselines,
     macro_f1,
     misclassified,
+    within_chance,
 )
 from advisor.components import Example, ExampleResult, TaskData
 
@@ -65,3 +67,24 @@ def test_label_baselines_chance_and_majority_share_of_the_test_set():
     assert label_baselines(_data(["c", "c", "a", "a"]), test).majority_label == "a"
     generation = TaskData(name="g", task_type="generation", examples=train.examples)
     assert label_baselines(generation, test) is None
+
+
+def test_guessing_by_label_shares_and_the_majority_macro_f1():
+    train = _data(["a", "a", "a", "b", "c", "c"])
+    test = _data(["a", "b", "b", "c"])
+    b = label_baselines(train, test)
+    assert b is not None and b.test_examples == 4
+    # Guess a 1/2, b 1/6, c 1/3 of the time against test shares 1/4, 1/2, 1/4.
+    assert b.share_guess == pytest.approx(0.5 * 0.25 + 1 / 6 * 0.5 + 1 / 3 * 0.25)
+    always_a = _results([(e.output, "a") for e in test.examples])
+    assert b.majority_macro_f1 == pytest.approx(macro_f1(always_a))
+
+
+def test_chance_band_is_the_binomial_range_of_the_better_guess():
+    b = LabelBaselines(
+        chance=0.25, share_guess=0.4, majority_label="a", majority_share=0.5, test_examples=100
+    )
+    lo, hi = b.band()
+    half = 1.96 * (0.4 * 0.6 / 100) ** 0.5
+    assert (lo, hi) == (pytest.approx(0.4 - half), pytest.approx(0.4 + half))
+    assert within_chance(0.45, b) and not within_chance(0.55, b)

@@ -4,20 +4,23 @@ stages alone on the real model (slow)."""
 from __future__ import annotations
 
 import math
+import random
 import xml.etree.ElementTree as ET
 from collections import Counter
 
 import pytest
 
 from advisor.bench.curve import (
+    aggregate_point,
     analyse_curve,
     extrapolate_size,
     find_crossover,
     nested_subsets,
     resolve_sizes,
+    seeds_at,
     stratified_order,
 )
-from advisor.bench.schema import CurvePoint
+from advisor.bench.schema import CurvePoint, CurveRun
 from advisor.components import Example, TaskData
 from advisor.report.benchmark.charts import curve_svg
 
@@ -136,3 +139,86 @@ def test_tiny_real_curve(tmp_path):
     assert r.test_examples == 12 and r.prompt_strategy == "zero-shot"
     assert [s.name for s in results.strategies] == ["zero-shot"]  # no full fine-tune
     assert (tmp_path / "curve.svg").exists() and (tmp_path / "report.md").exists()
+
+
+# --------------------------------------------------------------------------- seeds and bands
+
+
+def _runs(size: int, rate: float, seeds: int = 3, n: int = 100) -> CurvePoint:
+    """A point whose seeds each get about ``rate`` of ``n`` test examples right, each example
+    drawn independently (seeded), as unrelated fine-tunes would."""
+    runs = []
+    for k in range(seeds):
+        rng = random.Random(size * 100 + k)
+        scores = [1.0 if rng.random() < rate else 0.0 for _ in range(n)]
+        runs.append(CurveRun(seed=k, score=sum(scores) / n, scores=scores))
+    return aggregate_point(size, runs, None)
+
+
+KW = dict(method="lora", metric="acc", test_examples=100, prompt_strategy="tuned-prompt")
+
+
+def test_a_curve_still_rising_says_more_data_would_help_and_by_how_much():
+    points = [_runs(16, 0.3), _runs(64, 0.5), _runs(256, 0.7, seeds=1)]
+    r = analyse_curve(points, prompt_score=0.9, **KW)
+    assert r.more_data and r.gain_range is not None and r.gain_range[0] > 0
+    # +20 points per step of 4x (two doublings): +10 points per doubling.
+    assert r.gain_per_doubling == pytest.approx(10.0, abs=3)
+    assert f"More data would likely help: about {r.gain_per_doubling:+.1f} points" in r.summary
+    assert "per doubling of the training set" in r.summary
+    assert "the tuned prompt (tuned-prompt" in r.summary
+    assert all(p.ci95 and p.ci95[0] <= p.score <= p.ci95[1] for p in r.points)
+
+
+def test_a_flat_curve_does_not_ask_for_more_data():
+    points = [_runs(16, 0.5), _runs(64, 0.52), _runs(256, 0.51, seeds=1)]
+    r = analyse_curve(points, prompt_score=0.9, **KW)
+    assert not r.more_data and "More data" not in r.summary
+    # A small last step inside the noise does not count either.
+    noisy = analyse_curve([_runs(16, 0.5), _runs(64, 0.53)], prompt_score=0.9, **KW)
+    assert not noisy.more_data
+
+
+def test_a_point_averages_its_seeds_and_reports_convergence():
+    runs = [
+        CurveRun(seed=0, score=0.5, scores=[1.0, 0.0], steps=10, epochs=2.0, converged=True),
+        CurveRun(seed=1, score=1.0, scores=[1.0, 1.0], steps=20, epochs=4.0, converged=False),
+    ]
+    p = aggregate_point(16, runs, prompt=[0.0, 0.0])
+    assert (p.score, p.steps, p.epochs, p.converged) == (0.75, 15, 3.0, False)
+    assert p.difference == pytest.approx(0.75)
+    assert aggregate_point(16, runs[:1], None).converged is True
+    unknown = CurveRun(seed=2, score=0.0, scores=[0.0, 0.0])
+    assert aggregate_point(16, [*runs, unknown], None).converged is None
+
+
+def test_small_sizes_get_every_seed_and_each_seed_is_nested():
+    assert [seeds_at(n, 3) for n in (16, 64, 65, 256)] == [3, 3, 1, 1]
+    data = _data({"a": 50, "b": 30, "c": 20})
+    for seed in (0, 1, 2):
+        small, big = nested_subsets(data, (16, 64), seed)
+        assert big.examples[:16] == small.examples
+        assert {e.output for e in small.examples} == {"a", "b", "c"}
+    firsts = {tuple(e.input for e in nested_subsets(data, (16,), s)[0].examples) for s in range(3)}
+    assert len(firsts) == 3
+
+
+def test_the_curve_stage_runs_seeds_at_small_sizes_and_resume_keeps_them(tmp_path, monkeypatch):
+    from test_goldens import run_fake_benchmark
+
+    from advisor.bench import arms
+
+    opts = dict(strategies=["zero-shot", "fake-ft"], curve=True, curve_sizes=[12, 24, None])
+    first = run_fake_benchmark(tmp_path / "run", **opts)
+    c = first.curve
+    assert c is not None and [len(p.runs) for p in c.points] == [3, 3, 1]
+    assert c.points[-1].reused == "fake-ft"
+    assert c.baselines is not None and "chance" in (tmp_path / "run" / "curve.svg").read_text()
+
+    def no_training(*args, **kwargs):
+        raise AssertionError("a finished curve run was trained again")
+
+    monkeypatch.setattr(arms, "train_and_score", no_training)
+    again = run_fake_benchmark(tmp_path / "run", resume=True, **opts)
+    assert again.curve is not None
+    assert [p.model_dump() for p in again.curve.points] == [p.model_dump() for p in c.points]

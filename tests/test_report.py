@@ -381,3 +381,22 @@ def test_benchmark_report_shows_classification_detail_escaped(tmp_path):
     assert "| score | macro-F1 | 95% CI |" in md
     assert "&lt;script&gt;alert('x')&lt;/script&gt; \\| row<br>break" not in md  # excerpt: one line
     assert "&lt;script&gt;alert('x')&lt;/script&gt; \\| row break" in md
+
+
+def test_benchmark_tables_carry_chance_and_majority_rows_and_name_arms_at_chance(tmp_path):
+    from advisor.report.benchmark import html, markdown
+
+    results = fake_benchmark(tmp_path / "run")
+    b = results.label_baselines
+    assert b is not None and b.share_guess is not None
+    results.strategies[0].metrics["acc"] = b.chance  # a prompt no better than guessing
+    md, page = markdown.render(results), html.render(results)
+    for text in (md, page):
+        assert "chance (uniform guess, 6 labels)" in text
+        assert "chance (guess by label shares)" in text
+        assert "majority class (&#x27;" in text or "majority class ('" in text
+        assert f"{results.strategies[0].name} ({b.chance:.3f}) is within the chance band" in text
+        assert "it cannot be told apart from guessing" in text
+    row = next(line for line in md.splitlines() if line.startswith("| majority class"))
+    assert f"| reference | {b.majority_share:.3f} | {b.majority_macro_f1:.3f} |" in row
+    assert "share guess" in page or abs(b.share_guess - b.chance) < 0.01

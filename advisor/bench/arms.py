@@ -172,11 +172,19 @@ def score_baseline(strategy: PromptStrategy, train: TaskData, test: TaskData) ->
 
 
 def train_and_score(
-    ctx: RunContext, backend: TrainingBackend, data: TaskData, out_dir: Path, name: str
+    ctx: RunContext,
+    backend: TrainingBackend,
+    data: TaskData,
+    out_dir: Path,
+    name: str,
+    *,
+    seed: int | None = None,
+    validation: TaskData | None = None,
 ) -> tuple[StrategyResult, float]:
-    """Train ``backend`` on ``data`` into ``out_dir`` with the run's options, then score the
-    fine-tune on the zero-shot suite; the result carries its training and overfitting. Returns
-    it with the training seconds."""
+    """Train ``backend`` on ``data`` into ``out_dir`` with the run's options (``seed``: the
+    run's seed unless given; ``validation``: the split the stopping rule watches), then score
+    the fine-tune on the zero-shot suite; the result carries its training and overfitting.
+    Returns it with the training seconds."""
     o = ctx.options
     start = time.perf_counter()
     trained = train_strategy(
@@ -184,11 +192,11 @@ def train_and_score(
         backend,
         data,
         out_dir,
-        seed=o.seed,
+        seed=o.seed if seed is None else seed,
         resume=o.resume,
         progress=o.progress,
-        # The run's one validation split (advisor.bench.stages.open_run), when it carved one.
-        validation=getattr(ctx, "validation", None),
+        # The run's one validation split (advisor.bench.stages.open_run) unless one is given.
+        validation=validation if validation is not None else getattr(ctx, "validation", None),
         epochs=o.epochs,
         max_steps=o.max_steps,
         max_minutes=o.max_minutes,

@@ -16,7 +16,8 @@ def fine_tunes(results: BenchmarkResults) -> list[StrategyResult]:
     return [s for s in results.strategies if s.kind == "fine-tune"]
 
 
-def _worst(levels: list[str]) -> str | None:
+def worst_level(levels: list[str]) -> str | None:
+    """The most severe of ``levels`` (overfitting or forgetting grades); None when empty."""
     return max(levels, key=lambda lv: _SEVERITY.get(lv, 0)) if levels else None
 
 
@@ -29,7 +30,7 @@ def measured_challenges(
     tuned = [s for s in fine_tunes(results) if s.overfitting is not None]
     if tuned:
         text = "; ".join(f"{s.name}: {s.overfitting.summary}" for s in tuned)  # type: ignore[union-attr]
-        level = _worst([s.overfitting.level for s in tuned])  # type: ignore[union-attr]
+        level = worst_level([s.overfitting.level for s in tuned])  # type: ignore[union-attr]
         out.append(
             MeasuredChallenge(
                 name=OVERFITTING, measured=text, level=level, rated=rated.get(OVERFITTING)
@@ -45,7 +46,7 @@ def measured_challenges(
             MeasuredChallenge(
                 name=FORGETTING,
                 measured=text,
-                level=_worst([m.level for m in f.methods]),
+                level=worst_level([m.level for m in f.methods]),
                 rated=rated.get(FORGETTING),
             )
         )

@@ -8,6 +8,7 @@ results with them, the reports lay them out.
 
 from __future__ import annotations
 
+import math
 from collections import Counter
 from collections.abc import Sequence
 from typing import Protocol
@@ -18,6 +19,7 @@ from advisor.components import ExampleResult, TaskData
 
 MISCLASSIFIED_SHOWN = 5
 MACRO_F1 = "macro_f1"
+Z95 = 1.96  # the normal quantile of a two-sided 95% range
 
 
 class Misclassified(BaseModel):
@@ -30,13 +32,36 @@ class Misclassified(BaseModel):
 
 
 class LabelBaselines(BaseModel):
-    """The scores of answering without reading: a strategy must beat both to have learnt."""
+    """The scores of answering without reading: a strategy must beat them to have learnt."""
 
     chance: float = Field(description="1 / number of labels: a uniform guess.")
+    share_guess: float | None = Field(
+        None,
+        description="Expected accuracy of guessing each label as often as the training set "
+        "holds it (sum over labels of training share x test share).",
+    )
     majority_label: str = Field(description="The training set's most common label.")
     majority_share: float = Field(
         description="Share of the test set that carries it: the score of always answering it."
     )
+    majority_macro_f1: float | None = Field(
+        None, description="Macro-F1 of always answering the majority label."
+    )
+    test_examples: int | None = Field(None, description="Test examples the shares are over.")
+
+    def band(self) -> tuple[float, float]:
+        """The 95% range of a blind guesser's accuracy on this test set: the better of the two
+        random guesses (uniform, by label shares), plus or minus its binomial 95% half-width.
+        A score inside it cannot be told apart from guessing."""
+        p = max(self.chance, self.share_guess or 0.0)
+        n = self.test_examples or 0
+        half = Z95 * math.sqrt(p * (1 - p) / n) if n else 0.0
+        return max(0.0, p - half), min(1.0, p + half)
+
+
+def within_chance(score: float, baselines: LabelBaselines) -> bool:
+    """Whether ``score`` lies inside the chance band (``LabelBaselines.band``)."""
+    return score <= baselines.band()[1]
 
 
 def macro_f1(examples: Sequence[ExampleResult]) -> float:
@@ -83,14 +108,27 @@ def misclassified(
 
 
 def label_baselines(train: TaskData, test: TaskData) -> LabelBaselines | None:
-    """Chance and majority-class scores; None for generation data or an empty test set."""
+    """Chance, guessing by label shares and majority-class scores; None for generation data
+    or an empty test set."""
     if train.task_type != "classification" or not train.labels or not test.examples:
         return None
     counts = Counter(e.output for e in train.examples)
+    tests = Counter(e.output for e in test.examples)
+    n_train, n_test = sum(counts.values()), len(test.examples)
     # Ties go to the first label in sorted order, so that the line does not depend on file order.
     label = min(counts, key=lambda k: (-counts[k], k))
-    share = sum(1 for e in test.examples if e.output == label) / len(test.examples)
-    return LabelBaselines(chance=1 / len(train.labels), majority_label=label, majority_share=share)
+    share = tests[label] / n_test
+    guess = sum(counts[k] / n_train * tests[k] / n_test for k in counts)
+    # Always answering one label: its F1 is 2*share/(1+share), every other test label's is 0.
+    present = set(tests) | {label}
+    return LabelBaselines(
+        chance=1 / len(train.labels),
+        share_guess=guess,
+        majority_label=label,
+        majority_share=share,
+        majority_macro_f1=2 * share / (1 + share) / len(present),
+        test_examples=n_test,
+    )
 
 
 class Scored(Protocol):

@@ -91,6 +91,9 @@ class BenchmarkOptions(BaseModel):
     combined: bool = Field(
         True, description="Score each fine-tune with the tuned prompt too (<backend>+prompt)."
     )
+    curve_seeds: int = Field(
+        3, ge=1, le=100, description="Seeds (subsets and trainings) of each small curve size."
+    )
 
 
 __all__ = ["ExampleResult"]  # defined in advisor.components (runners build them); re-exported
@@ -219,26 +222,50 @@ class MeasuredChallenge(BaseModel):
     rated: str | None = Field(None, description="What `advisor recommend` guessed (its rating).")
 
 
+class CurveRun(BaseModel):
+    """One fine-tune of a learning-curve point: one seed's nested subset, trained with the
+    run's stopping rule and scored on the test set."""
+
+    seed: int
+    score: float
+    scores: list[float] = Field(
+        default_factory=list, description="The primary metric per test example, by doc_id."
+    )
+    steps: int | None = None
+    epochs: float | None = None
+    converged: bool | None = None
+    stop_reason: str | None = None
+    stopped_early: bool = False
+    overfitting: str | None = Field(None, description="OverfittingReport level of this run")
+    train_seconds: float | None = None
+    eval_seconds: float | None = None
+
+
 class CurvePoint(BaseModel):
-    """One training-set size of the learning curve."""
+    """One training-set size of the learning curve (the mean over its seeds' runs)."""
 
     size: int
     score: float
-    ci95: tuple[float, float] | None = None
+    ci95: tuple[float, float] | None = Field(
+        None, description="Bootstrap band over test examples and seeds."
+    )
     difference: float | None = Field(None, description="fine-tune minus prompt, same test examples")
-    p_value: float | None = Field(None, description="paired bootstrap against the best prompt")
+    p_value: float | None = Field(None, description="paired bootstrap against the prompt")
     train_seconds: float | None = None
     eval_seconds: float | None = None
-    steps: int | None = None
+    steps: int | None = Field(None, description="Training steps (mean over the seeds).")
+    epochs: float | None = Field(None, description="Epochs trained (mean over the seeds).")
+    converged: bool | None = Field(None, description="Every seed's run converged (None: unknown).")
     stopped_early: bool = False
     overfitting: str | None = Field(None, description="OverfittingReport level of this fine-tune")
     reused: str | None = Field(
         None, description="Strategy whose fine-tune on all the data gave this point"
     )
+    runs: list[CurveRun] = Field(default_factory=list, description="One per seed.")
 
 
 class CurveResult(BaseModel):
-    """The learning curve against the best prompt (see ``advisor.bench.curve``)."""
+    """The learning curve against the prompt arm (see ``advisor.bench.curve``)."""
 
     method: str
     metric: str
@@ -254,6 +281,18 @@ class CurveResult(BaseModel):
     )
     still_rising: bool = False
     extrapolated_size: int | None = None
+    more_data: bool = Field(
+        False, description="The last step still improves significantly: more data would help."
+    )
+    gain_per_doubling: float | None = Field(
+        None, description="Points gained per doubling of the data (log-linear fit, last 3 sizes)."
+    )
+    gain_range: tuple[float, float] | None = Field(
+        None, description="95% bootstrap range of gain_per_doubling."
+    )
+    baselines: LabelBaselines | None = Field(
+        None, description="Classification: chance and majority class, drawn on the chart."
+    )
     seconds: float = 0.0
     summary: str = ""
 

@@ -11,7 +11,7 @@ import math
 from collections.abc import Callable, Sequence
 from typing import NamedTuple
 
-from advisor.report.svg import chart_open, tag, text, text_width, titled
+from advisor.report.svg import Level, chart_open, tag, text, text_width, titled
 
 Box = tuple[float, float, float, float]  # x0, y0, x1, y1
 FONT = 11
@@ -192,17 +192,19 @@ def log_line_chart(
     y_caption: str = "",
     reference_ci: tuple[float, float] | None = None,
     marker: tuple[float, str] | None = None,
+    levels: Sequence[Level] = (),
     width: int = 560,
     height: int = 300,
 ) -> str:
     """A line with its shaded interval band over a log x axis (each point's x labelled), a
-    dashed horizontal ``reference`` (value, label) with its own band ``reference_ci``, and an
-    optional vertical ``marker`` (x, label)."""
+    dashed horizontal ``reference`` (value, label) with its own band ``reference_ci``, an
+    optional vertical ``marker`` (x, label), and ``levels`` (e.g. chance) as dotted lines
+    named in a second legend row."""
     margins = left, right, top, bottom = 58, 20, 34, 40
     xs = [p.x for p in points]
     lo_x, hi_x = math.log(min(xs)), math.log(max(xs))
     hi_x = hi_x if hi_x > lo_x else lo_x + 1
-    values = [reference[0], *(reference_ci or ())]
+    values = [reference[0], *(reference_ci or ()), *(lv.value for lv in levels)]
     values += [v for p in points for v in ((p.ci or (p.y, p.y)) + (p.y,))]
     y0, y1 = min(0.0, min(values)), max(1.0, max(values))
 
@@ -213,10 +215,14 @@ def log_line_chart(
         return top + (1 - (v - y0) / (y1 - y0)) * (height - top - bottom)
 
     ticks = [(x(n), f"{n:g}") for n in xs]
-    levels = [(y(v), f"{v:.2f}") for v in (y0, (y0 + y1) / 2, y1)]
+    y_ticks = [(y(v), f"{v:.2f}") for v in (y0, (y0 + y1) / 2, y1)]
     head = chart_open(width, height, aria_label, font_family="sans-serif")
-    parts = [head, *_axes(width, height, margins, ticks, levels, (x_caption, y_caption))]
+    parts = [head, *_axes(width, height, margins, ticks, y_ticks, (x_caption, y_caption))]
     parts += _reference_lines(reference[0], reference_ci, y, left, width - right)
+    for lv in levels:
+        at = f"{y(lv.value):.1f}"
+        dots = dict(x1=left, x2=width - right, y1=at, y2=at, stroke_dasharray="2 4")
+        parts.append(tag("line", **dots, stroke=lv.colour))
     parts.append(_band(points, x, y))
     path = " ".join(
         f"{'M' if i == 0 else 'L'}{x(p.x):.1f},{y(p.y):.1f}" for i, p in enumerate(points)
@@ -242,6 +248,7 @@ def log_line_chart(
     if marker is not None:
         legend.append((marker[1], MARKER))
     parts += _legend(legend, left, 14)
+    parts += _legend([(lv.label, lv.colour) for lv in levels], left, 28)
     parts.append("</svg>")
     return "".join(parts)
 

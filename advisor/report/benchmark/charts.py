@@ -15,6 +15,19 @@ def _colour(s: StrategyResult) -> str:
     return COLOURS.get(s.kind, "#888")
 
 
+def baseline_levels(results: BenchmarkResults) -> list[svg.Level]:
+    """Classification: the chance, label-share guess and majority-class scores as lines (the
+    share guess only where it differs visibly from the uniform one)."""
+    b = results.label_baselines
+    if b is None:
+        return []
+    levels = [svg.Level(b.chance, f"chance {b.chance:.2f}", "#777")]
+    if b.share_guess is not None and abs(b.share_guess - b.chance) >= 0.01:
+        levels.append(svg.Level(b.share_guess, f"share guess {b.share_guess:.2f}", "#999"))
+    levels.append(svg.Level(b.majority_share, f"majority {b.majority_share:.2f}", "#b15928"))
+    return levels
+
+
 def score_chart(results: BenchmarkResults) -> str:
     """Scores with 95% CI error bars; for classification, the scores of a uniform guess and of
     always answering the most common training label, which a strategy has to beat."""
@@ -24,12 +37,7 @@ def score_chart(results: BenchmarkResults) -> str:
         v = s.metrics.get(metric, 0.0)
         lo, hi = s.ci95.get(metric, (v, v))
         bars.append(svg.CiBar(s.name, v, lo, hi, _colour(s)))
-    levels = []
-    if (b := results.label_baselines) is not None:
-        levels = [
-            svg.Level(b.chance, f"chance {b.chance:.2f}", "#777"),
-            svg.Level(b.majority_share, f"majority {b.majority_share:.2f}", "#b15928"),
-        ]
+    levels = baseline_levels(results)
     return svg.ci_bars(bars, aria_label="scores", levels=levels, margin=120 if levels else 0)
 
 
@@ -84,6 +92,20 @@ def curve_svg(r: CurveResult, width: int = 560, height: int = 300) -> str:
         y_caption=r.metric,
         reference_ci=r.prompt_ci95,
         marker=marker,
+        levels=_curve_levels(r),
         width=width,
         height=height,
     )
+
+
+def _curve_levels(r: CurveResult) -> list[svg.Level]:
+    """Chance and majority class on the learning curve, as on the score chart."""
+    b = r.baselines
+    if b is None:
+        return []
+    return [
+        svg.Level(b.chance, f"chance {b.chance:.2f}", "#777"),
+        svg.Level(
+            b.majority_share, f"majority '{b.majority_label}' {b.majority_share:.2f}", "#b15928"
+        ),
+    ]

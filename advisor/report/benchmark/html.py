@@ -51,6 +51,12 @@ def _table(header: list[str], rows: list[list[str]]) -> str:
     return html_table(header, rows, sections=False)
 
 
+def _score_table(results: BenchmarkResults) -> str:
+    """The strategies, then the no-reading baselines they read against."""
+    header = sec.score_header(results)
+    return _table(header, sec.strategy_rows(results) + sec.reference_rows(results, header))
+
+
 def _confusion_table(labels: list[str], matrix: list[list[int]]) -> str:
     """Rows: the true label; columns: the prediction. The diagonal (right) is shaded green and
     the rest red, each by its share of the row, so that the mistakes stand out."""
@@ -158,6 +164,7 @@ def render(results: BenchmarkResults) -> str:
     verdict = "".join(f"<p>{_inline_md(line)}</p>" for line in sec.verdict_lines(results))
     baselines = sec.baseline_line(results)
     notes = "".join(f"<li>{esc(n)}</li>" for n in results.cost_notes)
+    chance = "".join(f"<p>{esc(n)}</p>" for n in sec.chance_notes(results))
     return f"""<!DOCTYPE html>
 <html lang="en"><head><meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
@@ -167,9 +174,9 @@ def render(results: BenchmarkResults) -> str:
 <h1>Benchmark: {esc(d.name)}</h1>
 <p>{esc(d.task_type)}, {d.train_examples} training and {d.test_examples} test examples; model {esc(results.model)}; metric <code>{esc(m)}</code>.</p>
 <div class="verdict {esc(outcome)}">{verdict}</div>
-<h2>Scores</h2>{_table(sec.score_header(results), sec.strategy_rows(results))}
+<h2>Scores</h2>{_score_table(results)}
 <h2>Score with 95% confidence interval</h2>{score_chart(results)}
-{f'<p class="muted">{esc(baselines)}</p>' if baselines else ""}
+{f'<p class="muted">{esc(baselines)}</p>' if baselines else ""}{chance}
 <h2>Cost versus score</h2>{cost_score_chart(results.strategies, m)}
 <ul>{notes}</ul>
 {_tuning(results)}

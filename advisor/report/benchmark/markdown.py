@@ -32,10 +32,11 @@ def render(results: BenchmarkResults) -> str:
         + f"; metric `{results.primary_metric}`.",
         "",
         *[line + "\n" for line in sec.verdict_lines(results)],
-        md_table(sec.score_header(results), sec.strategy_rows(results), cell=md_pipes),
+        _score_table(results),
     ]
     if line := sec.baseline_line(results):
         out += ["", md_cell(line)]
+    out += [f"- {md_cell(note)}" for note in sec.chance_notes(results)]
     out += ["", *[f"- {n}" for n in results.cost_notes]]
     out += [
         "",
@@ -60,6 +61,13 @@ def _tuning(results: BenchmarkResults) -> list[str]:
         out += [f"## {tuning.SEARCH_TITLE}", "", *[t + "\n" for t in tuning.search_text(results)]]
         out += _table(tuning.SEARCH_HEADER, rows)
     return out
+
+
+def _score_table(results: BenchmarkResults) -> str:
+    """The strategies, then the no-reading baselines they read against."""
+    header = sec.score_header(results)
+    rows = sec.strategy_rows(results) + sec.reference_rows(results, header)
+    return md_table(header, rows, cell=md_pipes)
 
 
 def _classification(results: BenchmarkResults) -> list[str]:

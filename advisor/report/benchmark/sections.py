@@ -4,7 +4,7 @@ the sentences around them; the Markdown and HTML renderers escape and lay them o
 from __future__ import annotations
 
 from advisor.bench.challenges import fine_tunes
-from advisor.bench.classification import MACRO_F1, MISCLASSIFIED_SHOWN, confusion
+from advisor.bench.classification import MACRO_F1, MISCLASSIFIED_SHOWN, confusion, within_chance
 from advisor.bench.schema import Advice, BenchmarkResults, StrategyResult
 from advisor.report.benchmark.tuning import arm_label
 
@@ -27,7 +27,18 @@ OVERFIT_HEADER = [
     "early stopping",
 ]
 FORGET_HEADER = ["method", "before", "after", "drop (points)", "items lost / gained", "p", "level"]
-CURVE_HEADER = ["training examples", "score", "95% CI", "vs prompt", "p", "steps", "overfitting"]
+CURVE_HEADER = [
+    "training examples",
+    "seeds",
+    "score",
+    "95% band",
+    "vs prompt",
+    "p",
+    "steps",
+    "epochs",
+    "converged",
+    "overfitting",
+]
 
 
 def _money(x: float | None) -> str:
@@ -76,11 +87,65 @@ def baseline_line(results: BenchmarkResults) -> str | None:
     b = results.label_baselines
     if b is None:
         return None
-    return (
-        f"Chance (a uniform guess among {len(results.data.labels or [])} labels): {b.chance:.3f}; "
-        f"always answering the most common training label, '{b.majority_label}': "
-        f"{b.majority_share:.3f}."
+    shares = (
+        f"; guessing by the training label shares: {b.share_guess:.3f}" if b.share_guess else ""
     )
+    lo, hi = b.band()
+    return (
+        f"Chance (a uniform guess among {len(results.data.labels or [])} labels): {b.chance:.3f}"
+        f"{shares}; always answering the most common training label, '{b.majority_label}': "
+        f"{b.majority_share:.3f}. A blind guess lands between {lo:.3f} and {hi:.3f} on these "
+        f"{results.data.test_examples} test examples (95%): the chance band."
+    )
+
+
+def reference_rows(results: BenchmarkResults, header: list[str]) -> list[list[str]]:
+    """The scores of answering without reading, as rows of the score table (classification):
+    every strategy row above them reads against them. Cells are placed by ``header``'s names,
+    so columns added to the table stay empty in these rows."""
+    b = results.label_baselines
+    if b is None:
+        return []
+    labels = len(results.data.labels or [])
+    entries = [(f"chance (uniform guess, {labels} labels)", b.chance, None)]
+    if b.share_guess is not None:
+        entries.append(("chance (guess by label shares)", b.share_guess, None))
+    entries.append(
+        (f"majority class ('{b.majority_label}')", b.majority_share, b.majority_macro_f1)
+    )
+    f1_at = header.index("macro-F1") if "macro-F1" in header else None
+    rows = []
+    for name, score, f1 in entries:
+        row = [""] * len(header)
+        row[0], row[1], row[header.index("score")] = name, "reference", f"{score:.3f}"
+        if f1_at is not None and f1 is not None:
+            row[f1_at] = f"{f1:.3f}"
+        rows.append(row)
+    return rows
+
+
+def chance_notes(results: BenchmarkResults) -> list[str]:
+    """A sentence for each strategy that does not beat answering without reading."""
+    b, m = results.label_baselines, results.primary_metric
+    if b is None:
+        return []
+    lo, hi = b.band()
+    notes = []
+    for s in results.strategies:
+        score = s.metrics.get(m)
+        if score is None:
+            continue
+        if within_chance(score, b):
+            notes.append(
+                f"{s.name} ({score:.3f}) is within the chance band ({lo:.3f} to {hi:.3f}): "
+                "it cannot be told apart from guessing."
+            )
+        elif score <= b.majority_share:
+            notes.append(
+                f"{s.name} ({score:.3f}) does not beat always answering "
+                f"'{b.majority_label}' ({b.majority_share:.3f})."
+            )
+    return notes
 
 
 __all__ = ["MISCLASSIFIED_SHOWN"]
@@ -211,6 +276,10 @@ def forgetting_text(results: BenchmarkResults) -> list[str]:
     return lines
 
 
+def _yes_no(value: bool | None) -> str:
+    return "n/a" if value is None else "yes" if value else "no"
+
+
 def curve_rows(results: BenchmarkResults) -> list[list[str]]:
     c = results.curve
     rows = []
@@ -219,11 +288,14 @@ def curve_rows(results: BenchmarkResults) -> list[list[str]]:
         rows.append(
             [
                 str(p.size) + (" (all)" if p.size == results.data.train_examples else ""),
+                str(len(p.runs) or 1),
                 f"{p.score:.3f}",
                 ci,
                 f"{p.difference:+.3f}" if p.difference is not None else "n/a",
                 f"{p.p_value:.3g}" if p.p_value is not None else "n/a",
                 str(p.steps) if p.steps is not None else "n/a",
+                f"{p.epochs:g}" if p.epochs is not None else "n/a",
+                _yes_no(p.converged),
                 (p.overfitting or "n/a") + (" (early stop)" if p.stopped_early else ""),
             ]
         )
@@ -234,9 +306,12 @@ def curve_text(results: BenchmarkResults) -> list[str]:
     c = results.curve
     if c is None:
         return []
+    seeds = max((len(p.runs) for p in c.points), default=1)
+    several = f", {seeds} seeds at the small sizes" if seeds > 1 else ""
     return [
-        f"{c.method} fine-tuned on nested, stratified subsets of the training data and scored on "
-        f"the same {c.test_examples} test examples as {c.prompt_strategy} "
-        f"({c.metric} {c.prompt_score:.3f}); {c.seconds:.0f} s.",
+        f"{c.method} fine-tuned on nested, stratified subsets of the training data{several}, "
+        f"each trained with the run's stopping rule, and scored on the same {c.test_examples} "
+        f"test examples as {c.prompt_strategy} ({c.metric} {c.prompt_score:.3f}); the band is "
+        f"a bootstrap over the test examples and seeds; {c.seconds:.0f} s.",
         f"**{c.summary}**",
     ]
