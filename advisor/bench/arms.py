@@ -53,6 +53,10 @@ def evaluate_strategy(
         name=name,
         kind=kind,  # type: ignore[arg-type]
         task=arm.task,
+        model=model.name,
+        latency_ms=out.latency_ms,
+        usage=out.usage,
+        unparsed=out.unparsed,
         metrics=out.metrics,
         ci95={m: mean_ci(values) for m, values in scores.items()},
         n=len(out.examples),

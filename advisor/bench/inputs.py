@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import random
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -16,17 +16,31 @@ DEFAULT_DEMO = "tickets"
 DEMO_TRAIN_LIMIT = 240
 
 
+@dataclass(frozen=True)
+class BoundPrompt:
+    """A prompt strategy scored on another model source than the run's (``few-shot@api``)."""
+
+    strategy: PromptStrategy
+    source: str
+
+    @property
+    def name(self) -> str:
+        return f"{self.strategy.name}@{self.source}"
+
+
 @dataclass
 class Lineup:
-    """The strategies of one run, in the order they run: prompts, baselines, fine-tunes."""
+    """The strategies of one run, in the order they run: prompts, baselines, fine-tunes
+    (prompts bound to another model come right after the run model's prompts)."""
 
     prompts: list[PromptStrategy]
     baselines: list[PromptStrategy]
     fine_tunes: list[TrainingBackend]
+    bound: list[BoundPrompt] = field(default_factory=list)
 
     @property
     def names(self) -> list[str]:
-        return [s.name for s in (*self.prompts, *self.baselines, *self.fine_tunes)]
+        return [s.name for s in (*self.prompts, *self.bound, *self.baselines, *self.fine_tunes)]
 
 
 def demo_paths(name: str = DEFAULT_DEMO) -> tuple[Path, Path]:
@@ -100,10 +114,18 @@ def resolve_strategies(names: list[str], task_type: str, plugins: Any) -> Lineup
         raise UsageError("no strategies given")
     lineup = Lineup([], [], [])
     seen: set[str] = set()
-    for name in names:
-        if name in seen:
+    for full in names:
+        if full in seen:
             continue
-        seen.add(name)
+        seen.add(full)
+        name, at, source = full.partition("@")
+        if at and not source:
+            raise UsageError(f"'{full}': name a model source after '@' (e.g. few-shot@api)")
+        if source and name not in prompts:
+            raise UsageError(
+                f"'{full}': only a prompt strategy can name a model source after '@'; "
+                f"prompt strategies: {', '.join(sorted(prompts)) or 'none'}"
+            )
         if name in prompts:
             strategy = prompts[name]
             if task_type not in strategy.task_types:
@@ -111,7 +133,13 @@ def resolve_strategies(names: list[str], task_type: str, plugins: Any) -> Lineup
                     f"strategy '{name}' supports {', '.join(strategy.task_types)} tasks, "
                     f"not {task_type}"
                 )
-            (lineup.baselines if strategy.kind == "baseline" else lineup.prompts).append(strategy)
+            if source:
+                if strategy.kind == "baseline":
+                    raise UsageError(f"'{full}': baseline '{name}' uses no language model")
+                lineup.bound.append(BoundPrompt(strategy, source))
+            else:
+                kind = lineup.baselines if strategy.kind == "baseline" else lineup.prompts
+                kind.append(strategy)
         elif name in backends:
             lineup.fine_tunes.append(backends[name])
         else:

@@ -143,6 +143,7 @@ def render(results: BenchmarkResults) -> str:
     verdict = "".join(f"<p>{_inline_md(line)}</p>" for line in sec.verdict_lines(results))
     baselines = sec.baseline_line(results)
     notes = "".join(f"<li>{esc(n)}</li>" for n in results.cost_notes)
+    unparsed = "".join(f'<p class="muted">{esc(n)}</p>' for n in sec.unparsed_lines(results))
     return f"""<!DOCTYPE html>
 <html lang="en"><head><meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
@@ -154,7 +155,7 @@ def render(results: BenchmarkResults) -> str:
 <div class="verdict {esc(outcome)}">{verdict}</div>
 <h2>Scores</h2>{_table(sec.score_header(results), sec.strategy_rows(results))}
 <h2>Score with 95% confidence interval</h2>{score_chart(results)}
-{f'<p class="muted">{esc(baselines)}</p>' if baselines else ""}
+{f'<p class="muted">{esc(baselines)}</p>' if baselines else ""}{unparsed}
 <h2>Cost versus score</h2>{cost_score_chart(results.strategies, m)}
 <ul>{notes}</ul>
 {_classification(results)}
