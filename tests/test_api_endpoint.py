@@ -84,6 +84,7 @@ def test_arm_on_endpoint_beside_local_arms(tmp_path: Path, key: str) -> None:
     assert api is not None and api.model == "gpt-4o-mini" and api.n == 20
     assert api.latency_ms and api.latency_ms["p50"] <= api.latency_ms["p95"]
     assert api.usage and api.usage["completion_tokens"] == 3 and api.usage["retries"] == 0
+    assert api.prompt_tokens == api.usage["prompt_tokens"]  # the server's count
     assert stub.requests == 20 and set(stub.authorizations) == {f"Bearer {key}"}
     # Sentences are read ("The category is BILLING."), answers naming no label counted wrong.
     assert api.unparsed and all("cannot tell" in a for a in api.unparsed.values())
@@ -131,7 +132,8 @@ def test_server_dying_mid_run_resumes_from_the_cache(tmp_path: Path, key: str) -
         kept = json.loads((run_dir / "results.json").read_text(encoding="utf-8"))
         assert [s["name"] for s in kept["strategies"]] == ["zero-shot"]  # partial, kept
         stub.down_after, before = None, stub.requests  # the server is back
-        results = _run(run_dir, endpoint, resume=True)
+        # Another concurrency (or key variable) is the same endpoint: the run resumes.
+        results = _run(run_dir, _endpoint(stub, concurrency=3), resume=True)
     assert stub.requests - before == 20 - 8  # the 8 answered ones came from the cache
     api = results.get("few-shot@api")
     assert api is not None and api.usage and api.usage["cached"] == 8 and results.complete

@@ -140,10 +140,18 @@ def load_results(run_dir: Path) -> BenchmarkResults | None:
         ) from None
 
 
+def _kept(options: BenchmarkOptions, key: str) -> Any:
+    """What must match for a resume; of an endpoint, the server and model only (its key
+    variable, concurrency or timeout may change between the runs)."""
+    if key == "endpoints":
+        return [(e.name, e.base_url, e.model) for e in options.endpoints]
+    return getattr(options, key)
+
+
 def resume_from(previous: BenchmarkResults, results: BenchmarkResults, lineup: Lineup) -> None:
     """Carry what an earlier run of the same benchmark measured into ``results``."""
     old, new = previous.options, results.options
-    changed = [k for k in RESUME_KEEPS if getattr(old, k) != getattr(new, k)]
+    changed = [k for k in RESUME_KEEPS if _kept(old, k) != _kept(new, k)]
     if changed or previous.data != results.data:
         what = ", ".join(changed) or "data"
         raise UsageError(

@@ -310,17 +310,29 @@ def _print_summary(results: Any, output: Path) -> None:
     console = Console()
     m = results.primary_metric
     table = Table(title=f"{results.data.name}: {m} on {results.data.test_examples} test examples")
-    for col in ("strategy", "kind", m, "95% CI", "$ / 1k queries", "seconds"):
+    for col in (
+        "strategy",
+        "kind",
+        "model",
+        m,
+        "95% CI",
+        "$ / 1k queries",
+        "p50/p95 ms",
+        "seconds",
+    ):
         table.add_column(col)
     for s in results.strategies:
         lo, hi = s.ci95.get(m, (float("nan"), float("nan")))
         cost = "n/a" if s.usd_per_1k_queries is None else f"{s.usd_per_1k_queries:.3g}"
+        latency = f"{s.latency_ms['p50']:.0f}/{s.latency_ms['p95']:.0f}" if s.latency_ms else "n/a"
         table.add_row(
             s.name,
             s.kind,
+            s.model or results.model,
             f"{s.metrics.get(m, float('nan')):.3f}",
             f"[{lo:.3f}, {hi:.3f}]",
             cost,
+            latency,
             f"{s.seconds:.0f}",
         )
     console.print(table)
