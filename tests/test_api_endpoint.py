@@ -190,6 +190,7 @@ def test_endpoint_flags_are_checked_first(tmp_path: Path, extra: list[str], mess
     args = ["--api-base", "http://127.0.0.1:9/v1", "--api-model", "m", *extra]
     result = _cli(tmp_path, *args)
     assert result.exit_code == 2 and message in result.output, result.output
+    assert "u:p" not in result.output  # a URL's password is never quoted
     assert not (tmp_path / "run").exists()
 
 
@@ -205,6 +206,7 @@ def test_endpoint_flags_are_checked_first(tmp_path: Path, extra: list[str], mess
 def test_endpoint_flag_pairs(tmp_path: Path, args: list[str], message: str) -> None:
     result = _cli(tmp_path, *args)
     assert result.exit_code == 2 and message in result.output, result.output
+    assert "u:p" not in result.output  # a URL's password is never quoted
 
 
 def test_bound_strategy_names_are_checked(tmp_path: Path) -> None:
@@ -233,3 +235,38 @@ def test_endpoint_model_refuses_loglikelihoods() -> None:
     assert model.count_tokens(["abcd" * 10]) == [10]
     with pytest.raises(UsageError, match="scored by generation"):
         model.score_choices([ChoiceRequest(context="a", choices=["b"])])
+
+
+def test_endpoints_file_names_several_endpoints(tmp_path: Path) -> None:
+    with serve(Stub(LABELS)) as stub:
+        spec = tmp_path / "endpoints.yaml"
+        spec.write_text(
+            "endpoints:\n"
+            f"  hosted: {{base_url: '{stub.base_url}', model: gpt-4o-mini}}\n"
+            f"  local: {{base_url: '{stub.base_url}', model: my-llama, concurrency: 1}}\n",
+            encoding="utf-8",
+        )
+        result = _cli(
+            tmp_path, "--endpoints", str(spec), "--strategies", "zero-shot@hosted,few-shot@local"
+        )
+    assert result.exit_code == 0, result.output
+    saved = json.loads((tmp_path / "run" / "results.json").read_text(encoding="utf-8"))
+    models = {s["name"]: s["model"] for s in saved["strategies"]}
+    assert models == {"zero-shot@hosted": "gpt-4o-mini", "few-shot@local": "my-llama"}
+    assert stub.requests == 12
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("endpoints: [1, 2]", "expected 'endpoints:' mapping"),
+        ("endpoints: {a: {model: m}}", "'a.base_url': Field required"),
+        ("endpoints: {a: {base_url: 'http://x/v1', model: m, key: sk-1}}", "'a.key': unknown"),
+        ("endpoints: {a: [", "malformed endpoints file"),
+    ],
+)
+def test_bad_endpoints_file(tmp_path: Path, text: str, message: str) -> None:
+    spec = tmp_path / "endpoints.yaml"
+    spec.write_text(text, encoding="utf-8")
+    result = _cli(tmp_path, "--endpoints", str(spec))
+    assert result.exit_code == 2 and message in result.output, result.output

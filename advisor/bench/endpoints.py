@@ -1,7 +1,8 @@
 """Model sources that are servers: an OpenAI-compatible endpoint declared on the command line.
 
 ``advisor benchmark --api-base URL --api-model NAME [--api-key-env VAR]`` declares one
-``Endpoint`` named ``api``; a strategy bound to it (``few-shot@api``) is scored there. The core
+``Endpoint`` named ``api``, ``--endpoints FILE`` any number by name; a strategy bound to one
+(``few-shot@api``) is scored there. The core
 knows only this description: it passes ``locator()`` to ``Plugins.resolve_model`` and the
 plugin that understands it (built-in: ``advisor_api``) returns the ``ModelSource``, and names
 the runner that scores suites on it. The key itself is never part of it: only the name of
@@ -12,11 +13,14 @@ from __future__ import annotations
 
 import os
 import re
+from pathlib import Path
+from typing import Any
 from urllib.parse import urlsplit
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from advisor.errors import UsageError, excerpt
+from advisor.files import parse_config, read_text
 
 LOCATOR_PREFIX = "openai-chat:"
 DEFAULT_ENDPOINT = "api"
@@ -83,6 +87,51 @@ def parse_locator(name: str | None) -> Endpoint | None:
 
 def find_endpoint(endpoints: list[Endpoint], name: str) -> Endpoint | None:
     return next((e for e in endpoints if e.name == name), None)
+
+
+def read_endpoints(path: Path) -> list[Endpoint]:
+    """Endpoints by name from a YAML/TOML/JSON file: ``{endpoints: {NAME: {base_url, model,
+    key_env, ...}}}`` (the fields of ``Endpoint``); a strategy ``few-shot@NAME`` uses one."""
+    data = _parsed(path)
+    table = data.get("endpoints") if isinstance(data, dict) else None
+    if not isinstance(table, dict) or not table:
+        raise UsageError(
+            f"endpoints file {path}: expected 'endpoints:' mapping names to "
+            "{base_url, model, key_env}"
+        )
+    endpoints = []
+    for name, fields in table.items():
+        if not isinstance(fields, dict):
+            raise UsageError(f"endpoints file {path}: {excerpt(name)} must be a mapping")
+        try:
+            endpoints.append(Endpoint(**{**fields, "name": name}))
+        except ValidationError as err:
+            field, problem = endpoint_problem(err)
+            raise UsageError(
+                f"endpoints file {path}: {excerpt(f'{name}.{field}')}: {problem}"
+            ) from None
+    return endpoints
+
+
+def endpoint_problem(err: ValidationError) -> tuple[str, str]:
+    """(field, what is wrong) of an invalid endpoint; the value is quoted only for fields
+    that cannot hold a secret (a URL may carry a password, an unknown field may be a key)."""
+    e = err.errors()[0]
+    field = ".".join(str(x) for x in e["loc"]) or "endpoint"
+    if e["type"] == "extra_forbidden":
+        return field, "unknown field (the key never goes in a file: name its variable in key_env)"
+    problem = e["msg"].removeprefix("Value error, ")
+    if field in ("model", "key_env", "concurrency", "timeout_s", "max_retries", "backoff_s"):
+        problem += f" (got {excerpt(e.get('input'))})"
+    return field, problem
+
+
+def _parsed(path: Path) -> Any:
+    raw = read_text(path, "endpoints file")
+    try:
+        return parse_config(raw, path.suffix.lower())
+    except ValueError as err:
+        raise UsageError(f"malformed endpoints file {path}: {err}") from None
 
 
 def check_endpoints(endpoints: list[Endpoint]) -> None:

@@ -12,7 +12,7 @@ import click
 from pydantic import ValidationError
 
 from advisor.bench.context import RESULTS
-from advisor.bench.endpoints import Endpoint, check_endpoints
+from advisor.bench.endpoints import Endpoint, check_endpoints, endpoint_problem, read_endpoints
 from advisor.bench.schema import DEFAULT_STRATEGIES, BenchmarkOptions
 from advisor.commands._options import field_number, profile_option
 from advisor.commands.recommend import add_profile_options
@@ -31,17 +31,20 @@ def _strategies(value: str) -> list[str]:
 
 
 def _endpoints(kw: dict[str, Any]) -> list[Endpoint]:
-    """The endpoint --api-base declares (named 'api'), checked like every option."""
+    """The endpoints of --endpoints FILE and the one --api-base declares (named 'api'),
+    checked like every option."""
     base, model = kw["api_base"], kw["api_model"]
+    declared = read_endpoints(kw["endpoints_file"]) if kw["endpoints_file"] else []
     if base is None:
         for flag in ("api_model", "api_key_env"):
             if kw[flag] is not None:
                 raise UsageError(f"--{flag.replace('_', '-')} needs --api-base (the endpoint URL)")
-        return []
+        return declared
     if model is None:
         raise UsageError("--api-base needs --api-model (the model name the endpoint serves)")
     try:
         return [
+            *declared,
             Endpoint(
                 base_url=base,
                 model=model,
@@ -49,15 +52,12 @@ def _endpoints(kw: dict[str, Any]) -> list[Endpoint]:
                 concurrency=kw["api_concurrency"],
                 timeout_s=kw["api_timeout"],
                 max_retries=kw["api_retries"],
-            )
+            ),
         ]
     except ValidationError as err:
-        e = err.errors()[0]
+        field, problem = endpoint_problem(err)
         flag = {"base_url": "--api-base", "model": "--api-model", "key_env": "--api-key-env"}
-        where = flag.get(str(e["loc"][0]) if e["loc"] else "", "endpoint")
-        raise UsageError(
-            f"{where}: {e['msg'].removeprefix('Value error, ')} (got {excerpt(e.get('input'))})"
-        ) from None
+        raise UsageError(f"{flag.get(field, field)}: {problem}") from None
 
 
 def _is_size(part: str) -> bool:
@@ -204,6 +204,13 @@ def _curve_sizes(value: str | None) -> list[int | None] | None:
     default=4,
     show_default=True,
     help="Retries on HTTP 429/5xx and connection errors (backoff 0.5 s, doubling).",
+)
+@click.option(
+    "--endpoints",
+    "endpoints_file",
+    type=click.Path(path_type=Path),
+    help="YAML/TOML/JSON file naming endpoints ({endpoints: {NAME: {base_url, model, key_env}}})"
+    " for strategies like few-shot@NAME.",
 )
 @click.option(
     "--prices",
