@@ -5,13 +5,14 @@ prompt, so the answers are deterministic), sometimes in a sentence, sometimes wi
 Knobs: ``key`` (the Bearer key it accepts; None: any), ``fail`` (statuses to answer first,
 one per request, e.g. [429, 429]), ``down_after`` (after that many answers, every request is
 dropped without a response, like a server that died), ``malformed`` (answers that are not
-chat completions)."""
+chat completions), ``delay_s`` (seconds before each answer)."""
 
 from __future__ import annotations
 
 import hashlib
 import json
 import threading
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -25,6 +26,7 @@ class Stub:
     fail: list[int] = field(default_factory=list)
     down_after: int | None = None
     malformed: bool = False
+    delay_s: float = 0.0
     answered: int = 0
     requests: int = 0
     authorizations: list[str] = field(default_factory=list)
@@ -68,6 +70,7 @@ def _handler(stub: Stub) -> type[BaseHTTPRequestHandler]:
             if stub.malformed:
                 self._send(200, {"unexpected": True})
                 return
+            time.sleep(stub.delay_s)  # a slow server (the client's timeout is shorter)
             prompt = body["messages"][-1]["content"]
             text = stub.answer(prompt)
             self._send(
@@ -94,9 +97,14 @@ def _handler(stub: Stub) -> type[BaseHTTPRequestHandler]:
     return Handler
 
 
+class _QuietServer(ThreadingHTTPServer):
+    def handle_error(self, request: object, client_address: object) -> None:
+        pass  # a client that gave up (timeout) breaks the pipe: expected here
+
+
 @contextmanager
 def serve(stub: Stub) -> Iterator[Stub]:
-    server = ThreadingHTTPServer(("127.0.0.1", 0), _handler(stub))
+    server = _QuietServer(("127.0.0.1", 0), _handler(stub))
     stub.port = server.server_address[1]
     thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05})
     thread.daemon = True

@@ -127,7 +127,7 @@ def test_server_dying_mid_run_resumes_from_the_cache(tmp_path: Path, key: str) -
     run_dir = tmp_path / "run"
     with serve(Stub(LABELS, down_after=8)) as stub:
         endpoint = _endpoint(stub, max_retries=1, concurrency=1)
-        with pytest.raises(EndpointError, match="cannot connect.*--resume"):
+        with pytest.raises(EndpointError, match="no answer.*--resume"):
             _run(run_dir, endpoint)
         kept = json.loads((run_dir / "results.json").read_text(encoding="utf-8"))
         assert [s["name"] for s in kept["strategies"]] == ["zero-shot"]  # partial, kept
@@ -138,6 +138,14 @@ def test_server_dying_mid_run_resumes_from_the_cache(tmp_path: Path, key: str) -
     api = results.get("few-shot@api")
     assert api is not None and api.usage and api.usage["cached"] == 8 and results.complete
     assert _files_hold(run_dir, key) == []
+
+
+def test_a_hanging_server_times_out_within_bounds(tmp_path: Path, key: str) -> None:
+    with serve(Stub(LABELS, delay_s=2.0)) as stub:
+        client = ChatClient(_endpoint(stub, timeout_s=0.2, max_retries=1), None)
+        with pytest.raises(EndpointError, match=r"no answer \(.*\) after 2 attempts"):
+            client.complete([{"role": "user", "content": "hi"}], {})
+    assert stub.requests == 2
 
 
 def test_malformed_answer_is_one_clear_error(tmp_path: Path, key: str) -> None:
@@ -175,7 +183,7 @@ def test_server_down_is_exit_2(tmp_path: Path) -> None:
         url = stub.base_url  # closed when the block ends: nothing listens there any more
     result = _cli(tmp_path, "--api-base", url, "--api-model", "m", "--api-retries", "0")
     assert result.exit_code == 2, result.output
-    assert "cannot connect" in result.output and "--resume" in result.output
+    assert "no answer" in result.output and "--resume" in result.output
 
 
 @pytest.mark.parametrize(

@@ -17,6 +17,7 @@ of the URL, model, messages and parameters, never the key.
 from __future__ import annotations
 
 import hashlib
+import http.client
 import json
 import time
 import urllib.error
@@ -106,9 +107,10 @@ class ChatClient:
                     raise self._refused(err.code, key) from None
                 failure = f"HTTP {err.code}"
                 wait = _retry_after(err.headers.get("Retry-After"))
-            except (urllib.error.URLError, TimeoutError, ConnectionError) as err:
-                reason = getattr(err, "reason", err)
-                failure = _redact(f"cannot connect ({reason})", key)
+            except (urllib.error.URLError, OSError, http.client.HTTPException) as err:
+                # refused, reset, timed out, or not HTTP at all: a server down or restarting
+                reason = getattr(err, "reason", None) or type(err).__name__
+                failure = _redact(f"no answer ({reason})", key)
             if attempt < e.max_retries:
                 self.sleep(min(MAX_WAIT_S, wait if wait is not None else e.backoff_s * 2**attempt))
         raise EndpointError(

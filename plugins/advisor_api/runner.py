@@ -135,14 +135,10 @@ def run(
         examples.append(
             ExampleResult(doc_id=doc.id, target=doc.target, prediction=prediction, scores=scores)
         )
-    metrics = (
-        {m: sum(e.scores[m] for e in examples) / max(len(examples), 1) for m in examples[0].scores}
-        if examples
-        else {}
-    )
+    names = examples[0].scores if examples else {}
     latencies = [r.latency_ms for r in replies]
     return RunOutput(
-        metrics=metrics,
+        metrics={m: sum(e.scores[m] for e in examples) / len(examples) for m in names},
         examples=examples,
         seconds=seconds,
         latency_ms={"p50": percentile(latencies, 50), "p95": percentile(latencies, 95)}
