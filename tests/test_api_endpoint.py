@@ -109,6 +109,28 @@ def test_unpriced_endpoint_is_costed_as_self_hosted(tmp_path: Path, key: str) ->
     assert any("my-local-llama is not in the price table" in n for n in results.cost_notes)
 
 
+def test_self_hosted_throughput_counts_only_requests_sent() -> None:
+    from advisor.bench.pricing import seconds_per_query
+    from advisor.bench.schema import StrategyResult
+
+    def arm(cached: float, seconds: float) -> StrategyResult:
+        usage = {"prompt_tokens": 9.0, "completion_tokens": 3.0, "cached": cached}
+        return StrategyResult(
+            name="a",
+            kind="prompt",
+            metrics={},
+            n=10,
+            seconds=seconds,
+            eval_seconds=seconds,
+            usage=usage,
+            latency_ms={"p50": 400.0, "p95": 900.0},
+        )
+
+    assert seconds_per_query(arm(0, 5.0)) == 0.5
+    assert seconds_per_query(arm(6, 2.0)) == 0.5  # 4 requests sent in 2 s
+    assert seconds_per_query(arm(10, 0.01)) == 0.4  # all cached: one request's median
+
+
 def test_429_is_retried_with_backoff_and_counted(tmp_path: Path, key: str) -> None:
     waits: list[float] = []
     with serve(Stub(LABELS, fail=[429, 503])) as stub:

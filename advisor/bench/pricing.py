@@ -80,13 +80,22 @@ def served_costs(
                 f"tokens ({prices.name}, {prices.date}), {tokens_in:.0f}+{tokens_out:.0f} "
                 "measured tokens per query."
             )
-        elif s.eval_seconds > 0 and s.n:
+        elif (per_query_s := seconds_per_query(s)) is not None:
             gpu_key = pick_gpu(prices, profile.gpu_memory_gb)
             gpu = prices.gpus[gpu_key]
-            s.usd_per_1k_queries = 1000 * s.eval_seconds / s.n * gpu.usd_per_hour / 3600
+            s.usd_per_1k_queries = 1000 * per_query_s * gpu.usd_per_hour / 3600
             notes.append(
                 f"{s.name}: {s.model} is not in the price table: self-hosted, "
-                f"{s.n / s.eval_seconds:.2g} queries/s measured at {gpu_key} "
+                f"{1 / per_query_s:.2g} queries/s measured at {gpu_key} "
                 f"${gpu.usd_per_hour:g}/h ({prices.name}, {prices.date})."
             )
     return notes
+
+
+def seconds_per_query(s: StrategyResult) -> float | None:
+    """Measured wall seconds per query: over the requests this run sent (answers from the
+    request cache of a resumed run took no time), else one request's median latency."""
+    paid = s.n - int((s.usage or {}).get("cached", 0))
+    if paid > 0 and s.eval_seconds > 0:
+        return s.eval_seconds / paid
+    return s.latency_ms["p50"] / 1000 if s.latency_ms and s.latency_ms["p50"] > 0 else None
