@@ -284,6 +284,14 @@ class RunOutput(BaseModel):
     metrics: dict[str, float]
     examples: list[ExampleResult]
     seconds: float
+    # A runner that calls a server measures what it paid (None: not measured).
+    latency_ms: dict[str, float] | None = Field(None, description="Per request: p50, p95.")
+    usage: dict[str, float] | None = Field(
+        None, description="Per query: prompt_tokens, completion_tokens; in all: retries."
+    )
+    unparsed: dict[int, str] | None = Field(
+        None, description="Classification by generation: doc_id -> an answer naming no label."
+    )
 
 
 Progress = Callable[[int, int], None]  # (done, total)

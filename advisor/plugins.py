@@ -31,7 +31,7 @@ from advisor.plugin_isolation import (
     smoke_rules,
 )
 
-BUILTIN_PLUGINS: tuple[str, ...] = ("evidence", "prompts", "peft", "lmeval")
+BUILTIN_PLUGINS: tuple[str, ...] = ("evidence", "prompts", "peft", "lmeval", "api")
 # The distribution that ships the core and the built-ins; an entry point with a built-in name
 # from any other distribution is a third-party plugin (and loses the name to the built-in).
 CORE_DISTRIBUTION = "ft-advisor"

@@ -69,8 +69,9 @@ def attach_costs(
     results: BenchmarkResults, profile: Profile, loaded: LoadedModel | None, test: TaskData
 ) -> None:
     """usd_per_1k_queries for every LM strategy, from its measured mean prompt length."""
-    from advisor.bench.pricing import describe, usd_per_1k
+    from advisor.bench.pricing import describe, served_costs, usd_per_1k
 
+    prices = results.options.prices
     params_b = profile.model_params_b or results.model_params_b or 0.135
     if test.task_type == "classification":
         output_tokens = 1.0
@@ -81,9 +82,12 @@ def attach_costs(
     else:
         output_tokens = sum(len(e.output) for e in test.examples) / 4 / len(test.examples)
     for s in results.strategies:
-        if s.prompt_tokens is not None:
-            s.usd_per_1k_queries = usd_per_1k(profile, params_b, s.prompt_tokens, output_tokens)
-    results.cost_notes = describe(profile, params_b)
+        if s.prompt_tokens is not None and s.usage is None:
+            s.usd_per_1k_queries = usd_per_1k(
+                profile, params_b, s.prompt_tokens, output_tokens, prices
+            )
+    results.cost_notes = describe(profile, params_b, prices)
+    results.cost_notes += served_costs(results.strategies, profile, prices)
     for s in results.strategies:
         if s.kind == "fine-tune" and s.train:
             results.cost_notes.append(

@@ -47,12 +47,19 @@ def evaluate_strategy(
         raw = runner.run(model, arm.suite, task_dir, batch_size=batch_size, on_progress=tick)
     out = RunOutput.model_validate(raw)  # a plugin's answer is checked at the boundary
     docs = arm.suite.docs
-    prompt_tokens = sum(model.count_tokens([d.prompt for d in docs])) / max(len(docs), 1)
+    if out.usage is not None:  # a server's own count beats any estimate
+        prompt_tokens = out.usage["prompt_tokens"]
+    else:
+        prompt_tokens = sum(model.count_tokens([d.prompt for d in docs])) / max(len(docs), 1)
     scores = {m: [e.scores[m] for e in out.examples if m in e.scores] for m in out.metrics}
     return StrategyResult(
         name=name,
         kind=kind,  # type: ignore[arg-type]
         task=arm.task,
+        model=model.name,
+        latency_ms=out.latency_ms,
+        usage=out.usage,
+        unparsed=out.unparsed,
         metrics=out.metrics,
         ci95={m: mean_ci(values) for m, values in scores.items()},
         n=len(out.examples),

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from advisor.bench.endpoints import find_endpoint
 from advisor.bench.inputs import Lineup
 from advisor.bench.schema import RESULTS_VERSION, BenchmarkOptions, BenchmarkResults
 from advisor.components import (
@@ -51,6 +52,7 @@ RESUME_KEEPS = (
     "min_steps",
     "patience",
     "prompt_configs",
+    "endpoints",
 )
 
 
@@ -75,6 +77,8 @@ class RunContext:
     arms: dict[str, Arm] = field(default_factory=dict)
     started: float = field(default_factory=time.perf_counter)
     loaded: LoadedModel | None = None
+    # Models of other sources than the run's (``few-shot@api``), by source name.
+    others: dict[str, LoadedModel] = field(default_factory=dict)
 
     @property
     def run_dir(self) -> Path:
@@ -98,8 +102,14 @@ class RunContext:
     def backend(self, name: str) -> TrainingBackend:
         return next(b for b in self.lineup.fine_tunes if b.name == name)
 
-    def model(self) -> LoadedModel:
-        """The base every strategy shares, loaded through its model plugin on first need."""
+    def model(self, source: str | None = None) -> LoadedModel:
+        """The base every strategy shares, loaded through its model plugin on first need;
+        with ``source``, the model of that endpoint or model source (loaded once too)."""
+        if source is not None:
+            if source not in self.others:
+                with phase(f"load model {source}", enabled=self.options.progress):
+                    self.others[source] = self.model_source(source).load()
+            return self.others[source]
         if self.loaded is None:
             start = time.perf_counter()
             with phase("load model", enabled=self.options.progress):
@@ -111,6 +121,17 @@ class RunContext:
             self.results.model_params_b = loaded.params_b
             self.loaded = loaded
         return self.loaded
+
+    def model_source(self, source: str) -> Any:
+        """The ModelSource of a strategy's ``@source``: an endpoint of the options, else any
+        model source or folder the plugins resolve (nothing is loaded yet)."""
+        endpoint = find_endpoint(self.options.endpoints, source)
+        return self.plugins.resolve_model(endpoint.locator() if endpoint else source)
+
+    def runner_for(self, source: str | None) -> BenchmarkRunner:
+        """An endpoint's own runner (a server is scored by generation), else the run's."""
+        endpoint = find_endpoint(self.options.endpoints, source) if source else None
+        return self.plugins.get("runner", endpoint.runner) if endpoint else self.runner
 
     def save(self) -> None:
         save_results(self.results, self.run_dir)
@@ -143,10 +164,18 @@ def load_results(run_dir: Path) -> BenchmarkResults | None:
         ) from None
 
 
+def _kept(options: BenchmarkOptions, key: str) -> Any:
+    """What must match for a resume; of an endpoint, the server and model only (its key
+    variable, concurrency or timeout may change between the runs)."""
+    if key == "endpoints":
+        return [(e.name, e.base_url, e.model) for e in options.endpoints]
+    return getattr(options, key)
+
+
 def resume_from(previous: BenchmarkResults, results: BenchmarkResults, lineup: Lineup) -> None:
     """Carry what an earlier run of the same benchmark measured into ``results``."""
     old, new = previous.options, results.options
-    changed = [k for k in RESUME_KEEPS if getattr(old, k) != getattr(new, k)]
+    changed = [k for k in RESUME_KEEPS if _kept(old, k) != _kept(new, k)]
     if changed or previous.data != results.data:
         what = ", ".join(changed) or "data"
         raise UsageError(

@@ -18,10 +18,23 @@ DEFAULT_DEMO = "tickets"
 DEMO_TRAIN_LIMIT = 240
 
 
+@dataclass(frozen=True)
+class BoundPrompt:
+    """A prompt strategy scored on another model source than the run's (``few-shot@api``)."""
+
+    strategy: PromptStrategy
+    source: str
+
+    @property
+    def name(self) -> str:
+        return f"{self.strategy.name}@{self.source}"
+
+
 @dataclass
 class Lineup:
-    """The strategies of one run, in the order they run: prompts, baselines, fine-tunes, and
-    the combined arms (each fine-tune scored with the tuned prompt)."""
+    """The strategies of one run, in the order they run: prompts (those bound to another
+    model right after the run model's), baselines, fine-tunes, and the combined arms (each
+    fine-tune scored with the tuned prompt)."""
 
     prompts: list[PromptStrategy]
     baselines: list[PromptStrategy]
@@ -29,10 +42,11 @@ class Lineup:
     combined: list[str] = field(default_factory=list)
     # Prompts scored for reference only: the plain prompt whose format fine-tunes train on.
     reference: list[str] = field(default_factory=list)
+    bound: list[BoundPrompt] = field(default_factory=list)
 
     @property
     def names(self) -> list[str]:
-        prompts = [s.name for s in self.prompts]
+        prompts = [s.name for s in (*self.prompts, *self.bound)]
         rest = [s.name for s in (*self.baselines, *self.fine_tunes)]
         return [*prompts, *self.reference, *rest, *self.combined]
 
@@ -115,10 +129,18 @@ def resolve_strategies(
         raise UsageError("no strategies given")
     lineup = Lineup([], [], [])
     seen: set[str] = set()
-    for name in names:
-        if name in seen:
+    for full in names:
+        if full in seen:
             continue
-        seen.add(name)
+        seen.add(full)
+        name, at, source = full.partition("@")
+        if at and not source:
+            raise UsageError(f"'{full}': name a model source after '@' (e.g. few-shot@api)")
+        if source and name not in prompts:
+            raise UsageError(
+                f"'{full}': only a prompt strategy can name a model source after '@'; "
+                f"prompt strategies: {', '.join(sorted(prompts)) or 'none'}"
+            )
         if name in prompts:
             strategy = prompts[name]
             if task_type not in strategy.task_types:
@@ -126,7 +148,13 @@ def resolve_strategies(
                     f"strategy '{name}' supports {', '.join(strategy.task_types)} tasks, "
                     f"not {task_type}"
                 )
-            (lineup.baselines if strategy.kind == "baseline" else lineup.prompts).append(strategy)
+            if source:
+                if strategy.kind == "baseline":
+                    raise UsageError(f"'{full}': baseline '{name}' uses no language model")
+                lineup.bound.append(BoundPrompt(strategy, source))
+            else:
+                kind = lineup.baselines if strategy.kind == "baseline" else lineup.prompts
+                kind.append(strategy)
         elif name in backends:
             lineup.fine_tunes.append(backends[name])
         else:

@@ -13,6 +13,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from advisor.bench.classification import LabelBaselines, Misclassified
+from advisor.bench.endpoints import Endpoint
 from advisor.bench.forgetting import ForgettingReport
 from advisor.bench.overfitting import OverfittingReport
 from advisor.components import ExampleResult, TrainResult
@@ -94,6 +95,13 @@ class BenchmarkOptions(BaseModel):
     curve_seeds: int = Field(
         3, ge=1, le=100, description="Seeds (subsets and trainings) of each small curve size."
     )
+    endpoints: list[Endpoint] = Field(
+        default_factory=list,
+        description="Model sources that are servers; a strategy `name@endpoint` is scored there.",
+    )
+    prices: Path | None = Field(
+        None, description="Price table (YAML/JSON, like advisor/data/prices.yaml); None: shipped."
+    )
 
 
 __all__ = ["ExampleResult"]  # defined in advisor.components (runners build them); re-exported
@@ -139,6 +147,16 @@ class StrategyResult(BaseModel):
     name: str
     kind: Literal["prompt", "fine-tune", "baseline", "combined"]
     task: str | None = Field(None, description="lm-eval task it was scored on.")
+    model: str | None = Field(None, description="Model it ran on (None: the run's model).")
+    latency_ms: dict[str, float] | None = Field(
+        None, description="Measured per-request latency (p50, p95) of a served model."
+    )
+    usage: dict[str, float] | None = Field(
+        None, description="Measured per query: prompt_tokens, completion_tokens; and retries."
+    )
+    unparsed: dict[int, str] | None = Field(
+        None, description="doc_id -> a generated answer naming no label (counted wrong)."
+    )
     metrics: dict[str, float]
     ci95: dict[str, tuple[float, float]] = Field(default_factory=dict)
     n: int

@@ -25,6 +25,7 @@ from advisor.bench.context import (
     load_results,
     resume_from,
 )
+from advisor.bench.endpoints import check_endpoints
 from advisor.bench.forgetting import ForgettingReport, forgetting_report
 from advisor.bench.inputs import Lineup, load_data, resolve_strategies
 from advisor.bench.overfitting import overfitting_from_result
@@ -78,6 +79,10 @@ def open_run(options: BenchmarkOptions, plugins: Any) -> RunContext:
         resume_from(previous, results, lineup)
     runner = plugins.get("runner", options.runner)
     ctx = RunContext(options, plugins, train, test, lineup, runner, results, validation)
+    check_endpoints(options.endpoints)
+    for bound in lineup.bound:  # an unknown source fails now, before any arm is scored
+        ctx.model_source(bound.source)
+        ctx.runner_for(bound.source)
     for strategy in _suite_strategies(lineup, plugins):
         suite_options = SuiteOptions(
             name=task_name(train.name, strategy.name), shots=options.shots, seed=options.seed
@@ -117,6 +122,9 @@ def _suite_strategies(lineup: Lineup, plugins: Any) -> list[PromptStrategy]:
     """The prompt strategies' suites, plus zero-shot's whenever a fine-tune will be scored
     (the tuned prompt's suite waits for its search)."""
     strategies = [s for s in lineup.prompts if s.name != TUNED_PROMPT]
+    for bound in lineup.bound:
+        if all(s.name != bound.strategy.name for s in strategies):
+            strategies.append(bound.strategy)
     if lineup.fine_tunes and all(s.name != ZERO_SHOT for s in strategies):
         found = {s.name: s for s in plugins.prompt_strategies()}
         if ZERO_SHOT not in found:
@@ -133,17 +141,20 @@ def _suite_strategies(lineup: Lineup, plugins: Any) -> list[PromptStrategy]:
 
 
 def prompt_arms(ctx: RunContext) -> None:
-    """Score every named prompt strategy on its suite (the plain prompt for reference when
-    only fine-tunes use it), and every baseline, not scored yet."""
+    """Score every named prompt strategy on its suite (on the run's model, or on the model
+    its ``@source`` names: the same suite, so the same test examples; the plain prompt for
+    reference when only fine-tunes use it), and every baseline, not scored yet."""
     o = ctx.options
     named = [s.name for s in ctx.lineup.prompts if s.name != TUNED_PROMPT]
-    for name in [*named, *ctx.lineup.reference]:
+    arms_to_score = [(n, n, None) for n in [*named, *ctx.lineup.reference]]
+    arms_to_score += [(b.name, b.strategy.name, b.source) for b in ctx.lineup.bound]
+    for name, strategy, source in arms_to_score:
         if name in ctx.done():
             continue
         result = arms.evaluate_strategy(
-            ctx.model(),
-            ctx.runner,
-            ctx.arms[name],
+            ctx.model(source),
+            ctx.runner_for(source),
+            ctx.arms[strategy],
             ctx.task_dir,
             name=name,
             kind="prompt",

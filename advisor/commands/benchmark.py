@@ -12,6 +12,7 @@ import click
 from pydantic import ValidationError
 
 from advisor.bench.context import RESULTS
+from advisor.bench.endpoints import Endpoint, check_endpoints, endpoint_problem, read_endpoints
 from advisor.bench.schema import DEFAULT_STRATEGIES, BenchmarkOptions
 from advisor.commands._options import field_number, profile_option
 from advisor.commands.recommend import add_profile_options
@@ -27,6 +28,36 @@ def _strategies(value: str) -> list[str]:
     if not names:
         raise UsageError("--strategies is empty; name at least one, e.g. zero-shot,lora")
     return names
+
+
+def _endpoints(kw: dict[str, Any]) -> list[Endpoint]:
+    """The endpoints of --endpoints FILE and the one --api-base declares (named 'api'),
+    checked like every option."""
+    base, model = kw["api_base"], kw["api_model"]
+    declared = read_endpoints(kw["endpoints_file"]) if kw["endpoints_file"] else []
+    if base is None:
+        for flag in ("api_model", "api_key_env"):
+            if kw[flag] is not None:
+                raise UsageError(f"--{flag.replace('_', '-')} needs --api-base (the endpoint URL)")
+        return declared
+    if model is None:
+        raise UsageError("--api-base needs --api-model (the model name the endpoint serves)")
+    try:
+        return [
+            *declared,
+            Endpoint(
+                base_url=base,
+                model=model,
+                key_env=kw["api_key_env"],
+                concurrency=kw["api_concurrency"],
+                timeout_s=kw["api_timeout"],
+                max_retries=kw["api_retries"],
+            ),
+        ]
+    except ValidationError as err:
+        field, problem = endpoint_problem(err)
+        flag = {"base_url": "--api-base", "model": "--api-model", "key_env": "--api-key-env"}
+        raise UsageError(f"{flag.get(field, field)}: {problem}") from None
 
 
 def _is_size(part: str) -> bool:
@@ -170,6 +201,49 @@ def _curve_sizes(value: str | None) -> list[int | None] | None:
     help="Training-set sizes of the curve [default: 16,64,256,all]; 'all' (the benchmark's "
     "own fine-tune) is always added.",
 )
+@click.option(
+    "--api-base",
+    help="An OpenAI-compatible endpoint (e.g. http://127.0.0.1:8000/v1) as the model source "
+    "'api': strategies named like few-shot@api are scored there.",
+)
+@click.option("--api-model", help="The model name the endpoint serves (needed with --api-base).")
+@click.option(
+    "--api-key-env",
+    help="Environment variable holding the endpoint's API key (the key is never written).",
+)
+@click.option(
+    "--api-concurrency",
+    type=click.IntRange(1, 256),
+    default=4,
+    show_default=True,
+    help="Requests to the endpoint in flight at once.",
+)
+@click.option(
+    "--api-timeout",
+    type=click.FloatRange(0, 3600, min_open=True),
+    default=60.0,
+    show_default=True,
+    help="Seconds per request.",
+)
+@click.option(
+    "--api-retries",
+    type=click.IntRange(0, 20),
+    default=4,
+    show_default=True,
+    help="Retries on HTTP 429/5xx and connection errors (backoff 0.5 s, doubling).",
+)
+@click.option(
+    "--endpoints",
+    "endpoints_file",
+    type=click.Path(path_type=Path),
+    help="YAML/TOML/JSON file naming endpoints ({endpoints: {NAME: {base_url, model, key_env}}})"
+    " for strategies like few-shot@NAME.",
+)
+@click.option(
+    "--prices",
+    type=click.Path(path_type=Path),
+    help="Price table (YAML/JSON like the shipped one) for the per-arm costs.",
+)
 @click.option("--json", "as_json", is_flag=True, help="Print results.json to stdout.")
 @click.option("--quiet", is_flag=True, help="No progress bars.")
 def benchmark(**kw: Any) -> None:
@@ -179,6 +253,8 @@ def benchmark(**kw: Any) -> None:
     advisor benchmark                                  # embedded demo data
     advisor benchmark --data train.jsonl --test test.jsonl --strategies zero-shot,3c,lora
     advisor benchmark --strategies zero-shot,lora --curve --curve-sizes 16,64,all
+    advisor benchmark --api-base http://127.0.0.1:8000/v1 --api-model M \\
+        --strategies zero-shot@api,few-shot@api,lora
     """
     options = _validated_options(kw)
     from advisor.bench.run import run_benchmark
@@ -229,6 +305,8 @@ def _validated_options(kw: dict[str, Any]) -> BenchmarkOptions:
             forgetting=kw["forgetting"],
             curve=kw["curve"] or kw["curve_sizes"] is not None,
             curve_sizes=_curve_sizes(kw["curve_sizes"]),
+            endpoints=_endpoints(kw),
+            prices=kw["prices"],
         )
     except ValidationError as err:  # the CLI's types hold the same bounds: a Python caller's
         e = err.errors()[0]
@@ -240,6 +318,11 @@ def _validated_options(kw: dict[str, Any]) -> BenchmarkOptions:
     build_profile(
         {**(read_profile_file(options.profile) if options.profile else {}), **profile_values}
     )
+    check_endpoints(options.endpoints)
+    if options.prices is not None:
+        from advisor.cost import load_prices
+
+        load_prices(options.prices)
     for flag, path in (("--data", options.data), ("--test", options.test)):
         if path is not None:
             regular_file(path, f"{flag} file", DataError)
@@ -273,17 +356,29 @@ def _print_summary(results: Any, output: Path) -> None:
     console = Console()
     m = results.primary_metric
     table = Table(title=f"{results.data.name}: {m} on {results.data.test_examples} test examples")
-    for col in ("strategy", "kind", m, "95% CI", "$ / 1k queries", "seconds"):
+    for col in (
+        "strategy",
+        "kind",
+        "model",
+        m,
+        "95% CI",
+        "$ / 1k queries",
+        "p50/p95 ms",
+        "seconds",
+    ):
         table.add_column(col)
     for s in results.strategies:
         lo, hi = s.ci95.get(m, (float("nan"), float("nan")))
         cost = "n/a" if s.usd_per_1k_queries is None else f"{s.usd_per_1k_queries:.3g}"
+        latency = f"{s.latency_ms['p50']:.0f}/{s.latency_ms['p95']:.0f}" if s.latency_ms else "n/a"
         table.add_row(
             arm_label(s),
             s.kind + (" (reference)" if s.reference else ""),
+            s.model or results.model,
             f"{s.metrics.get(m, float('nan')):.3f}",
             f"[{lo:.3f}, {hi:.3f}]",
             cost,
+            latency,
             f"{s.seconds:.0f}",
         )
     console.print(table)

@@ -165,6 +165,7 @@ def render(results: BenchmarkResults) -> str:
     baselines = sec.baseline_line(results)
     notes = "".join(f"<li>{esc(n)}</li>" for n in results.cost_notes)
     chance = "".join(f"<p>{esc(n)}</p>" for n in sec.chance_notes(results))
+    unparsed = "".join(f'<p class="muted">{esc(n)}</p>' for n in sec.unparsed_lines(results))
     return f"""<!DOCTYPE html>
 <html lang="en"><head><meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
@@ -176,7 +177,7 @@ def render(results: BenchmarkResults) -> str:
 <div class="verdict {esc(outcome)}">{verdict}</div>
 <h2>Scores</h2>{_score_table(results)}
 <h2>Score with 95% confidence interval</h2>{score_chart(results)}
-{f'<p class="muted">{esc(baselines)}</p>' if baselines else ""}{chance}
+{f'<p class="muted">{esc(baselines)}</p>' if baselines else ""}{chance}{unparsed}
 <h2>Cost versus score</h2>{cost_score_chart(results.strategies, m)}
 <ul>{notes}</ul>
 {_tuning(results)}

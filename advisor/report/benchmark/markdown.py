@@ -37,6 +37,7 @@ def render(results: BenchmarkResults) -> str:
     if line := sec.baseline_line(results):
         out += ["", md_cell(line)]
     out += [f"- {md_cell(note)}" for note in sec.chance_notes(results)]
+    out += [f"\n{md_cell(line)}" for line in sec.unparsed_lines(results)]
     out += ["", *[f"- {n}" for n in results.cost_notes]]
     out += [
         "",

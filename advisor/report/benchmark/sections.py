@@ -14,10 +14,13 @@ SCORE_HEADER = [
     "score",
     "95% CI",
     "other metrics",
+    "model",
     "prompt tokens",
     "$ / 1k queries",
+    "latency p50 / p95 (ms)",
     "seconds",
 ]
+UNPARSED_SHOWN = 3  # answers quoted per strategy whose label could not be read
 OVERFIT_HEADER = [
     "fine-tune",
     "level",
@@ -74,12 +77,32 @@ def strategy_rows(results: BenchmarkResults) -> list[list[str]]:
                 *([f"{f1:.3f}" if f1 is not None else "n/a"] if _classification(results) else []),
                 f"[{lo:.3f}, {hi:.3f}]",
                 others or "",
+                s.model or results.model,
                 f"{s.prompt_tokens:.0f}" if s.prompt_tokens is not None else "n/a",
                 _money(s.usd_per_1k_queries),
+                f"{s.latency_ms['p50']:.0f} / {s.latency_ms['p95']:.0f}" if s.latency_ms else "n/a",
                 f"{s.seconds:.0f}",
             ]
         )
     return rows
+
+
+def unparsed_lines(results: BenchmarkResults) -> list[str]:
+    """Per strategy scored by generation: how many answers named no label (counted wrong),
+    with a few of them quoted."""
+    lines = []
+    for s in results.strategies:
+        if not s.unparsed:
+            continue
+        quoted = "; ".join(
+            f"#{doc}: {_excerpt(answer)!r}"
+            for doc, answer in list(s.unparsed.items())[:UNPARSED_SHOWN]
+        )
+        lines.append(
+            f"{s.name}: {len(s.unparsed)} of {s.n} answers named no label (counted wrong), "
+            f"e.g. {quoted}"
+        )
+    return lines
 
 
 def baseline_line(results: BenchmarkResults) -> str | None:
