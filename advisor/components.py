@@ -228,6 +228,9 @@ class SuiteOptions(BaseModel):
     name: str = Field(description="The suite (task) name to use.")
     shots: int = Field(5, ge=0)
     seed: int = 0
+    documents: list[dict] | None = Field(
+        None, description="Passages to retrieve from (rag): each with 'text' and maybe 'id'."
+    )
 
 
 class PromptStrategy(Component):

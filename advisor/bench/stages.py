@@ -31,6 +31,7 @@ from advisor.bench.schema import BenchmarkOptions, BenchmarkResults, DataSummary
 from advisor.bench.suites import PRIMARY_METRIC, task_name
 from advisor.bench.verdict import compare, judge_advice
 from advisor.components import PromptStrategy, PromptSuite, SuiteOptions, TaskData
+from advisor.data import load_documents
 from advisor.errors import UsageError
 from advisor.report.benchmark import write_reports
 
@@ -65,10 +66,14 @@ def open_run(options: BenchmarkOptions, plugins: Any) -> RunContext:
             )
         resume_from(previous, results, lineup)
     runner = plugins.get("runner", options.runner)
+    documents = load_documents(options.documents) if options.documents else None
     ctx = RunContext(options, plugins, train, test, lineup, runner, results)
     for strategy in _suite_strategies(lineup, plugins):
         suite_options = SuiteOptions(
-            name=task_name(train.name, strategy.name), shots=options.shots, seed=options.seed
+            name=task_name(train.name, strategy.name),
+            shots=options.shots,
+            seed=options.seed,
+            documents=documents,
         )
         if strategy.build_suite is None:
             raise UsageError(f"prompt strategy '{strategy.name}' cannot build prompts")
