@@ -138,3 +138,8 @@ def test_recommend_points_a_knowledge_goal_at_the_rag_arm():
     command = rec.benchmark_command
     assert "--documents documents.jsonl" in command and ",rag," in command
     assert "surrogate" not in command  # the arm itself runs, not few-shot in its place
+
+
+def test_documents_without_a_single_word_are_a_clear_error():
+    with pytest.raises(UsageError, match="no document has a word"):
+        _kb_suite(documents=[{"text": "! ? 1"}])

@@ -52,7 +52,10 @@ class Retriever:
         self.corpus = list(corpus)
         # sublinear tf: a word repeated in one passage should not outweigh a rarer match.
         self._vectorizer = TfidfVectorizer(sublinear_tf=True)
-        self._matrix = self._vectorizer.fit_transform([p.text for p in self.corpus])
+        try:
+            self._matrix = self._vectorizer.fit_transform([p.text for p in self.corpus])
+        except ValueError:  # scikit-learn's "empty vocabulary": no word of 2+ letters anywhere
+            raise UsageError("--documents: no document has a word to retrieve by") from None
 
     def top(self, query: str, k: int) -> list[int]:
         """The indices of the ``k`` best passages for ``query``, best first (ties: document
@@ -70,8 +73,16 @@ class Retriever:
         )
 
 
+def _solved(retriever: Retriever, shots: Sequence[Example]) -> str:
+    """Each demonstration: the passage its question retrieves, the question, its answer."""
+    return "".join(
+        f"{retriever.block(ex.input, 1)}\n{render_prompt(ex.input)}{render_target(ex.output)}\n\n"
+        for ex in shots
+    )
+
+
 def rag(train: TaskData, test: TaskData, options: SuiteOptions) -> PromptSuite:
-    corpus = passages(getattr(options, "documents", None) or [])
+    corpus = passages(options.documents or [])
     if not corpus:
         raise UsageError(
             "the rag strategy retrieves from your documents: pass --documents FILE "
@@ -80,23 +91,11 @@ def rag(train: TaskData, test: TaskData, options: SuiteOptions) -> PromptSuite:
     retriever = Retriever(corpus)
     labels = test.labels if test.task_type == "classification" else None
     shots = pick_shots(train, options.shots, options.seed)
-    header = (
-        INSTRUCTION
-        + "\n\n"
-        + "".join(
-            retriever.block(ex.input, 1)
-            + "\n"
-            + render_prompt(ex.input)
-            + render_target(ex.output)
-            + "\n\n"
-            for ex in shots
-        )
-    )
+    header = f"{INSTRUCTION}\n\n{_solved(retriever, shots)}"
 
     def prompt(ex: Example) -> str:
-        return header + render_prompt(
-            ex.input, labels, instruction=retriever.block(ex.input, TOP_K)
-        )
+        passages_for = retriever.block(ex.input, TOP_K)
+        return header + render_prompt(ex.input, labels, instruction=passages_for)
 
     return _build(
         "rag",
