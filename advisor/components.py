@@ -251,7 +251,7 @@ class SuiteOptions(BaseModel):
     )
     seed: int = 0
     documents: list[dict[str, Any]] | None = Field(
-        None, description="Passages a retrieval-augmented strategy may draw on."
+        None, description="Passages to retrieve from (rag): each with 'text' and maybe 'id'."
     )
 
 

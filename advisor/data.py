@@ -203,3 +203,24 @@ def split(data: TaskData, test_fraction: float, seed: int = 0) -> tuple[TaskData
         data.model_copy(update={"examples": train, "name": f"{data.name}"}),
         data.model_copy(update={"examples": test, "name": f"{data.name}"}),
     )
+
+
+def load_documents(path: str | Path) -> list[dict[str, str]]:
+    """The rag strategy's documents: JSON Lines (or CSV) rows with a non-empty ``text`` and an
+    optional ``id``; any other field is ignored. A bad row is an error naming its line."""
+    documents: list[dict[str, str]] = []
+    for line, row, problem in iter_rows(path):
+        if row is None:
+            raise DataError(f"{path}:{line}: {problem}")
+        text = row.get("text")
+        if not isinstance(text, str) or not text.strip():
+            raise DataError(
+                f"{path}:{line}: a document needs a non-empty 'text' (fields: {field_list(row)})"
+            )
+        doc = {"text": text}
+        if row.get("id") not in (None, ""):
+            doc["id"] = str(row["id"])
+        documents.append(doc)
+    if not documents:
+        raise DataError(f"{path} holds no documents")
+    return documents

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import shutil
 from pathlib import Path
 
@@ -48,6 +49,9 @@ def test_truncated_cache_is_rebuilt_not_loaded(embedded_model, tmp_path: Path, m
 
     rebuilt = load_model()
     assert rebuilt.path == broken and cache_problem(broken) is None
+    # A complete Hugging Face folder: other tools (transformers serve) read the class from it.
+    config = json.loads((broken / "config.json").read_text())
+    assert config["architectures"] == ["LlamaForCausalLM"]
     assert (broken / WEIGHTS).stat().st_size == size
     import torch
 

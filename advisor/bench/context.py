@@ -41,6 +41,7 @@ ZERO_SHOT = PLAIN_PROMPT
 RESUME_KEEPS = (
     "data",
     "test",
+    "documents",
     "model",
     "limit",
     "train_limit",

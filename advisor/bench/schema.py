@@ -42,6 +42,9 @@ class BenchmarkOptions(BaseModel):
         None, description="Training file (or one file to split). None: demo data."
     )
     test: Path | None = Field(None, description="Test file; without it `data` is split.")
+    documents: Path | None = Field(
+        None, description="Documents the rag strategy retrieves from (JSONL: text, id)."
+    )
     model: str | None = Field(
         None, description="Model source name or local folder; None: embedded."
     )

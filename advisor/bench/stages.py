@@ -41,6 +41,7 @@ from advisor.bench.suites import PRIMARY_METRIC, TUNED_PROMPT, combined_name, ta
 from advisor.bench.validation import carve_validation
 from advisor.bench.verdict import compare, judge_advice
 from advisor.components import PromptStrategy, PromptSuite, SuiteOptions, TaskData
+from advisor.data import load_documents
 from advisor.errors import UsageError
 from advisor.report.benchmark import write_reports
 
@@ -78,6 +79,7 @@ def open_run(options: BenchmarkOptions, plugins: Any) -> RunContext:
             )
         resume_from(previous, results, lineup)
     runner = plugins.get("runner", options.runner)
+    documents = load_documents(options.documents) if options.documents else None
     ctx = RunContext(options, plugins, train, test, lineup, runner, results, validation)
     check_endpoints(options.endpoints)
     for bound in lineup.bound:  # an unknown source fails now, before any arm is scored
@@ -85,7 +87,10 @@ def open_run(options: BenchmarkOptions, plugins: Any) -> RunContext:
         ctx.runner_for(bound.source)
     for strategy in _suite_strategies(lineup, plugins):
         suite_options = SuiteOptions(
-            name=task_name(train.name, strategy.name), shots=options.shots, seed=options.seed
+            name=task_name(train.name, strategy.name),
+            shots=options.shots,
+            seed=options.seed,
+            documents=documents,
         )
         if strategy.build_suite is None:
             raise UsageError(f"prompt strategy '{strategy.name}' cannot build prompts")

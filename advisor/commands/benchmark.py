@@ -101,6 +101,11 @@ def _curve_sizes(value: str | None) -> list[int | None] | None:
 )
 @click.option("--test", type=click.Path(path_type=Path), help="Test data (same format as --data).")
 @click.option(
+    "--documents",
+    type=click.Path(path_type=Path),
+    help="Documents for the rag strategy to retrieve from (JSONL: text, optional id).",
+)
+@click.option(
     "--model", help="Model source name or local model folder. Default: the embedded SmolLM2-135M."
 )
 @click.option(
@@ -282,6 +287,7 @@ def _validated_options(kw: dict[str, Any]) -> BenchmarkOptions:
         options = BenchmarkOptions(
             data=kw["data"],
             test=kw["test"],
+            documents=kw["documents"],
             model=kw["model"],
             strategies=_strategies(kw["strategies"]),
             limit=kw["limit"],
@@ -323,7 +329,11 @@ def _validated_options(kw: dict[str, Any]) -> BenchmarkOptions:
         from advisor.cost import load_prices
 
         load_prices(options.prices)
-    for flag, path in (("--data", options.data), ("--test", options.test)):
+    for flag, path in (
+        ("--data", options.data),
+        ("--test", options.test),
+        ("--documents", options.documents),
+    ):
         if path is not None:
             regular_file(path, f"{flag} file", DataError)
     check_run_dir(options.output, options.resume)

@@ -9,7 +9,8 @@ from advisor.guidance.methods_view import (
     BENCHMARK_BACKEND,
     BENCHMARK_PROMPTS,
     DEFAULT_ADAPTER,
-    PROMPT_METHODS,
+    PLANNED_PROMPTS,
+    RAG,
 )
 from advisor.methods import load_methods
 from advisor.profile import Profile
@@ -52,7 +53,7 @@ def profile_flags(p: Profile) -> list[str]:
 
 def benchmark_strategies(verdict: str, method: str, train_method: str) -> list[str]:
     prompts = list(BENCHMARK_PROMPTS)
-    if method in PROMPT_METHODS and method not in prompts:
+    if method in PLANNED_PROMPTS and method not in prompts:
         prompts.append(method)
     if verdict == "prompt":
         # Still measure one cheap adapter: the benchmark's job is to confirm or contradict.
@@ -95,5 +96,7 @@ def benchmark_command(
         argv += ["--epochs", f"{epochs:g}"]
     # The profile flags come last, right after the strategies (recommend takes them as is).
     strategies = benchmark_strategies(verdict, method, train_method)
+    if RAG in strategies:  # a placeholder, like the data's: the passages rag retrieves from
+        argv += ["--documents", "documents.jsonl"]
     command = shlex.join([*argv, "--strategies", ",".join(strategies), *profile_flags(p)])
     return command + surrogate_note(method, strategies)

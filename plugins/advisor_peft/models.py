@@ -163,6 +163,9 @@ def save_model_folder(model: Any, tokenizer: Any, folder: Path) -> None:
     if getattr(config, "quantization_config", None) is not None:
         # The GGUF marker would make from_pretrained look for a .gguf file again.
         del config.quantization_config
+    # config.save_pretrained alone leaves out `architectures`, without which other tools
+    # (`transformers serve`, vLLM) cannot tell which class loads the folder.
+    config.architectures = [type(model).__name__]
     config.save_pretrained(folder)
     if getattr(model, "generation_config", None) is not None:
         model.generation_config.save_pretrained(folder)
@@ -229,16 +232,46 @@ def _convert_gguf(gguf: Path, folder: Path, name: str) -> None:
         shutil.rmtree(tmp, ignore_errors=True)
 
 
+def repair_config(folder: Path) -> bool:
+    """Give a cache written by an older advisor the ``architectures`` its config.json lacks
+    (from transformers' own model-type table); True when it was rewritten.
+
+    config.json and then the manifest are replaced atomically, each a rename."""
+    path = folder / "config.json"
+    config = json.loads(path.read_text())
+    if config.get("architectures"):
+        return False
+    from transformers.models.auto.modeling_auto import MODEL_FOR_CAUSAL_LM_MAPPING_NAMES
+
+    architecture = MODEL_FOR_CAUSAL_LM_MAPPING_NAMES.get(config.get("model_type", ""))
+    if not architecture:
+        return False
+    config["architectures"] = [architecture]
+    tmp = folder / "config.json.tmp"
+    tmp.write_text(json.dumps(config, indent=2, sort_keys=True) + "\n")
+    os.replace(tmp, path)
+    source = json.loads((folder / MANIFEST).read_text()).get("source", "")
+    _write_manifest(folder, source)
+    return True
+
+
+def _broken(folder: Path) -> bool:
+    """A problem seen twice: once may be another process between its two renames of
+    ``repair_config`` (config.json new, manifest not yet), which must not cost a rebuild."""
+    return cache_problem(folder) is not None and cache_problem(folder) is not None
+
+
 def ensure_cache(gguf: Path, name: str = DEFAULT_MODEL) -> Path:
     """The converted folder for ``gguf``, converting (or rebuilding a bad cache) when needed."""
     folder = model_cache_dir(name)
-    if folder.exists() and cache_problem(folder) is not None:
+    if folder.exists() and _broken(folder):
         shutil.rmtree(folder, ignore_errors=True)
     if not folder.exists():
         _convert_gguf(gguf, folder, name)
     problem = cache_problem(folder)
     if problem:
         raise UsageError(f"model cache {folder} is unusable after conversion: {problem}")
+    repair_config(folder)
     return folder
 
 

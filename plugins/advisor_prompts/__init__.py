@@ -1,5 +1,5 @@
-"""Built-in prompt strategies: zero-shot, few-shot, 3c, cot, and tuned-prompt (the benchmark's
-search over the others' configurations on the validation split).
+"""Built-in prompt strategies: zero-shot, few-shot, 3c, cot, rag, and tuned-prompt (the
+benchmark's search over the others' configurations on the validation split).
 
 Each turns task data into a runner-neutral ``PromptSuite`` (``build_suite``); a runner (the
 built-in ``lmeval``) writes and scores it. Nothing heavy is imported here: a suite is strings.
@@ -21,6 +21,7 @@ ADVISOR_HOOKSPEC = "2.0"
 def advisor_prompt_strategies() -> list[PromptStrategy]:
     from advisor.components import PromptStrategy
     from advisor_prompts import strategies as s
+    from advisor_prompts.rag import rag
 
     return [
         PromptStrategy(
@@ -44,6 +45,12 @@ def advisor_prompt_strategies() -> list[PromptStrategy]:
             description="Reason step by step, then give the answer after 'Answer:' (generation tasks).",
             task_types=["generation"],
             build_suite=s.chain_of_thought,
+        ),
+        PromptStrategy(
+            name="rag",
+            description="Retrieval-augmented: the top 3 passages of --documents (TF-IDF) "
+            "before the question.",
+            build_suite=rag,
         ),
         # No prompts of its own: the benchmark's prompt search builds the chosen
         # configuration through the strategies above.
