@@ -65,7 +65,9 @@ def test_every_stage_is_timed_and_the_table_has_the_speeds(tmp_path):
     assert [name for name, _ in timings] == [
         "data",
         "prompt_arms",
+        "tuned_prompt",
         "fine_tunes",
+        "combined_arms",
         "verdict",
         "report",
     ]

@@ -17,7 +17,8 @@ from typing import Any, NamedTuple
 from advisor.components import Example, PromptSuite, SuiteOptions, TaskData
 from advisor.errors import UsageError
 from advisor.template import render_prompt, render_target
-from advisor_prompts.strategies import _build, pick_shots
+from advisor_prompts.selection import pick_shots
+from advisor_prompts.strategies import _build
 
 TOP_K = 3
 CHUNK_WORDS = 150  # about 200 tokens of English
@@ -93,7 +94,8 @@ def rag(train: TaskData, test: TaskData, options: SuiteOptions) -> PromptSuite:
     shots = pick_shots(train, options.shots, options.seed)
     header = f"{INSTRUCTION}\n\n{_solved(retriever, shots)}"
 
-    def prompt(ex: Example) -> str:
+    # The same solved questions head every prompt (_build's per-input picks are not used).
+    def prompt(ex: Example, _demos: list[Example]) -> str:
         passages_for = retriever.block(ex.input, TOP_K)
         return header + render_prompt(ex.input, labels, instruction=passages_for)
 
