@@ -107,6 +107,38 @@ def test_answer_loss_matches_full_sequence_loss():
     assert float(fast) == pytest.approx(float(slow), rel=1e-4)
 
 
+def test_the_output_layer_gets_contiguous_answer_positions_while_training():
+    """A strided slice of the hidden states makes torch run the output layer as a batched matmul
+    copying the vocabulary weight per row (12% of a LoRA step); the kept positions must arrive
+    contiguous, and be the ones that predict the answer tokens."""
+    import torch
+    from advisor_peft.collate import answer_logits
+    from transformers import LlamaConfig, LlamaForCausalLM
+
+    torch.manual_seed(0)
+    cfg = LlamaConfig(
+        vocab_size=50,
+        hidden_size=16,
+        intermediate_size=32,
+        num_hidden_layers=1,
+        num_attention_heads=2,
+        num_key_value_heads=2,
+    )
+    model = LlamaForCausalLM(cfg).train()
+    seen = []
+    model.lm_head.register_forward_hook(lambda m, args, out: seen.append(args[0]))
+    batch = collate([Encoded([1, 5, 6, 7], [8, 9]), Encoded([1, 4], [11])], pad_id=0)
+    logits = answer_logits(model, batch)
+    assert seen[0].is_contiguous() and seen[0].requires_grad
+    assert logits.shape == (2, 2, 50)
+    full = model(
+        input_ids=batch["input_ids"],
+        attention_mask=batch["attention_mask"],
+        position_ids=batch["position_ids"],
+    ).logits
+    assert torch.allclose(logits, full[:, -3:-1], atol=1e-6)
+
+
 def test_plan_batches_is_a_deterministic_permutation_with_less_padding():
     lengths = [(i * 37) % 50 + 1 for i in range(200)]
     plan = plan_batches(lengths, 8, seed=1, epoch=0)
