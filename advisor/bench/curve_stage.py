@@ -29,7 +29,7 @@ def curve(ctx: RunContext) -> None:
     results = ctx.results
     metric = results.primary_metric
     backend = ctx.lineup.fine_tunes[0]
-    prompts = [s for s in results.strategies if s.kind == "prompt"]
+    prompts = [s for s in results.strategies if s.kind == "prompt" and not s.reference]
     best = max(prompts, key=lambda r: r.metrics.get(metric, 0.0))
     reuse = results.get(backend.name)
     if reuse is not None and not reuse.train:

@@ -69,9 +69,8 @@ def fits(model: LoadedModel, suite: PromptSuite) -> bool:
 
 def choose(candidates: Iterable[PromptCandidate]) -> PromptCandidate:
     """The best validation score; ties go to the shorter prompt, then to the earlier one."""
-    pool = list(candidates)
-    order = {id(c): i for i, c in enumerate(pool)}
-    return max(pool, key=lambda c: (c.validation_score, -c.prompt_tokens, -order[id(c)]))
+    ranked = enumerate(candidates)
+    return max(ranked, key=lambda ic: (ic[1].validation_score, -ic[1].prompt_tokens, -ic[0]))[1]
 
 
 def _score_candidate(
