@@ -138,6 +138,14 @@ def test_a_prompt_that_does_not_fit_the_context_window_is_dropped():
     assert not ps.fits(_Window(), longer)
 
 
+def test_the_search_drops_configurations_that_overflow_the_context(tmp_path, monkeypatch):
+    monkeypatch.setattr(fake_plugin.FakeModel, "context_window", property(lambda self: 60))
+    results = run_fake_benchmark(tmp_path / "run", strategies=STRATEGIES)
+    labels = [c.config.label for c in results.prompt_search]
+    assert "zero-shot k=0" in labels and "3c k=0" not in labels  # 3C's sections are long
+    assert 1 < len(labels) < 18 and all(c.prompt_tokens < 60 for c in results.prompt_search)
+
+
 def _record_runs(monkeypatch) -> list[dict[str, Any]]:
     """Every suite the fake runner scores: folder, name, inputs, prompts, tuned or not."""
     runs: list[dict[str, Any]] = []

@@ -24,20 +24,20 @@ from advisor.bench.curve import (
     seeds_at,
 )
 from advisor.bench.schema import CurveRun, ExampleResult, StrategyResult
+from advisor.bench.suites import TUNED_PROMPT
 from advisor.components import TaskData, TrainingBackend
 from advisor.files import write_atomic
 from advisor.report.benchmark.charts import curve_svg
 
 CURVE_DIR = "curve"
 CURVE_SVG = "curve.svg"
-TUNED_PROMPT = "tuned-prompt"
 
 
 def prompt_arm(results_strategies: list[StrategyResult], metric: str) -> StrategyResult:
     """The arm the curve is read against: the tuned prompt when it ran (its configuration was
     chosen on the validation split, so its test score is a fair target), else the best prompt
     strategy by its test score."""
-    prompts = [s for s in results_strategies if s.kind == "prompt"]
+    prompts = [s for s in results_strategies if s.kind == "prompt" and not s.reference]
     tuned = next((s for s in prompts if s.name == TUNED_PROMPT), None)
     return tuned or max(prompts, key=lambda r: r.metrics.get(metric, 0.0))
 

@@ -69,55 +69,55 @@ def fits(model: LoadedModel, suite: PromptSuite) -> bool:
 
 def choose(candidates: Iterable[PromptCandidate]) -> PromptCandidate:
     """The best validation score; ties go to the shorter prompt, then to the earlier one."""
-    pool = list(candidates)
-    order = {id(c): i for i, c in enumerate(pool)}
-    return max(pool, key=lambda c: (c.validation_score, -c.prompt_tokens, -order[id(c)]))
+    ranked = enumerate(candidates)
+    return max(ranked, key=lambda ic: (ic[1].validation_score, -ic[1].prompt_tokens, -ic[0]))[1]
 
 
-def _score_candidate(
-    ctx: RunContext, config: PromptConfig, validation: TaskData
-) -> PromptCandidate | None:
-    """``config`` scored on ``validation``; None when its prompts do not fit."""
-    o = ctx.options
-    slug = f"val_{config.strategy}_k{config.shots}_{config.selection}"
-    suite = build(ctx, config, validation, task_name(ctx.train.name, slug))
-    if not fits(ctx.model(), suite):
-        return None
-    task = ctx.runner.write_task(suite, ctx.validation_task_dir)
-    result = arms.evaluate_strategy(
-        ctx.model(),
-        ctx.runner,
-        Arm(suite, task),
-        ctx.validation_task_dir,
-        name=f"{TUNED_PROMPT} candidate {config.label}",
-        kind="prompt",
-        batch_size=o.batch_size,
-        progress=o.progress,
-    )
-    return PromptCandidate(
-        config=config,
-        validation_score=result.metrics[PRIMARY_METRIC[ctx.train.task_type]],
-        metrics=result.metrics,
-        prompt_tokens=result.prompt_tokens or 0.0,
-        seconds=result.seconds,
-    )
+def _pending(ctx: RunContext, validation: TaskData) -> list[tuple[PromptConfig, Arm]]:
+    """The configurations still to score, within the budget, as written validation suites.
+    All are written before any is scored: the runner indexes its task folder once."""
+    results = ctx.results
+    done = {c.config for c in results.prompt_search}
+    budget = ctx.options.prompt_configs or len(grid(ctx.train.task_type))
+    pending: list[tuple[PromptConfig, Arm]] = []
+    for config in grid(ctx.train.task_type):
+        if len(results.prompt_search) + len(pending) >= budget:
+            break
+        if config in done:
+            continue
+        slug = f"val_{config.strategy}_k{config.shots}_{config.selection}"
+        suite = build(ctx, config, validation, task_name(ctx.train.name, slug))
+        if fits(ctx.model(), suite):
+            pending.append(
+                (config, Arm(suite, ctx.runner.write_task(suite, ctx.validation_task_dir)))
+            )
+    return pending
 
 
 def search(ctx: RunContext, validation: TaskData) -> list[PromptCandidate]:
     """Score the candidates not scored yet (up to ``--prompt-configs`` of them) on the
     validation split; returns every candidate, the chosen one marked."""
-    results = ctx.results
-    done = {c.config for c in results.prompt_search}
-    budget = ctx.options.prompt_configs or len(grid(ctx.train.task_type))
-    for config in grid(ctx.train.task_type):
-        if len(results.prompt_search) >= budget:
-            break
-        if config in done:
-            continue
-        candidate = _score_candidate(ctx, config, validation)
-        if candidate is not None:
-            results.prompt_search.append(candidate)
-            ctx.save()
+    o, results = ctx.options, ctx.results
+    for config, arm in _pending(ctx, validation):
+        result = arms.evaluate_strategy(
+            ctx.model(),
+            ctx.runner,
+            arm,
+            ctx.validation_task_dir,
+            name=f"{TUNED_PROMPT} candidate {config.label}",
+            kind="prompt",
+            batch_size=o.batch_size,
+            progress=o.progress,
+        )
+        candidate = PromptCandidate(
+            config=config,
+            validation_score=result.metrics[PRIMARY_METRIC[ctx.train.task_type]],
+            metrics=result.metrics,
+            prompt_tokens=result.prompt_tokens or 0.0,
+            seconds=result.seconds,
+        )
+        results.prompt_search.append(candidate)
+        ctx.save()
     if not results.prompt_search:
         raise UsageError("no prompt configuration fits the model's context window")
     best = choose(results.prompt_search)
