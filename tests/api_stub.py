@@ -5,7 +5,7 @@ prompt, so the answers are deterministic), sometimes in a sentence, sometimes wi
 Knobs: ``key`` (the Bearer key it accepts; None: any), ``fail`` (statuses to answer first,
 one per request, e.g. [429, 429]), ``down_after`` (after that many answers, every request is
 dropped without a response, like a server that died), ``malformed`` (answers that are not
-chat completions), ``delay_s`` (seconds before each answer)."""
+chat completions), ``delay_s`` (seconds before each answer), ``usage`` (False: no token counts)."""
 
 from __future__ import annotations
 
@@ -27,6 +27,7 @@ class Stub:
     down_after: int | None = None
     malformed: bool = False
     delay_s: float = 0.0
+    usage: bool = True
     answered: int = 0
     requests: int = 0
     authorizations: list[str] = field(default_factory=list)
@@ -80,7 +81,11 @@ def _handler(stub: Stub) -> type[BaseHTTPRequestHandler]:
                     "object": "chat.completion",
                     "model": body["model"],
                     "choices": [{"index": 0, "message": {"role": "assistant", "content": text}}],
-                    "usage": {"prompt_tokens": len(prompt) // 4, "completion_tokens": 3},
+                    **(
+                        {"usage": {"prompt_tokens": len(prompt) // 4, "completion_tokens": 3}}
+                        if stub.usage
+                        else {}
+                    ),
                 },
             )
 

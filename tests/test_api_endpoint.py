@@ -101,6 +101,15 @@ def test_arm_on_endpoint_beside_local_arms(tmp_path: Path, key: str) -> None:
     assert _files_hold(tmp_path / "run", key) == []
 
 
+def test_answers_without_usage_are_estimated_and_say_so(tmp_path: Path, key: str) -> None:
+    with serve(Stub(LABELS, usage=False)) as stub:
+        results = _run(tmp_path / "run", _endpoint(stub, key_env=None))
+    api = results.get("few-shot@api")
+    assert api is not None and api.usage and api.usage["estimated"] == 20
+    assert api.usage["prompt_tokens"] == api.prompt_tokens > 0 and api.usd_per_1k_queries
+    assert any("20 answers came without usage" in n for n in results.cost_notes)
+
+
 def test_unpriced_endpoint_is_costed_as_self_hosted(tmp_path: Path, key: str) -> None:
     with serve(Stub(LABELS)) as stub:
         results = _run(tmp_path / "run", _endpoint(stub, model="my-local-llama", key_env=None))
