@@ -110,6 +110,18 @@ def test_answers_without_usage_are_estimated_and_say_so(tmp_path: Path, key: str
     assert any("20 answers came without usage" in n for n in results.cost_notes)
 
 
+def test_learning_curve_against_an_arm_on_an_endpoint(tmp_path: Path, key: str) -> None:
+    with serve(Stub(LABELS)) as stub:
+        results = _run(
+            tmp_path / "run",
+            _endpoint(stub, key_env=None),
+            strategies=["few-shot@api", "fake-ft"],
+            curve=True,
+            curve_sizes=[16, None],
+        )
+    assert results.curve is not None and results.curve.prompt_strategy == "few-shot@api"
+
+
 def test_unpriced_endpoint_is_costed_as_self_hosted(tmp_path: Path, key: str) -> None:
     with serve(Stub(LABELS)) as stub:
         results = _run(tmp_path / "run", _endpoint(stub, model="my-local-llama", key_env=None))

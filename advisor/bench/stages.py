@@ -55,7 +55,7 @@ def open_run(options: BenchmarkOptions, plugins: Any) -> RunContext:
     lineup = resolve_strategies(options.strategies, train.task_type, plugins)
     if options.curve and not lineup.fine_tunes:
         raise UsageError("--curve needs a training backend in --strategies (e.g. lora)")
-    if options.curve and not lineup.prompts:
+    if options.curve and not (lineup.prompts or lineup.bound):
         raise UsageError("--curve compares with a prompt strategy; add one to --strategies")
     results = _new_results(options, train, test)
     previous = load_results(options.output)
