@@ -5,7 +5,8 @@ prompt, so the answers are deterministic), sometimes in a sentence, sometimes wi
 Knobs: ``key`` (the Bearer key it accepts; None: any), ``fail`` (statuses to answer first,
 one per request, e.g. [429, 429]), ``down_after`` (after that many answers, every request is
 dropped without a response, like a server that died), ``malformed`` (answers that are not
-chat completions), ``delay_s`` (seconds before each answer)."""
+chat completions), ``delay_s`` (seconds before each answer), ``usage`` (False: no token counts), ``logprobs`` (False: /completions
+ignores echo and logprobs)."""
 
 from __future__ import annotations
 
@@ -27,6 +28,8 @@ class Stub:
     down_after: int | None = None
     malformed: bool = False
     delay_s: float = 0.0
+    usage: bool = True
+    logprobs: bool = True
     answered: int = 0
     requests: int = 0
     authorizations: list[str] = field(default_factory=list)
@@ -43,6 +46,35 @@ class Stub:
         if h % 7 == 0:
             return "I cannot tell."
         return f"The category is {label.upper()}." if h % 2 else label
+
+
+def _logprob(token: str) -> float:
+    return -(int(hashlib.sha256(token.encode()).hexdigest()[:4], 16) % 50) / 10
+
+
+def completion(stub: Stub, body: dict) -> dict:
+    """/completions with echo: the prompt's words as tokens with their offsets and a hash
+    log-probability each, then one generated token (no logprobs: like transformers serve)."""
+    prompt = body["prompt"]
+    tokens, offsets, at = [], [], 0
+    for word in prompt.split(" "):
+        tokens.append(word if not offsets else " " + word)
+        offsets.append(at)
+        at += len(tokens[-1])
+    tokens.append(" x")
+    offsets.append(len(prompt))
+    logprobs = {
+        "tokens": tokens,
+        "text_offset": offsets,
+        "token_logprobs": [None, *[_logprob(t) for t in tokens[1:]]],
+    }
+    choice: dict = {"index": 0, "text": prompt + " x"}
+    if stub.logprobs:
+        choice["logprobs"] = logprobs
+    return {
+        "choices": [choice],
+        "usage": {"prompt_tokens": len(tokens) - 1, "completion_tokens": 1},
+    }
 
 
 def _handler(stub: Stub) -> type[BaseHTTPRequestHandler]:
@@ -71,6 +103,9 @@ def _handler(stub: Stub) -> type[BaseHTTPRequestHandler]:
                 self._send(200, {"unexpected": True})
                 return
             time.sleep(stub.delay_s)  # a slow server (the client's timeout is shorter)
+            if not self.path.endswith("/chat/completions"):
+                self._send(200, completion(stub, body))
+                return
             prompt = body["messages"][-1]["content"]
             text = stub.answer(prompt)
             self._send(
@@ -80,7 +115,11 @@ def _handler(stub: Stub) -> type[BaseHTTPRequestHandler]:
                     "object": "chat.completion",
                     "model": body["model"],
                     "choices": [{"index": 0, "message": {"role": "assistant", "content": text}}],
-                    "usage": {"prompt_tokens": len(prompt) // 4, "completion_tokens": 3},
+                    **(
+                        {"usage": {"prompt_tokens": len(prompt) // 4, "completion_tokens": 3}}
+                        if stub.usage
+                        else {}
+                    ),
                 },
             )
 

@@ -101,6 +101,27 @@ def test_arm_on_endpoint_beside_local_arms(tmp_path: Path, key: str) -> None:
     assert _files_hold(tmp_path / "run", key) == []
 
 
+def test_answers_without_usage_are_estimated_and_say_so(tmp_path: Path, key: str) -> None:
+    with serve(Stub(LABELS, usage=False)) as stub:
+        results = _run(tmp_path / "run", _endpoint(stub, key_env=None))
+    api = results.get("few-shot@api")
+    assert api is not None and api.usage and api.usage["estimated"] == 20
+    assert api.usage["prompt_tokens"] == api.prompt_tokens > 0 and api.usd_per_1k_queries
+    assert any("20 answers came without usage" in n for n in results.cost_notes)
+
+
+def test_learning_curve_against_an_arm_on_an_endpoint(tmp_path: Path, key: str) -> None:
+    with serve(Stub(LABELS)) as stub:
+        results = _run(
+            tmp_path / "run",
+            _endpoint(stub, key_env=None),
+            strategies=["few-shot@api", "fake-ft"],
+            curve=True,
+            curve_sizes=[16, None],
+        )
+    assert results.curve is not None and results.curve.prompt_strategy == "few-shot@api"
+
+
 def test_unpriced_endpoint_is_costed_as_self_hosted(tmp_path: Path, key: str) -> None:
     with serve(Stub(LABELS)) as stub:
         results = _run(tmp_path / "run", _endpoint(stub, model="my-local-llama", key_env=None))
@@ -173,7 +194,7 @@ def test_a_hanging_server_times_out_within_bounds(tmp_path: Path, key: str) -> N
 def test_malformed_answer_is_one_clear_error(tmp_path: Path, key: str) -> None:
     with serve(Stub(LABELS, malformed=True)) as stub:
         client = ChatClient(_endpoint(stub), None)
-        with pytest.raises(EndpointError, match="malformed chat-completions response"):
+        with pytest.raises(EndpointError, match=r"malformed response \(no chat completion"):
             client.complete([{"role": "user", "content": "hi"}], {})
 
 
@@ -256,15 +277,13 @@ def test_bound_strategy_names_are_checked(tmp_path: Path) -> None:
     assert stub.requests == 0
 
 
-def test_endpoint_model_refuses_loglikelihoods() -> None:
+def test_endpoint_model_counts_approximately_and_has_no_loss() -> None:
     from advisor_api.model import ApiModel
 
-    from advisor.components import ChoiceRequest
-
-    model = ApiModel(Endpoint(base_url="http://127.0.0.1:9/v1", model="m"))
-    assert model.count_tokens(["abcd" * 10]) == [10]
-    with pytest.raises(UsageError, match="scored by generation"):
-        model.score_choices([ChoiceRequest(context="a", choices=["b"])])
+    model = ApiModel(Endpoint(base_url="http://127.0.0.1:9/v1", model="m", max_retries=0))
+    assert model.count_tokens(["abcd" * 10, "abc"]) == [10, 1]  # ~4 characters a token
+    with pytest.raises(UsageError, match="cannot measure a loss"):
+        model.nll_per_char(["a"])
 
 
 def test_endpoints_file_names_several_endpoints(tmp_path: Path) -> None:
@@ -300,3 +319,30 @@ def test_bad_endpoints_file(tmp_path: Path, text: str, message: str) -> None:
     spec.write_text(text, encoding="utf-8")
     result = _cli(tmp_path, "--endpoints", str(spec))
     assert result.exit_code == 2 and message in result.output, result.output
+
+
+def test_loglikelihood_scoring_where_the_server_has_it(tmp_path: Path, key: str) -> None:
+    from api_stub import _logprob
+
+    with serve(Stub(LABELS)) as stub:
+        endpoint = _endpoint(stub, key_env=None, scoring="loglikelihood")
+        results = _run(tmp_path / "run", endpoint)
+        assert stub.requests == 20 * len(LABELS)  # one per label and test example
+        from advisor_api.model import ApiModel
+
+        from advisor.components import ChoiceRequest
+
+        lls = ApiModel(endpoint).score_choices(
+            [ChoiceRequest(context="Label:", choices=[" billing", " refund rate"])]
+        )
+    assert lls == [[_logprob(" billing"), _logprob(" refund") + _logprob(" rate")]]
+    api = results.get("few-shot@api")
+    assert api is not None and api.unparsed is None and api.n == 20
+    assert {e.prediction for e in api.examples} <= set(LABELS)
+
+
+def test_loglikelihood_without_logprobs_is_one_clear_error(tmp_path: Path, key: str) -> None:
+    with serve(Stub(LABELS, logprobs=False)) as stub:
+        endpoint = _endpoint(stub, key_env=None, scoring="loglikelihood")
+        with pytest.raises(EndpointError, match="gives no log-probabilities.*--api-scoring"):
+            _run(tmp_path / "run", endpoint)

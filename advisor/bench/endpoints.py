@@ -14,7 +14,7 @@ from __future__ import annotations
 import os
 import re
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 from urllib.parse import urlsplit
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
@@ -39,6 +39,11 @@ class Endpoint(BaseModel):
         None, description="Environment variable holding the API key (never the key itself)."
     )
     runner: str = Field("api", description="The runner that scores suites on this endpoint.")
+    scoring: Literal["generate", "loglikelihood"] = Field(
+        "generate",
+        description="Classification: read the label from a generated answer, or compare the "
+        "labels' log-likelihoods (/completions with echo and logprobs, where the server has it).",
+    )
     concurrency: int = Field(4, ge=1, le=256, description="Requests in flight at once.")
     timeout_s: float = Field(60.0, gt=0, le=3600, description="Per request.")
     max_retries: int = Field(4, ge=0, le=20, description="On 429, 5xx and connection errors.")
@@ -121,7 +126,7 @@ def endpoint_problem(err: ValidationError) -> tuple[str, str]:
     if e["type"] == "extra_forbidden":
         return field, "unknown field (the key never goes in a file: name its variable in key_env)"
     problem = e["msg"].removeprefix("Value error, ")
-    if field in ("model", "key_env", "concurrency", "timeout_s", "max_retries", "backoff_s"):
+    if field in ("model", "key_env", "scoring", "concurrency", "timeout_s", "max_retries"):
         problem += f" (got {excerpt(e.get('input'))})"
     return field, problem
 

@@ -74,11 +74,18 @@ def served_costs(
             tokens_in, tokens_out = s.usage["prompt_tokens"], s.usage["completion_tokens"]
             per_query = tokens_in * price.usd_per_1m_input + tokens_out * price.usd_per_1m_output
             s.usd_per_1k_queries = 1000 * per_query / 1e6
+            estimated = int(s.usage.get("estimated", 0))
             notes.append(
                 f"{s.name}: {s.model} priced as {price.provider} {price.model} at "
                 f"${price.usd_per_1m_input:g}/${price.usd_per_1m_output:g} per 1M input/output "
                 f"tokens ({prices.name}, {prices.date}), {tokens_in:.0f}+{tokens_out:.0f} "
-                "measured tokens per query."
+                "measured tokens per query"
+                + (
+                    f" ({estimated} answers came without usage: their tokens estimated at "
+                    "~4 characters a token)."
+                    if estimated
+                    else "."
+                )
             )
         elif (per_query_s := seconds_per_query(s)) is not None:
             gpu_key = pick_gpu(prices, profile.gpu_memory_gb)

@@ -68,7 +68,7 @@ def open_run(options: BenchmarkOptions, plugins: Any) -> RunContext:
     )
     if options.curve and not lineup.fine_tunes:
         raise UsageError("--curve needs a training backend in --strategies (e.g. lora)")
-    if options.curve and not lineup.prompts:
+    if options.curve and not (lineup.prompts or lineup.bound):
         raise UsageError("--curve compares with a prompt strategy; add one to --strategies")
     results = _new_results(options, train, test, validation)
     previous = load_results(options.output)

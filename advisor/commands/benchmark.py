@@ -52,6 +52,7 @@ def _endpoints(kw: dict[str, Any]) -> list[Endpoint]:
                 concurrency=kw["api_concurrency"],
                 timeout_s=kw["api_timeout"],
                 max_retries=kw["api_retries"],
+                scoring=kw["api_scoring"],
             ),
         ]
     except ValidationError as err:
@@ -236,6 +237,14 @@ def _curve_sizes(value: str | None) -> list[int | None] | None:
     default=4,
     show_default=True,
     help="Retries on HTTP 429/5xx and connection errors (backoff 0.5 s, doubling).",
+)
+@click.option(
+    "--api-scoring",
+    type=click.Choice(["generate", "loglikelihood"]),
+    default="generate",
+    show_default=True,
+    help="Classification on the endpoint: read the label from its answer, or compare the "
+    "labels' log-likelihoods (servers with /completions echo+logprobs, e.g. vLLM).",
 )
 @click.option(
     "--endpoints",

@@ -48,10 +48,11 @@ class Reply:
     latency_ms: float
     cached: bool = False
     retries: int = 0
+    logprob: float | None = None  # of the continuation (``loglikelihood``)
 
 
 class ChatClient:
-    """Sends one chat request at a time (thread-safe: callers run several in threads)."""
+    """Sends one request at a time (thread-safe: callers run several in threads)."""
 
     def __init__(
         self,
@@ -65,43 +66,68 @@ class ChatClient:
         self.sleep = sleep
         self.url = endpoint.base_url + "/chat/completions"
 
-    def cache_key(self, messages: list[dict[str, str]], params: dict[str, Any]) -> str:
-        body = {"url": self.url, "model": self.endpoint.model, "messages": messages, **params}
-        return hashlib.sha256(json.dumps(body, sort_keys=True).encode("utf-8")).hexdigest()
-
     def complete(self, messages: list[dict[str, str]], params: dict[str, Any]) -> Reply:
         """The server's answer (or the cached one) to ``messages``."""
-        path = (
-            self.cache_dir / f"{self.cache_key(messages, params)}.json" if self.cache_dir else None
-        )
+        payload = {"model": self.endpoint.model, "messages": messages, **params}
+        return self._cached(self.url, payload, _chat_reply)
+
+    def loglikelihood(self, context: str, continuation: str) -> Reply:
+        """log P(continuation | context) from ``/completions`` with ``echo`` and ``logprobs``
+        (as lm-eval's ``local-completions`` asks it); a clear error where the server gives
+        no log-probabilities of the prompt."""
+        payload = {
+            "model": self.endpoint.model,
+            "prompt": context + continuation,
+            "max_tokens": 1,
+            "temperature": 0,
+            "echo": True,
+            "logprobs": 1,
+        }
+
+        def parse(data: dict[str, Any], latency: float, retries: int, where: str) -> Reply:
+            span = (len(context), len(context) + len(continuation))
+            return _logprob_reply(data, span, latency, retries, where)
+
+        return self._cached(self.endpoint.base_url + "/completions", payload, parse)
+
+    def _cached(self, url: str, payload: dict[str, Any], parse: Any) -> Reply:
+        """``parse`` of the server's JSON answer, through the request cache of the run."""
+        digest = hashlib.sha256(
+            json.dumps({"url": url, **payload}, sort_keys=True).encode("utf-8")
+        ).hexdigest()
+        path = self.cache_dir / f"{digest}.json" if self.cache_dir else None
         if path is not None and path.is_file():
             try:
                 return Reply(**{**json.loads(path.read_text(encoding="utf-8")), "cached": True})
             except (ValueError, TypeError):
                 pass  # a damaged entry is asked again
-        body = json.dumps({"model": self.endpoint.model, "messages": messages, **params})
-        reply = self._send(body.encode("utf-8"))
+        data, latency, retries = self._send(url, json.dumps(payload).encode("utf-8"))
+        reply = parse(data, latency, retries, self._where(None))
         if path is not None:
             entry = {k: v for k, v in reply.__dict__.items() if k not in ("cached", "retries")}
             write_atomic(path, json.dumps(entry))
         return reply
 
-    def _send(self, body: bytes) -> Reply:
-        """POST with bounded retries: 429, 5xx and connection errors wait and retry."""
+    def _send(self, url: str, body: bytes) -> tuple[Any, float, int]:
+        """POST with bounded retries (429, 5xx and connection errors wait and retry): the
+        decoded JSON answer, its latency in ms and the retries it took."""
         e = self.endpoint
         for attempt in range(e.max_retries + 1):
             key = e.api_key()  # read now: never kept on the client
             headers = {"Content-Type": "application/json"}
             if key:
                 headers["Authorization"] = f"Bearer {key}"
-            request = urllib.request.Request(self.url, data=body, headers=headers, method="POST")
+            request = urllib.request.Request(url, data=body, headers=headers, method="POST")
             start = time.perf_counter()
             wait: float | None = None
             try:
                 with urllib.request.urlopen(request, timeout=e.timeout_s) as response:
                     raw = response.read()
                 latency = 1000 * (time.perf_counter() - start)
-                return _reply(raw, latency, attempt, self._where(key))
+                try:
+                    return json.loads(raw), latency, attempt
+                except ValueError:
+                    raise _malformed(self._where(key), "not JSON") from None
             except urllib.error.HTTPError as err:
                 if err.code not in RETRIED:
                     raise self._refused(err.code, key) from None
@@ -118,7 +144,7 @@ class ChatClient:
         )
 
     def _where(self, key: str | None) -> str:
-        return f"endpoint {self.endpoint.name} ({_redact(self.url, key)})"
+        return f"endpoint {self.endpoint.name} ({_redact(self.endpoint.base_url, key)})"
 
     def _refused(self, code: int, key: str | None) -> EndpointError:
         if code in (401, 403):
@@ -141,26 +167,44 @@ def _redact(text: str, key: str | None) -> str:
     return text.replace(key, "***") if key else text
 
 
-def _reply(raw: bytes, latency_ms: float, retries: int, where: str) -> Reply:
+def _malformed(where: str, problem: str) -> EndpointError:
+    return EndpointError(f"{where} sent a malformed response ({problem}); {RESUME_HINT}")
+
+
+def _usage(data: dict[str, Any]) -> tuple[int | None, int | None]:
+    usage = data.get("usage") if isinstance(data.get("usage"), dict) else {}
+    return _count(usage.get("prompt_tokens")), _count(usage.get("completion_tokens"))
+
+
+def _chat_reply(data: Any, latency_ms: float, retries: int, where: str) -> Reply:
     """The answer text and token usage of a chat-completions response, checked."""
     try:
-        data = json.loads(raw)
         text = data["choices"][0]["message"]["content"]
         if not isinstance(text, str):
             raise TypeError("content is not a string")
-    except (ValueError, KeyError, IndexError, TypeError) as err:
+    except (KeyError, IndexError, TypeError) as err:
         problem = shorten(f"{type(err).__name__}: {err}", 60)
+        raise _malformed(where, f"no chat completion: {problem}") from None
+    return Reply(text, *_usage(data), latency_ms=latency_ms, retries=retries)
+
+
+def _logprob_reply(
+    data: Any, span: tuple[int, int], latency_ms: float, retries: int, where: str
+) -> Reply:
+    """The summed log-probability of the echoed prompt tokens that start inside ``span``
+    (the continuation's characters; the token generated after the prompt is not ours)."""
+    try:
+        logprobs = data["choices"][0]["logprobs"]
+        pairs = zip(logprobs["text_offset"], logprobs["token_logprobs"], strict=True)
+        mine = [float(lp) for at, lp in pairs if span[0] <= at < span[1] and lp is not None]
+    except (KeyError, IndexError, TypeError, ValueError):
         raise EndpointError(
-            f"{where} sent a malformed chat-completions response ({problem}); {RESUME_HINT}"
+            f"{where} gives no log-probabilities of the prompt (/completions with echo and "
+            "logprobs); score it by generation (--api-scoring generate)"
         ) from None
-    usage = data.get("usage") if isinstance(data.get("usage"), dict) else {}
-    return Reply(
-        text=text,
-        prompt_tokens=_count(usage.get("prompt_tokens")),
-        completion_tokens=_count(usage.get("completion_tokens")),
-        latency_ms=latency_ms,
-        retries=retries,
-    )
+    if not mine:
+        raise _malformed(where, "echoed no tokens of the continuation")
+    return Reply("", *_usage(data), latency_ms=latency_ms, retries=retries, logprob=sum(mine))
 
 
 def _count(value: Any) -> int | None:

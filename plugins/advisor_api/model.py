@@ -1,8 +1,10 @@
 """``ApiModel``: an OpenAI-compatible endpoint as a ``LoadedModel``.
 
-A chat-completions server generates; it gives no log-probability of a continuation we choose,
-so ``score_choices`` and ``nll_per_char`` refuse with a clear error, and classification on it
-is scored by generating the answer and reading the label from it (``advisor_api.runner``).
+A chat-completions server generates; a log-probability of a continuation we choose comes only
+from ``/completions`` with ``echo`` and ``logprobs`` (vLLM has it; ``transformers serve``
+ignores both), so ``score_choices`` asks there and fails with a clear error where the server
+has none, and ``nll_per_char`` refuses. Classification is scored by generating the answer and
+reading the label from it unless ``Endpoint.scoring`` says otherwise (``advisor_api.runner``).
 """
 
 from __future__ import annotations
@@ -14,7 +16,7 @@ from pathlib import Path
 from advisor.bench.endpoints import Endpoint
 from advisor.components import ChoiceRequest, LoadedModel
 from advisor.errors import UsageError
-from advisor_api.client import ChatClient
+from advisor_api.client import ChatClient, Reply
 
 # Approximate token counts (prompt lengths in the report, before a server says otherwise):
 # about 4 characters per token, the usual rule of thumb for English with BPE tokenizers. The
@@ -34,17 +36,23 @@ class ApiModel(LoadedModel):
     def count_tokens(self, texts: Sequence[str]) -> list[int]:
         return [math.ceil(len(t) / CHARS_PER_TOKEN) for t in texts]
 
-    def _no_logprobs(self, what: str) -> UsageError:
-        return UsageError(
-            f"endpoint {self.endpoint.name} ({self.endpoint.model}) cannot {what}: "
-            "chat-completions servers give no log-probabilities of given text; it is scored "
-            "by generation (prompt strategies only)"
-        )
-
     def score_choices(
         self, requests: Sequence[ChoiceRequest], *, batch_size: int = 16
     ) -> list[list[float]]:
-        raise self._no_logprobs("score choices")
+        """Through ``/completions`` with echo and logprobs, one request per choice: a clear
+        error where the server has no log-probabilities of the prompt (chat-only servers,
+        ``transformers serve``)."""
+        client = self.client(None)
+        return [[_logprob(client.loglikelihood(r.context, c)) for c in r.choices] for r in requests]
 
     def nll_per_char(self, texts: Sequence[str]) -> float:
-        raise self._no_logprobs("measure a loss")
+        raise UsageError(
+            f"endpoint {self.endpoint.name} ({self.endpoint.model}) cannot measure a loss: "
+            "a served model is scored by its answers or its labels' log-likelihoods only"
+        )
+
+
+def _logprob(reply: Reply) -> float:
+    if reply.logprob is None:  # ChatClient.loglikelihood always sets it
+        raise RuntimeError("a log-likelihood request came back without one")
+    return reply.logprob
