@@ -112,7 +112,6 @@ def build_guidance(
         verdict,
         method,
         trained,
-        epochs=params.epochs,
         shots=params.shots,
         inputs=inputs,
     )

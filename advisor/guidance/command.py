@@ -15,6 +15,9 @@ from advisor.guidance.methods_view import (
 from advisor.methods import load_methods
 from advisor.profile import Profile
 
+# Prompts that show --shots demonstrations when named on their own.
+SHOT_PROMPTS = ("few-shot", "3c", RAG)
+
 
 @dataclass(frozen=True)
 class BenchmarkInputs:
@@ -79,23 +82,22 @@ def benchmark_command(
     method: str,
     train_method: str,
     *,
-    epochs: float | None = None,
     shots: int | None = None,
     inputs: BenchmarkInputs | None = None,
 ) -> str:
-    """The command that measures the advice: the recommended method (or its surrogate), with
-    the plan's epochs and shots, on the user's data and model."""
+    """The command that measures the advice: the recommended method (or its surrogate) against
+    the tuned prompt or fine-tune, on the user's data and model."""
     argv = [
         "advisor",
         "benchmark",
         *(inputs or BenchmarkInputs()).flags(),
     ]
-    if shots is not None:
-        argv += ["--shots", str(shots)]
-    if epochs is not None:
-        argv += ["--epochs", f"{epochs:g}"]
-    # The profile flags come last, right after the strategies (recommend takes them as is).
     strategies = benchmark_strategies(verdict, method, train_method)
+    # Shots matter only to a prompt named on its own (the tuned arm chooses its own k). No
+    # --epochs: the benchmark trains to convergence, the fair fight the advice is judged by.
+    if shots is not None and any(s in SHOT_PROMPTS for s in strategies):
+        argv += ["--shots", str(shots)]
+    # The profile flags come last, right after the strategies (recommend takes them as is).
     if RAG in strategies:  # a placeholder, like the data's: the passages rag retrieves from
         argv += ["--documents", "documents.jsonl"]
     command = shlex.join([*argv, "--strategies", ",".join(strategies), *profile_flags(p)])

@@ -14,7 +14,8 @@ PLANNED_PROMPTS = tuple(m.name for m in load_methods() if m.kind == "prompt")
 # Retrieval-augmented prompting: its plan names chunking, retriever, top-k and evaluation.
 RAG = "rag"
 # The prompt strategies every suggested benchmark runs, and the prompt plan's default.
-BENCHMARK_PROMPTS = ("zero-shot", "few-shot", "3c")
+# The tuned arm searches zero-shot, few-shot and 3C configurations on a validation split.
+BENCHMARK_PROMPTS = ("tuned-prompt",)
 DEFAULT_PROMPT = "3c"
 # The adapter a benchmark measures when nothing else is to be trained.
 DEFAULT_ADAPTER = "lora"
