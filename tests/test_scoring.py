@@ -110,7 +110,8 @@ TASKS = [
 @pytest.mark.parametrize(("name", "labels", "rows"), TASKS, ids=[t[0] for t in TASKS])
 def test_advisor_hf_equals_hflm(embedded_model, one_torch_thread, tmp_path, name, labels, rows):
     """On the embedded model: per-example log-likelihoods within 1e-4 of plain HFLM (fp32),
-    the same greedy flags, predictions and accuracy, through lm-eval's own simple_evaluate."""
+    the same greedy flags, predictions and accuracy, through lm-eval's own simple_evaluate;
+    the progress callback sees every request."""
     from advisor_lmeval.lm import AdvisorHFLM, make_lm
     from advisor_lmeval.runner import evaluate
     from lm_eval.api.registry import get_model
@@ -119,7 +120,10 @@ def test_advisor_hf_equals_hflm(embedded_model, one_torch_thread, tmp_path, name
     assert get_model("advisor-hf") is AdvisorHFLM
     suite = _suite(name, labels, rows, seed=len(name))
     hf, tok = embedded_model.model, embedded_model.tokenizer
-    ours = evaluate(make_lm(hf, tok, 8, None), suite, tmp_path)
+    seen: list[tuple[int, int]] = []
+    ours = evaluate(
+        make_lm(hf, tok, 8, lambda done, total: seen.append((done, total))), suite, tmp_path
+    )
     plain = evaluate(
         HFLM(pretrained=hf, tokenizer=tok, batch_size=8, device="cpu"), suite, tmp_path
     )
@@ -135,3 +139,5 @@ def test_advisor_hf_equals_hflm(embedded_model, one_torch_thread, tmp_path, name
             range(len(lls_y)), key=lls_y.__getitem__
         )
     assert ours["results"][name]["acc,none"] == plain["results"][name]["acc,none"]
+    # progress reaches every request, in more than one step
+    assert seen[-1] == (rows * len(labels), rows * len(labels)) and len(set(seen)) > 2
