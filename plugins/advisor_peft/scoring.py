@@ -92,12 +92,12 @@ def _batches(groups: Sequence[ChoiceGroup], size: int, max_tree: int) -> list[li
     current: list[int] = []
     widest = 0
     for g in sorted(range(len(groups)), key=lambda g: -len(groups[g].context)):
-        wide = max(widest, groups[g].tree_tokens)
-        if current and (len(current) == size or (len(current) + 1) * wide > max_tree):
+        tree = groups[g].tree_tokens
+        if current and (len(current) == size or (len(current) + 1) * max(widest, tree) > max_tree):
             batches.append(current)
-            current, wide = [], groups[g].tree_tokens
+            current, widest = [], 0
         current.append(g)
-        widest = wide
+        widest = max(widest, tree)
     return [*batches, current] if current else batches
 
 
