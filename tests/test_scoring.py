@@ -26,18 +26,21 @@ def _tiny_llama(vocab: int = 64):
     return LlamaForCausalLM(cfg).eval()
 
 
-def test_kernel_equals_one_sequence_per_choice():
-    """Groups of different sizes, continuations of 1 to 5 tokens, contexts of different lengths,
-    and a row cap that splits the continuation passes: every sum matches the reference, and
-    the greedy flag is the reference's argmax check."""
+@pytest.mark.parametrize("shared", [0, 1, 6])
+def test_kernel_equals_one_sequence_per_choice(shared):
+    """Groups of different sizes, continuations of 1 to 5 tokens, contexts of different lengths
+    (with no, one or six tokens every context starts with), and a token cap that splits the
+    batches: every sum matches the reference, and the greedy flag is the
+    reference's argmax check."""
     import torch
     from advisor_peft.scoring import ChoiceGroup, continuation_logprobs, score_groups
 
-    rng = random.Random(3)
+    rng = random.Random(3 + shared)
     model = _tiny_llama()
+    start = [rng.randrange(1, 64) for _ in range(shared)]
     groups = [
         ChoiceGroup(
-            [rng.randrange(1, 64) for _ in range(rng.randint(1, 9))],
+            start + [rng.randrange(1, 64) for _ in range(rng.randint(1, 9))],
             [[rng.randrange(1, 64) for _ in range(rng.randint(1, 5))] for _ in range(k)],
         )
         for k in (1, 3, 7, 2, 5)
@@ -47,10 +50,13 @@ def test_kernel_equals_one_sequence_per_choice():
     with torch.no_grad():
         greedy = int(model(torch.tensor([ctx])).logits[0, -1].argmax())
     groups.append(ChoiceGroup(ctx, [[greedy], [(greedy + 1) % 64]]))
-    got = score_groups(model, groups, pad_id=0, batch_size=2, max_rows=3)
+    got = score_groups(model, groups, pad_id=0, batch_size=3, max_tree_tokens=12)
     flat = [(g.context + c, len(c)) for g in groups for c in g.continuations]
     want = continuation_logprobs(model, 0, flat, batch_size=4)
     assert [s for row in got for s, _ in row] == pytest.approx(want, abs=1e-5)
+    whole = score_groups(model, groups, pad_id=0)  # one batch, one tree pass
+    assert [s for row in whole for s, _ in row] == pytest.approx(want, abs=1e-5)
+    assert [[g for _, g in row] for row in whole] == [[g for _, g in row] for row in got]
     with torch.no_grad():
         for g, row in zip(groups, got, strict=True):
             for c, (_, is_greedy) in zip(g.continuations, row, strict=True):
@@ -104,7 +110,8 @@ TASKS = [
 @pytest.mark.parametrize(("name", "labels", "rows"), TASKS, ids=[t[0] for t in TASKS])
 def test_advisor_hf_equals_hflm(embedded_model, one_torch_thread, tmp_path, name, labels, rows):
     """On the embedded model: per-example log-likelihoods within 1e-4 of plain HFLM (fp32),
-    the same greedy flags, predictions and accuracy, through lm-eval's own simple_evaluate."""
+    the same greedy flags, predictions and accuracy, through lm-eval's own simple_evaluate;
+    the progress callback goes from none to every request."""
     from advisor_lmeval.lm import AdvisorHFLM, make_lm
     from advisor_lmeval.runner import evaluate
     from lm_eval.api.registry import get_model
@@ -113,7 +120,10 @@ def test_advisor_hf_equals_hflm(embedded_model, one_torch_thread, tmp_path, name
     assert get_model("advisor-hf") is AdvisorHFLM
     suite = _suite(name, labels, rows, seed=len(name))
     hf, tok = embedded_model.model, embedded_model.tokenizer
-    ours = evaluate(make_lm(hf, tok, 8, None), suite, tmp_path)
+    seen: list[tuple[int, int]] = []
+    ours = evaluate(
+        make_lm(hf, tok, 8, lambda done, total: seen.append((done, total))), suite, tmp_path
+    )
     plain = evaluate(
         HFLM(pretrained=hf, tokenizer=tok, batch_size=8, device="cpu"), suite, tmp_path
     )
@@ -129,3 +139,5 @@ def test_advisor_hf_equals_hflm(embedded_model, one_torch_thread, tmp_path, name
             range(len(lls_y)), key=lls_y.__getitem__
         )
     assert ours["results"][name]["acc,none"] == plain["results"][name]["acc,none"]
+    total = rows * len(labels)  # progress starts at zero and reaches every request
+    assert seen[0] == (0, total) and seen[-1] == (total, total)

@@ -93,11 +93,13 @@ class HFModel(LoadedModel):
         return _nll_per_char(self.model, self.tokenizer, list(texts))
 
 
-def _nll_per_char(model: Any, tokenizer: Any, texts: list[str], batch_size: int = 16) -> float:
+def _nll_per_char(model: Any, tokenizer: Any, texts: list[str], batch_size: int = 4) -> float:
     """Mean negative log-likelihood per character (each text cut to MAX_LOSS_TOKENS tokens).
 
     Per character, not per token: a text that splits into many easy tokens (hex codes,
-    digits) would otherwise look less surprising than ordinary prose."""
+    digits) would otherwise look less surprising than ordinary prose. Small batches: every
+    position's full-vocabulary logits are needed here, 25 MB per text in float32, twice over
+    with the loss's log-softmax."""
     import torch
 
     if getattr(tokenizer, "padding_side", "right") != "right":

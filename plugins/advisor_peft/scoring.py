@@ -1,13 +1,20 @@
 """Shared-prefix multiple-choice scoring: the one kernel behind lm-eval's multiple-choice tasks
 (``advisor_lmeval.lm``), ``HFModel.score_choices`` and the validation accuracy of a training run.
 
-Each context is run once, with its key/value cache kept; all of its continuations are then
-scored from that cache in one batched pass over the continuation tokens only (a single-token
-continuation needs no second pass: the context's last logits score it). Logits are computed
-only where a continuation token is predicted, and log-softmax in float32 only on those rows, so
-no ``[batch, sequence, vocabulary]`` tensor is ever built. The result is what one full sequence
-per (context, continuation) gives, as lm-eval's ``HFLM`` computes it: the summed log-probability
-and whether every continuation token is the greedy one.
+Three passes instead of one full sequence per (context, choice):
+
+1. the tokens every context starts with (a few-shot prompt's instruction and demonstrations)
+   run once per call;
+2. each context's own rest runs once, batched, on top of that cache; its last position's
+   logits score the first token of every choice (a single-token label set is done here);
+3. the remaining choice tokens of all choices of a context run together as one sequence on top
+   of the context's cache, a 4D attention mask keeping each choice to the context and its own
+   earlier tokens (tree attention), so the cache is never copied per choice.
+
+Logits are computed only where a choice token is predicted, and log-softmax in float32 only on
+those rows: no ``[batch, sequence, vocabulary]`` tensor over the prompt is built. The result is
+what one full sequence per choice gives, as lm-eval's ``HFLM`` computes it: the summed
+log-probability and whether every choice token is the greedy one.
 """
 
 from __future__ import annotations
@@ -19,9 +26,9 @@ from typing import Any
 from advisor.components import Example, TaskData
 from advisor_peft.collate import encode
 
-# Continuation rows per pass over a cache: each row carries a copy of its context's keys and
-# values (about 37 KB per token for a 135M model), so this bounds the memory of many labels.
-MAX_ROWS = 64
+# Choice tokens per pass 3 (over the batch): bounds its float32 logits (about 200 KB per token
+# for a 49k vocabulary) when a context has many or long choices.
+MAX_TREE_TOKENS = 512
 
 
 @dataclass(frozen=True)
@@ -30,6 +37,11 @@ class ChoiceGroup:
 
     context: list[int]
     continuations: list[list[int]]
+
+    @property
+    def tree_tokens(self) -> int:
+        """Tokens of pass 3: every choice but its last token (that one is only predicted)."""
+        return sum(len(c) - 1 for c in self.continuations if len(c) > 1)
 
 
 def pad_id_of(tokenizer: Any) -> int:
@@ -44,55 +56,103 @@ def score_groups(
     *,
     pad_id: int,
     batch_size: int = 16,
-    max_rows: int = MAX_ROWS,
+    max_tree_tokens: int = MAX_TREE_TOKENS,
     on_batch: Callable[[int], None] | None = None,
 ) -> list[list[tuple[float, bool]]]:
     """``(summed log-probability, is greedy)`` of every continuation of every group, in order.
 
-    Contexts are batched ``batch_size`` at a time, longest first, left-padded (positions count
-    from each context's first token, as unpadded). ``on_batch`` gets the number of
-    continuations scored after each batch of contexts."""
+    Contexts go ``batch_size`` at a time (fewer when their choices exceed
+    ``max_tree_tokens``), longest first, left-padded; positions count on from the shared
+    prefix, as unpadded. ``on_batch`` gets the number of continuations scored per batch."""
     import torch
 
     out: list[list[tuple[float, bool]]] = [[] for _ in groups]
-    order = sorted(range(len(groups)), key=lambda g: -len(groups[g].context))
     was_training = getattr(model, "training", False)
     model.eval()
     device = next(model.parameters()).device
     try:
         with torch.inference_mode():
-            for start in range(0, len(order), batch_size):
-                idx = order[start : start + batch_size]
-                scored = _score_batch(model, [groups[g] for g in idx], pad_id, max_rows, device)
+            prefix = _shared_prefix(model, [g.context for g in groups], device)
+            for idx in _batches(groups, batch_size, max_tree_tokens):
+                batch = [groups[g] for g in idx]
+                scored = _score_batch(model, batch, prefix, pad_id, device)
                 for g, row in zip(idx, scored, strict=True):
                     out[g] = row
                 if on_batch:
-                    on_batch(sum(len(groups[g].continuations) for g in idx))
+                    on_batch(sum(len(g.continuations) for g in batch))
     finally:
         model.train(was_training)
     return out
 
 
-def _score_batch(
-    model: Any, groups: list[ChoiceGroup], pad_id: int, max_rows: int, device: Any
-) -> list[list[tuple[float, bool]]]:
-    """One batch of contexts: the context pass, then the continuation passes from its cache."""
+def _batches(groups: Sequence[ChoiceGroup], size: int, max_tree: int) -> list[list[int]]:
+    """Longest context first; a batch closes at ``size`` contexts or when its pass 3 (rows x
+    the widest row) would exceed ``max_tree`` tokens (a batch always takes one context)."""
+    batches: list[list[int]] = []
+    current: list[int] = []
+    widest = 0
+    for g in sorted(range(len(groups)), key=lambda g: -len(groups[g].context)):
+        tree = groups[g].tree_tokens
+        if current and (len(current) == size or (len(current) + 1) * max(widest, tree) > max_tree):
+            batches.append(current)
+            current, widest = [], 0
+        current.append(g)
+        widest = max(widest, tree)
+    return [*batches, current] if current else batches
+
+
+def _shared_prefix(model: Any, contexts: list[list[int]], device: Any) -> tuple[int, Any]:
+    """Pass 1: ``(length, key/value cache)`` of the tokens all contexts start with, leaving
+    each at least one token of its own; ``(0, None)`` for one context or no common start."""
     import torch
 
-    width = max(len(g.context) for g in groups)
-    ids = torch.full((len(groups), width), pad_id, dtype=torch.long)
-    mask = torch.zeros((len(groups), width), dtype=torch.long)
+    if len(contexts) < 2:
+        return 0, None
+    n = min(len(c) for c in contexts) - 1
+    first = contexts[0]
+    for c in contexts[1:]:
+        n = next((i for i in range(n) if c[i] != first[i]), n)
+    if n <= 0:
+        return 0, None
+    ids = torch.tensor([first[:n]], device=device)
+    return n, _cache_of(model(input_ids=ids, use_cache=True, logits_to_keep=1))
+
+
+def _cache_of(output: Any) -> Any:
+    # transformers 5 names it ``cache``; 4.x called it ``past_key_values``.
+    return getattr(output, "cache", None) or output.past_key_values
+
+
+def _score_batch(
+    model: Any, groups: list[ChoiceGroup], prefix: tuple[int, Any], pad_id: int, device: Any
+) -> list[list[tuple[float, bool]]]:
+    """Passes 2 and 3 for one batch of contexts."""
+    import torch
+    from transformers import DynamicCache
+
+    shared, prefix_cache = prefix
+    b = len(groups)
+    width = max(len(g.context) for g in groups) - shared
+    ids = torch.full((b, width), pad_id, dtype=torch.long)
+    own = torch.zeros((b, width), dtype=torch.long)
     for row, g in enumerate(groups):
-        ids[row, width - len(g.context) :] = torch.tensor(g.context)
-        mask[row, width - len(g.context) :] = 1
-    positions = (mask.cumsum(dim=1) - 1).clamp(min=0)
+        rest = g.context[shared:]
+        ids[row, width - len(rest) :] = torch.tensor(rest)
+        own[row, width - len(rest) :] = 1
+    positions = shared + (own.cumsum(dim=1) - 1).clamp(min=0)
+    mask = torch.cat([torch.ones((b, shared), dtype=torch.long), own], dim=1)
     ids, mask, positions = ids.to(device), mask.to(device), positions.to(device)
-    needs_cache = any(len(c) > 1 for g in groups for c in g.continuations)
+    cache = None
+    if prefix_cache is not None:  # one copy of the prefix per row (the rows then diverge)
+        cache = DynamicCache(
+            [(k.expand(b, -1, -1, -1), v.expand(b, -1, -1, -1), s) for k, v, s in prefix_cache]
+        )
     first = model(
         input_ids=ids,
         attention_mask=mask,
         position_ids=positions,
-        use_cache=needs_cache,
+        cache=cache,
+        use_cache=True,
         logits_to_keep=1,
     )
     logp_first = torch.log_softmax(first.logits[:, -1, :].float(), dim=-1).cpu()  # [b, vocab]
@@ -105,61 +165,70 @@ def _score_batch(
         ]
         for r, g in enumerate(groups)
     ]
-    rows = [
-        (r, j) for r, g in enumerate(groups) for j, c in enumerate(g.continuations) if len(c) > 1
-    ]
-    if rows:
-        cache = getattr(first, "cache", None) or first.past_key_values
-        lengths = mask.sum(dim=1)
-        for chunk_start in range(0, len(rows), max_rows):
-            chunk = rows[chunk_start : chunk_start + max_rows]
-            conts = [groups[r].continuations[j] for r, j in chunk]
-            rest = _continuation_pass(model, cache, mask, lengths, [r for r, _ in chunk], conts)
-            for (r, j), (logp, greedy) in zip(chunk, rest, strict=True):
-                scores[r][j][0] += logp
-                scores[r][j][1] = scores[r][j][1] and greedy
+    if any(g.tree_tokens for g in groups):
+        rest = _tree_pass(model, _cache_of(first), mask, groups)
+        for (r, j), (logp, greedy) in rest.items():
+            scores[r][j][0] += logp
+            scores[r][j][1] = scores[r][j][1] and greedy
     return [[(float(s), bool(gr)) for s, gr in row] for row in scores]
 
 
-def _continuation_pass(
-    model: Any,
-    cache: Any,
-    ctx_mask: Any,
-    ctx_lengths: Any,
-    ctx_rows: list[int],
-    conts: list[list[int]],
-) -> list[tuple[float, bool]]:
-    """Tokens 2..n of each continuation (row i continues context ``ctx_rows[i]``), from a
-    per-row copy of the context cache: one batched pass, right-padded continuations."""
+def _tree_pass(
+    model: Any, cache: Any, ctx_mask: Any, groups: list[ChoiceGroup]
+) -> dict[tuple[int, int], tuple[float, bool]]:
+    """Pass 3: tokens 2..n of every choice, all choices of a context in one row after its
+    cache; a choice's tokens see the context and their own choice's earlier tokens only.
+    Returns ``(row, choice) -> (log-probability of tokens 2..n, all greedy)``."""
     import torch
-    from transformers import DynamicCache
 
     device = ctx_mask.device
-    select = torch.tensor(ctx_rows, dtype=torch.long, device=device)
-    rows_cache = DynamicCache(
-        [(k.index_select(0, select), v.index_select(0, select), s) for k, v, s in cache]
+    b, width = len(groups), max(g.tree_tokens for g in groups)
+    ids = torch.zeros((b, width), dtype=torch.long)
+    targets = torch.zeros((b, width), dtype=torch.long)
+    offset = torch.zeros((b, width), dtype=torch.long)
+    choice = torch.full((b, width), -1, dtype=torch.long)  # -1: padding
+    spans: list[tuple[int, int, int, int]] = []  # row, choice, start, length
+    for r, g in enumerate(groups):
+        t = 0
+        for j, c in enumerate(g.continuations):
+            n = len(c) - 1
+            if n < 1:
+                continue
+            ids[r, t : t + n] = torch.tensor(c[:-1])
+            targets[r, t : t + n] = torch.tensor(c[1:])
+            offset[r, t : t + n] = torch.arange(n)
+            choice[r, t : t + n] = j
+            spans.append((r, j, t, n))
+            t += n
+    ids, targets, offset, choice = (
+        ids.to(device),
+        targets.to(device),
+        offset.to(device),
+        choice.to(device),
     )
-    width = max(len(c) for c in conts) - 1
-    ids = torch.zeros((len(conts), width), dtype=torch.long)
-    targets = torch.zeros((len(conts), width), dtype=torch.long)
-    valid = torch.zeros((len(conts), width), dtype=torch.bool)
-    for i, c in enumerate(conts):
-        n = len(c) - 1
-        ids[i, :n] = torch.tensor(c[:-1])
-        targets[i, :n] = torch.tensor(c[1:])
-        valid[i, :n] = True
-    ids, targets, valid = ids.to(device), targets.to(device), valid.to(device)
-    mask = torch.cat([ctx_mask.index_select(0, select), valid.long()], dim=1)
-    positions = ctx_lengths.index_select(0, select).unsqueeze(1) + torch.arange(
-        width, device=device
-    ).unsqueeze(0)
+    q = torch.arange(width, device=device)
+    same = (choice.unsqueeze(2) == choice.unsqueeze(1)) & (choice.unsqueeze(1) >= 0)
+    allowed = torch.cat(
+        [
+            ctx_mask.bool().unsqueeze(1).expand(b, width, -1),  # padding rows see the context
+            same & (q.unsqueeze(0) <= q.unsqueeze(1)).unsqueeze(0),
+        ],
+        dim=2,
+    )
+    dtype = model.get_output_embeddings().weight.dtype
+    mask4 = torch.zeros(allowed.shape, dtype=dtype, device=device)
+    mask4 = mask4.masked_fill(~allowed, torch.finfo(dtype).min).unsqueeze(1)
+    positions = ctx_mask.sum(dim=1, keepdim=True) + offset
     logits = model(
-        input_ids=ids, attention_mask=mask, position_ids=positions, cache=rows_cache, use_cache=True
+        input_ids=ids, attention_mask=mask4, position_ids=positions, cache=cache, use_cache=True
     ).logits
     logp = torch.log_softmax(logits.float(), dim=-1)
-    picked = logp.gather(-1, targets.unsqueeze(-1)).squeeze(-1).masked_fill(~valid, 0.0)
-    greedy = ((logp.argmax(dim=-1) == targets) | ~valid).all(dim=1)
-    return [(float(s), bool(g)) for s, g in zip(picked.sum(dim=1).cpu(), greedy.cpu(), strict=True)]
+    picked = logp.gather(-1, targets.unsqueeze(-1)).squeeze(-1).cpu()
+    greedy = (logp.argmax(dim=-1) == targets).cpu()
+    return {
+        (r, j): (float(picked[r, t : t + n].sum()), bool(greedy[r, t : t + n].all()))
+        for r, j, t, n in spans
+    }
 
 
 def continuation_logprobs(
