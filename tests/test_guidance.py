@@ -139,15 +139,16 @@ def test_benchmark_command_strategies_and_flags():
     argv = shlex.split(g.benchmark_command)
     assert argv[:2] == ["advisor", "benchmark"]
     strategies = argv[argv.index("--strategies") + 1].split(",")
-    assert strategies == ["zero-shot", "few-shot", "3c", "ia3"]
+    assert strategies == ["tuned-prompt", "ia3"]
+    assert "--epochs" not in argv  # the benchmark trains to convergence
     assert argv[argv.index("--labeled-examples") + 1] == "5000"
     assert "--data-cannot-leave" in argv
     assert argv[argv.index("--task-type") + 1] == "qa"
     # qlora is validated with the lora backend (the built-ins are lora, ia3, full)
     q = guide("fine-tune", "qlora")
-    assert "3c,lora" in q.benchmark_command
-    p = guide("prompt", "cot")
-    assert "zero-shot,few-shot,3c,cot,lora" in p.benchmark_command
+    assert "tuned-prompt,lora" in q.benchmark_command
+    p = guide("prompt", "cot")  # the advised prompt itself runs beside the tuned one
+    assert "tuned-prompt,cot,lora" in p.benchmark_command
 
 
 def test_deterministic():
@@ -174,7 +175,7 @@ def test_api_only_model_gets_a_provider_tuning_plan():
     assert c["High computational resources"].rating == "low"
     assert c["Ethical Considerations"].rating == "medium"
     # validated locally with a LoRA stand-in
-    assert g.benchmark_command.split("--strategies ")[1].startswith("zero-shot,few-shot,3c,lora")
+    assert g.benchmark_command.split("--strategies ")[1].startswith("tuned-prompt,few-shot,lora")
 
 
 @pytest.mark.parametrize(
