@@ -146,7 +146,8 @@ def render(results: BenchmarkResults) -> str:
     d = results.data
     m = results.primary_metric
     outcome = results.verdict.outcome if results.verdict else "inconclusive"
-    verdict = "".join(f"<p>{_inline_md(line)}</p>" for line in sec.verdict_lines(results))
+    lines = [*sec.verdict_lines(results), *filter(None, [sec.surrogate_line(results)])]
+    verdict = "".join(f"<p>{_inline_md(line)}</p>" for line in lines)
     baselines = sec.baseline_line(results)
     notes = "".join(f"<li>{esc(n)}</li>" for n in results.cost_notes)
     chance = "".join(f"<p>{esc(n)}</p>" for n in sec.chance_notes(results))
