@@ -400,6 +400,8 @@ def test_benchmark_tables_carry_chance_and_majority_rows_and_name_arms_at_chance
     row = next(line for line in md.splitlines() if line.startswith("| majority class"))
     assert f"| reference | {b.majority_share:.3f} | {b.majority_macro_f1:.3f} |" in row
     assert "share guess" in page or abs(b.share_guess - b.chance) < 0.01
+    # Every score chart draws the baselines: the bars and the cost-versus-score dots.
+    assert page.count(f"chance {b.chance:.2f}") == 2
 
 
 @pytest.mark.parametrize(

@@ -14,7 +14,13 @@ from advisor.bench.challenges import (
 )
 from advisor.bench.schema import BenchmarkResults
 from advisor.report.benchmark import sections as sec
-from advisor.report.benchmark.charts import cost_score_chart, curve_svg, loss_chart, score_chart
+from advisor.report.benchmark.charts import (
+    baseline_levels,
+    cost_score_chart,
+    curve_svg,
+    loss_chart,
+    score_chart,
+)
 from advisor.report.tables import esc, html_table
 
 CSS = """
@@ -163,7 +169,7 @@ def render(results: BenchmarkResults) -> str:
 <h2>Scores</h2>{_score_table(results)}
 <h2>Score with 95% confidence interval</h2>{score_chart(results)}
 {f'<p class="muted">{esc(baselines)}</p>' if baselines else ""}{chance}
-<h2>Cost versus score</h2>{cost_score_chart(results.strategies, m)}
+<h2>Cost versus score</h2>{cost_score_chart(results.strategies, m, baseline_levels(results))}
 <ul>{notes}</ul>
 {_classification(results)}
 {_measured_sections(results)}
