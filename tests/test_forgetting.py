@@ -217,43 +217,45 @@ def test_from_train_result(tmp_path):
 
 @pytest.mark.slow
 def test_general_ability_on_the_embedded_model_and_damage():
-    """Natural answers vs gibberish: the real model gets them; a damaged copy forgets."""
+    """The real check: the embedded model answers the shipped items well above chance in the
+    neutral format (67.7% on the 62 items, chance 25%); a fresh adapter changes nothing; a
+    damaged copy's general-text loss rises past the severe threshold, and the report says so
+    in words."""
     import copy
 
     import torch
     from advisor_peft.models import load_model
 
     loaded = load_model()
-    items = [it for it in load_items()][:6]
-    natural = [
-        AbilityItem(
-            question=it.question, choices=[it.choices[it.answer], "qx zv kk jj wqp"], answer=0
-        )
-        for it in items
-    ]
-    before = ability_results(loaded, natural)
-    assert sum(before) >= 5, before
+    before = ability_results(loaded)
+    assert sum(before) / len(before) >= 0.5, sum(before)
+    texts = load_general_text()[:8]
+    base_loss = general_text_loss(loaded, texts)
+    assert 0.2 < base_loss < 3.0, base_loss
     # A fresh LoRA adapter (B = 0) changes nothing: a PeftModel scores the same.
     from peft import LoraConfig, get_peft_model
 
     peft_model = get_peft_model(
         copy.deepcopy(loaded.model), LoraConfig(r=4, target_modules=["q_proj", "v_proj"])
     )
-    assert ability_results(loaded.with_model(peft_model), natural) == before
+    fresh = loaded.with_model(peft_model)
+    assert ability_results(fresh, load_items()[:8]) == before[:8]
+    assert general_text_loss(fresh, texts) == pytest.approx(base_loss)
     damaged = copy.deepcopy(loaded.model)
     gen = torch.Generator().manual_seed(0)
     with torch.no_grad():
         for p in damaged.parameters():
             p.add_(torch.randn(p.shape, generator=gen) * p.std() * 3)
-    after = ability_results(loaded.with_model(damaged), natural)
-    rep = forgetting_report(before, {"damaged": after})
-    assert rep.methods[0].change_points < 0 or sum(after) < sum(before), (before, after)
-    # The forgetting signal: the damaged copy's loss on the shipped general text rises.
-    texts = load_general_text()[:8]
-    base_loss = general_text_loss(loaded, texts)
-    assert 0.2 < base_loss < 3.0, base_loss
-    assert general_text_loss(loaded.with_model(damaged), texts) > base_loss * 1.1
-    assert general_text_loss(loaded.with_model(peft_model), texts) == pytest.approx(base_loss)
+    broken = loaded.with_model(damaged)
+    rep = forgetting_report(
+        before[:8],
+        {"damaged": ability_results(broken, load_items()[:8])},
+        text_before=base_loss,
+        text_after={"damaged": general_text_loss(broken, texts)},
+    )
+    m = rep.methods[0]
+    assert m.text_level == "severe" and m.level == "severe", m
+    assert m.text_change is not None and m.text_change.startswith("rose ")
 
 
 def test_the_benchmark_reports_both_checks_in_words(tmp_path):

@@ -356,4 +356,12 @@ def curve_text(results: BenchmarkResults) -> list[str]:
         f"test examples as {c.prompt_strategy} ({c.metric} {c.prompt_score:.3f}); the band is "
         f"a bootstrap over the test examples and seeds; {c.seconds:.0f} s.",
         f"**{c.summary}**",
-    ]
+    ] + (
+        [
+            f"Chance is {c.baselines.chance:.3f} and always answering "
+            f"'{c.baselines.majority_label}' scores {c.baselines.majority_share:.3f} (the "
+            "dotted lines of the chart)."
+        ]
+        if c.baselines
+        else []
+    )
