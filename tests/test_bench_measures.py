@@ -109,9 +109,9 @@ def _fake_results(*, full: bool = True, curve: bool = True) -> BenchmarkResults:
 def test_forgetting_summary_gives_drop_per_method_and_the_least():
     f = _fake_results().forgetting
     assert f is not None and f.items == 62
-    drops = {m.method: m.drop_points for m in f.methods}
-    assert drops["lora"] == pytest.approx(300 / 62, abs=0.01)
-    assert drops["full"] == pytest.approx(1000 / 62, abs=0.01)
+    changes = {m.method: m.change_points for m in f.methods}
+    assert changes["lora"] == pytest.approx(-300 / 62, abs=0.01)
+    assert changes["full"] == pytest.approx(-1000 / 62, abs=0.01)
     assert f.least_forgetting == "lora"
     lost = {m.method: m.items_lost for m in f.methods}
     assert lost == {"lora": 3, "full": 10}
@@ -134,7 +134,7 @@ def test_measured_challenges_use_the_seed_names_and_keep_the_rating():
     assert ch["Overfitting"].level == "overfitting" and ch["Overfitting"].rated == "high"
     assert "early stopping cut in at step 40" in ch["Overfitting"].measured
     assert ch["Catastrophic forgetting"].level == "severe"  # full lost 16 points
-    assert "lora +4.8 points" in ch["Catastrophic forgetting"].measured
+    assert "lora: multiple-choice check lost 4.8 points" in ch["Catastrophic forgetting"].measured
     assert ch["Catastrophic forgetting"].rated is None
     assert ch["Data Scarcity"].level == "crosses" and "overtakes" in ch["Data Scarcity"].measured
 
@@ -164,8 +164,15 @@ def test_markdown_sections_show_the_measured_values():
     assert "| lora | overfitting | 20 | 1.000 → 1.300 |" in over
     assert "cut in at step 40" in over and "did not cut in" in over
     forget = md.split("## Catastrophic forgetting")[1].split("## ")[0]
-    assert "64.5%" in forget and "| lora | 64.5% | 59.7% | +4.8 | 3 / 0 |" in forget
-    assert "LoRA vs full fine-tuning: lora dropped +4.8 points, full +16.1 points." in forget
+    assert (
+        "64.5%" in forget
+        and "| lora | n/a | n/a | 64.5% → 59.7% | lost 4.8 points | 3 / 0 |" in forget
+    )
+    assert (
+        "LoRA vs full fine-tuning: lora: multiple-choice check lost 4.8 points; "
+        "full: multiple-choice check lost 16.1 points." in forget
+    )
+    assert "drop" not in forget and "−" not in forget
     curve = md.split("## Data Scarcity / Training Data")[1]
     assert r.curve is not None and r.curve.summary in curve
     assert "| 200 (all) | 1 | 0.700 |" in curve and "mild (early stop)" in curve

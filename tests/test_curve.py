@@ -130,12 +130,14 @@ def test_tiny_real_curve(tmp_path):
 
     opts = BenchmarkOptions(
         output=tmp_path, limit=12, max_steps=2, shots=1, progress=False, batch_size=16,
-        strategies=["zero-shot", "lora"], curve=True, curve_sizes=[6, 12],
+        strategies=["zero-shot", "lora"], curve=True, curve_sizes=[6, 12], curve_seeds=2,
     )  # fmt: skip
     results = run_benchmark(opts, only=CURVE_STAGES)
     r = results.curve
     assert r is not None and [p.size for p in r.points] == [6, 12]
     assert all(0.0 <= p.score <= 1.0 and p.p_value is not None for p in r.points)
+    assert [len(p.runs) for p in r.points] == [2, 2] and all(p.ci95 for p in r.points)
+    assert all(len(run.scores) == 12 for p in r.points for run in p.runs)
     assert r.test_examples == 12 and r.prompt_strategy == "zero-shot"
     assert [s.name for s in results.strategies] == ["zero-shot"]  # no full fine-tune
     assert (tmp_path / "curve.svg").exists() and (tmp_path / "report.md").exists()
@@ -222,3 +224,19 @@ def test_the_curve_stage_runs_seeds_at_small_sizes_and_resume_keeps_them(tmp_pat
     again = run_fake_benchmark(tmp_path / "run", resume=True, **opts)
     assert again.curve is not None
     assert [p.model_dump() for p in again.curve.points] == [p.model_dump() for p in c.points]
+
+
+def test_the_curve_section_names_the_baselines(tmp_path):
+    from test_goldens import run_fake_benchmark
+
+    from advisor.report.benchmark import html, markdown
+
+    results = run_fake_benchmark(
+        tmp_path / "run", strategies=["zero-shot", "fake-ft"], curve=True, curve_sizes=[12]
+    )
+    b = results.curve.baselines if results.curve else None
+    assert b is not None
+    md, page = markdown.render(results), html.render(results)
+    for text in (md, page):
+        assert f"Chance is {b.chance:.3f}" in text.split("learning curve")[1]
+    assert "| seeds |" in md and "<th>seeds</th>" in page

@@ -8,11 +8,16 @@ from collections.abc import Sequence
 import pytest
 
 from advisor.bench.forgetting import (
+    NEUTRAL,
     AbilityItem,
     ability_results,
+    change_words,
     forgetting_report,
     general_ability,
+    general_text_loss,
+    load_general_text,
     load_items,
+    loss_words,
 )
 from advisor.bench.overfitting import overfitting_from_result, overfitting_report
 from advisor.bench.stats import mcnemar_exact
@@ -44,8 +49,9 @@ def test_forgetting_report_levels_and_best_method():
     full = [False] * 15 + [True] * 25 + [False] * 20  # lost 15 items: 41.7%
     rep = forgetting_report(before, {"lora": lora, "full": full})
     by = {m.method: m for m in rep.methods}
-    assert by["lora"].level == "none" and by["lora"].drop_points == 0
-    assert by["full"].level == "severe" and by["full"].drop_points == pytest.approx(25.0)
+    assert by["lora"].level == "none" and by["lora"].change == "unchanged"
+    assert by["full"].level == "severe" and by["full"].change_points == pytest.approx(-25.0)
+    assert by["full"].change == "lost 25.0 points" and not by["full"].format_learning
     assert by["full"].items_lost == 15 and by["full"].items_gained == 0
     assert by["full"].p_value < 0.001
     assert rep.least_forgetting == "lora" and "Least forgetting: lora" in rep.summary
@@ -61,19 +67,22 @@ def test_forgetting_small_drop_is_noise():
 def test_forgetting_report_accepts_accuracies():
     rep = forgetting_report(0.6, {"ia3": 0.55})
     m = rep.methods[0]
-    assert m.p_value is None and m.drop_points == pytest.approx(5.0) and m.level == "mild"
+    assert m.p_value is None and m.change_points == pytest.approx(-5.0) and m.level == "mild"
 
 
 # ------------------------------------------------------------------ scoring through the model contract
 
 
 class _Favouring(LoadedModel):
-    """Each character of a choice in ``prefer`` adds 1 to its log-probability, others cost 2."""
+    """After a question, each character of a choice in ``prefer`` adds 1 to its
+    log-probability and others cost 2; after the bare neutral phrase every character costs
+    ``bare`` (a fine-tune that favours some words whatever the question shifts it)."""
 
     name = "favouring"
 
-    def __init__(self, prefer: str) -> None:
+    def __init__(self, prefer: str, bare: dict[str, float] | None = None) -> None:
         self.prefer = set(prefer)
+        self.bare = bare or {}
         self.requests: list[ChoiceRequest] = []
 
     def count_tokens(self, texts: Sequence[str]) -> list[int]:
@@ -81,28 +90,87 @@ class _Favouring(LoadedModel):
 
     def score_choices(self, requests, *, batch_size=16):
         self.requests += requests
-        return [
-            [sum(-1.0 if ch in self.prefer else -2.0 for ch in c) for c in r.choices]
-            for r in requests
-        ]
+        out = []
+        for r in requests:
+            if r.context == NEUTRAL:
+                out.append([self.bare.get(c, -1.5 * len(c)) for c in r.choices])
+            else:
+                out.append(
+                    [sum(-1.0 if ch in self.prefer else -2.0 for ch in c) for c in r.choices]
+                )
+        return out
 
     def nll_per_char(self, texts: Sequence[str]) -> float:
         return 1.0
 
 
-def test_log_likelihood_per_character_picks_the_likely_choice():
+def test_the_choice_the_question_makes_likelier_wins_in_a_neutral_format():
     items = [
         AbilityItem(question="q1", choices=["zzz", "abc"], answer=1),
         AbilityItem(question="q2", choices=["abcabc", "xyz"], answer=0),
-        AbilityItem(question="q3", choices=["ab", "qqqqqq"], answer=1),  # model will get this wrong
-        # Per character, not summed: the long likely choice beats the short unlikely one.
-        AbilityItem(question="q4", choices=["z", "abcabcabc"], answer=1),
+        AbilityItem(question="q3", choices=["ab", "qqqqqq"], answer=1),  # model gets it wrong
     ]
     model = _Favouring(" abc")
-    assert ability_results(model, items, batch_size=2) == [True, True, False, True]
-    first = model.requests[0]
-    assert first.context == "Question: q1\nAnswer:" and first.choices == [" zzz", " abc"]
-    assert general_ability(model, items) == pytest.approx(3 / 4)
+    assert ability_results(model, items, batch_size=2) == [True, True, False]
+    first, bare = model.requests[0], model.requests[1]
+    assert first.context == "q1\nThe correct answer is" and first.choices == [" zzz", " abc"]
+    assert bare.context == NEUTRAL and bare.choices == first.choices
+    assert "Answer:" not in first.context and "Input:" not in first.context  # not the template
+    assert general_ability(model, items) == pytest.approx(2 / 3)
+
+
+def test_a_preference_for_a_choice_whatever_the_question_cancels():
+    """A model that likes " zzz" after any context (format learning) gains nothing: the bare
+    context likes it just as much."""
+    items = [AbilityItem(question="q1", choices=["zzz", "abc"], answer=1)]
+    plain = _Favouring(" abc")
+    tuned = _Favouring(" abcz", bare={" zzz": -4.0, " abc": -6.0})
+    assert ability_results(plain, items) == [True]
+    # Raw sums tie (-4, -4) and would pick " zzz"; the differences are 0 and +2.
+    assert ability_results(tuned, items) == [True]
+
+
+def test_change_words_never_say_a_negative_drop():
+    assert change_words(14.5) == "gained 14.5 points"
+    assert change_words(-3.2) == "lost 3.2 points"
+    assert change_words(0.01) == "unchanged"
+    assert loss_words(4.14) == "rose 4.1%" and loss_words(-0.8) == "fell 0.8%"
+    assert loss_words(0.0) == "unchanged"
+
+
+def test_a_gain_on_the_check_is_flagged_as_format_learning():
+    before = [True] * 37 + [False] * 25  # 59.7%
+    after = [True] * 46 + [False] * 16  # 74.2%
+    rep = forgetting_report(before, {"lora": after})
+    m = rep.methods[0]
+    assert m.change == "gained 14.5 points" and m.format_learning and m.level == "none"
+    assert "probable format learning, not evidence of no forgetting" in rep.summary
+    assert "drop" not in rep.summary and "-14.5" not in rep.summary
+
+
+def test_general_text_loss_rise_is_the_forgetting_signal():
+    before = [True] * 37 + [False] * 25
+    gained = [True] * 46 + [False] * 16
+    rep = forgetting_report(
+        before,
+        {"lora": gained, "full": before, "ia3": before},
+        text_before=1.0,
+        text_after={"lora": 1.03, "full": 1.2, "ia3": 0.99},
+    )
+    by = {m.method: m for m in rep.methods}
+    # The check's gain does not hide the rise in loss: lora is mildly forgetting.
+    assert by["lora"].text_change == "rose 3.0%" and by["lora"].level == "mild"
+    assert by["full"].text_level == "severe" and by["full"].level == "severe"
+    assert by["ia3"].text_change == "fell 1.0%" and by["ia3"].level == "none"
+    assert rep.least_forgetting == "ia3" and rep.text_loss_before == 1.0
+    assert "lora: general-text loss rose 3.0% (mild forgetting)" in rep.summary
+
+
+def test_shipped_general_text_is_general_knowledge():
+    texts = load_general_text()
+    assert 40 <= len(texts) <= 60 and len(set(texts)) == len(texts)
+    assert all(60 <= len(t) <= 400 for t in texts)
+    assert general_text_loss(_Favouring("a"), texts) == 1.0
 
 
 # ------------------------------------------------------------------ overfitting
@@ -161,34 +229,60 @@ def test_fewer_than_five_validation_points_judge_nothing():
 
 @pytest.mark.slow
 def test_general_ability_on_the_embedded_model_and_damage():
-    """Natural answers vs gibberish: the real model gets them; a damaged copy forgets."""
+    """The real check: the embedded model answers the shipped items well above chance in the
+    neutral format (67.7% on the 62 items, chance 25%); a fresh adapter changes nothing; a
+    damaged copy's general-text loss rises past the severe threshold, and the report says so
+    in words."""
     import copy
 
     import torch
     from advisor_peft.models import load_model
 
     loaded = load_model()
-    items = [it for it in load_items()][:6]
-    natural = [
-        AbilityItem(
-            question=it.question, choices=[it.choices[it.answer], "qx zv kk jj wqp"], answer=0
-        )
-        for it in items
-    ]
-    before = ability_results(loaded, natural)
-    assert sum(before) >= 5, before
+    before = ability_results(loaded)
+    assert sum(before) / len(before) >= 0.5, sum(before)
+    texts = load_general_text()[:8]
+    base_loss = general_text_loss(loaded, texts)
+    assert 0.2 < base_loss < 3.0, base_loss
     # A fresh LoRA adapter (B = 0) changes nothing: a PeftModel scores the same.
     from peft import LoraConfig, get_peft_model
 
     peft_model = get_peft_model(
         copy.deepcopy(loaded.model), LoraConfig(r=4, target_modules=["q_proj", "v_proj"])
     )
-    assert ability_results(loaded.with_model(peft_model), natural) == before
+    fresh = loaded.with_model(peft_model)
+    assert ability_results(fresh, load_items()[:8]) == before[:8]
+    assert general_text_loss(fresh, texts) == pytest.approx(base_loss)
     damaged = copy.deepcopy(loaded.model)
     gen = torch.Generator().manual_seed(0)
     with torch.no_grad():
         for p in damaged.parameters():
             p.add_(torch.randn(p.shape, generator=gen) * p.std() * 3)
-    after = ability_results(loaded.with_model(damaged), natural)
-    rep = forgetting_report(before, {"damaged": after})
-    assert rep.methods[0].drop_points > 0 or sum(after) < sum(before), (before, after)
+    broken = loaded.with_model(damaged)
+    rep = forgetting_report(
+        before[:8],
+        {"damaged": ability_results(broken, load_items()[:8])},
+        text_before=base_loss,
+        text_after={"damaged": general_text_loss(broken, texts)},
+    )
+    m = rep.methods[0]
+    assert m.text_level == "severe" and m.level == "severe", m
+    assert m.text_change is not None and m.text_change.startswith("rose ")
+
+
+def test_the_benchmark_reports_both_checks_in_words(tmp_path):
+    """The forgetting stage on the fake plugin: the fine-tune's general-text loss is 3% up
+    (FakeModel), so the report says mild forgetting in words, whatever the check did."""
+    from test_goldens import run_fake_benchmark
+
+    from advisor.report.benchmark import markdown
+
+    results = run_fake_benchmark(tmp_path / "run", forgetting=True)
+    f = results.forgetting
+    assert f is not None and f.text_loss_before == 1.0
+    (m,) = f.methods
+    assert m.text_change == "rose 3.0%" and m.level == "mild"
+    md = markdown.render(results)
+    forget = md.split("## Catastrophic forgetting")[1].split("\n## ")[0]
+    assert "general-text loss rose 3.0% (mild forgetting)" in forget
+    assert "1.0000 → 1.0300" in forget and "drop" not in forget

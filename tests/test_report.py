@@ -400,3 +400,36 @@ def test_benchmark_tables_carry_chance_and_majority_rows_and_name_arms_at_chance
     row = next(line for line in md.splitlines() if line.startswith("| majority class"))
     assert f"| reference | {b.majority_share:.3f} | {b.majority_macro_f1:.3f} |" in row
     assert "share guess" in page or abs(b.share_guess - b.chance) < 0.01
+    # Every score chart draws the baselines: the bars and the cost-versus-score dots.
+    assert page.count(f"chance {b.chance:.2f}") == 2
+
+
+@pytest.mark.parametrize(
+    ("method", "ran", "expected"),
+    [
+        (
+            "qlora",
+            "lora",
+            "The advised method, qlora, ran as its surrogate **lora**: 4-bit kernels",
+        ),
+        ("api-fine-tune", "lora", "api-fine-tune, ran as its surrogate **lora**: a provider"),
+        ("qlora", "ia3", "qlora, was not measured: neither it nor its surrogate lora ran"),
+        ("lora", "lora", None),
+    ],
+)
+def test_benchmark_report_repeats_the_surrogate_of_the_advised_method(
+    tmp_path, method, ran, expected
+):
+    from advisor.bench.schema import Advice
+    from advisor.report.benchmark import html, markdown, sections
+
+    results = fake_benchmark(tmp_path / "run")
+    results.recommendation = Advice(verdict="fine-tune", method=method)
+    results.strategies[-1].name = ran
+    line = sections.surrogate_line(results)
+    if expected is None:
+        assert line is None
+        return
+    assert line is not None and expected in line
+    assert line in markdown.render(results)
+    assert "ran as its surrogate <strong>" in html.render(results) or "not measured" in line

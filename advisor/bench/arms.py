@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from advisor.bench.context import Arm, RunContext
-from advisor.bench.forgetting import ability_results
+from advisor.bench.forgetting import ability_results, general_text_loss
 from advisor.bench.overfitting import overfitting_from_result
 from advisor.bench.schema import ExampleResult, StrategyResult
 from advisor.bench.stats import mean_ci
@@ -127,20 +127,21 @@ def train_strategy(
     )
 
 
-def score_ability(
+def score_general(
     base: LoadedModel,
     backend: TrainingBackend | None = None,
     artifact: str | Path | None = None,
     *,
     name: str = "base",
     progress: bool = True,
-) -> list[bool]:
-    """Per-item results on the shipped general-ability check, of the base or of a fine-tune."""
+) -> tuple[list[bool], float]:
+    """Per-item results on the shipped multiple-choice check and the general-text loss per
+    character, of the base or of a fine-tune (attached once for both)."""
     with phase(f"general ability {name}", enabled=progress):
         if backend is None or artifact is None:
-            return ability_results(base)
+            return ability_results(base), general_text_loss(base)
         with backend.attach(base, Path(artifact)) as tuned:
-            return ability_results(tuned)
+            return ability_results(tuned), general_text_loss(tuned)
 
 
 def score_baseline(strategy: PromptStrategy, train: TaskData, test: TaskData) -> StrategyResult:

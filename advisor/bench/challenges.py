@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from advisor.bench.forgetting import method_sentence
 from advisor.bench.schema import BenchmarkResults, MeasuredChallenge, StrategyResult
 
 # The seed's names: the challenges measured here, and the aspect the learning curve answers.
@@ -38,8 +39,9 @@ def measured_challenges(
         )
     f = results.forgetting
     if f and f.methods:
-        drops = "; ".join(f"{m.method} {m.drop_points:+.1f} points ({m.level})" for m in f.methods)
-        text = f"general-ability drop after fine-tuning: {drops}"
+        text = "after fine-tuning: " + "; ".join(
+            f"{method_sentence(m)} ({m.level})" for m in f.methods
+        )
         if f.least_forgetting:
             text += f"; least forgetting: {f.least_forgetting}"
         out.append(

@@ -186,5 +186,6 @@ def resume_from(previous: BenchmarkResults, results: BenchmarkResults, lineup: L
     results.model, results.model_params_b = previous.model, previous.model_params_b
     results.seconds = dict(previous.seconds)
     results.general_ability_before = previous.general_ability_before
+    results.general_text_loss_before = previous.general_text_loss_before
     results.curve_points = list(previous.curve_points)
     results.prompt_search = list(previous.prompt_search)

@@ -175,6 +175,9 @@ class StrategyResult(BaseModel):
     general_ability: list[bool] | None = Field(
         None, description="Per item of the general-ability check, after this fine-tune."
     )
+    general_text_loss: float | None = Field(
+        None, description="NLL per character of the shipped general text, after this fine-tune."
+    )
     examples: list[ExampleResult] = Field(default_factory=list)
     misclassified: list[Misclassified] = Field(
         default_factory=list, description="Classification: the first wrong test examples."
@@ -355,6 +358,9 @@ class BenchmarkResults(BaseModel):
     cost_notes: list[str] = Field(default_factory=list)
     general_ability_before: list[bool] | None = Field(
         None, description="Base model, per item of the general-ability check."
+    )
+    general_text_loss_before: float | None = Field(
+        None, description="Base model, NLL per character of the shipped general text."
     )
     forgetting: ForgettingReport | None = Field(
         None, description="General ability after each fine-tune against before."

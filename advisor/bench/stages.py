@@ -248,30 +248,33 @@ def _tuned(results: BenchmarkResults) -> list[StrategyResult]:
 
 
 def forgetting(ctx: RunContext) -> None:
-    """General ability of the base and after each fine-tune, then the forgetting report."""
-    results = ctx.results
+    """General ability of the base and after each fine-tune (the multiple-choice check and
+    the general-text loss), then the forgetting report."""
+    results, progress = ctx.results, ctx.options.progress
     for s in _tuned(results):
-        if s.general_ability is not None or not s.artifact:
+        if (s.general_ability is not None and s.general_text_loss is not None) or not s.artifact:
             continue
-        if results.general_ability_before is None:
-            results.general_ability_before = arms.score_ability(
-                ctx.model(), progress=ctx.options.progress
-            )
-        s.general_ability = arms.score_ability(
-            ctx.model(), ctx.backend(s.name), s.artifact, name=s.name, progress=ctx.options.progress
-        )
+        if results.general_ability_before is None or results.general_text_loss_before is None:
+            before = arms.score_general(ctx.model(), progress=progress)
+            results.general_ability_before, results.general_text_loss_before = before
+        backend = ctx.backend(s.name)
+        after = arms.score_general(ctx.model(), backend, s.artifact, name=s.name, progress=progress)
+        s.general_ability, s.general_text_loss = after
         ctx.save()
     results.forgetting = forgetting_summary(results)
 
 
 def forgetting_summary(results: BenchmarkResults) -> ForgettingReport | None:
     """ForgettingReport over every fine-tune scored after training."""
-    after: dict[str, float | list[bool]] = {
-        s.name: s.general_ability for s in _tuned(results) if s.general_ability is not None
-    }
-    if results.general_ability_before is None or not after:
+    tuned = [s for s in _tuned(results) if s.general_ability is not None]
+    if results.general_ability_before is None or not tuned:
         return None
-    return forgetting_report(results.general_ability_before, after)
+    return forgetting_report(
+        results.general_ability_before,
+        {s.name: s.general_ability for s in tuned if s.general_ability is not None},
+        text_before=results.general_text_loss_before,
+        text_after={s.name: s.general_text_loss for s in tuned if s.general_text_loss is not None},
+    )
 
 
 # ------------------------------------------------------------------ conclusions

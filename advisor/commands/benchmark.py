@@ -195,7 +195,7 @@ def _curve_sizes(value: str | None) -> list[int | None] | None:
     "--forgetting/--no-forgetting",
     default=True,
     show_default=True,
-    help="Score general ability (62 shipped items) before and after each fine-tune.",
+    help="Score general-text loss and a 62-item check before and after each fine-tune.",
 )
 @click.option(
     "--curve",
@@ -257,6 +257,13 @@ def _curve_sizes(value: str | None) -> list[int | None] | None:
     "--prices",
     type=click.Path(path_type=Path),
     help="Price table (YAML/JSON like the shipped one) for the per-arm costs.",
+)
+@click.option(
+    "--curve-seeds",
+    type=field_number(BenchmarkOptions, "curve_seeds"),
+    default=3,
+    show_default=True,
+    help="Seeds (subset and training) of each curve size up to 64; larger sizes train once.",
 )
 @click.option("--json", "as_json", is_flag=True, help="Print results.json to stdout.")
 @click.option("--quiet", is_flag=True, help="No progress bars.")
@@ -322,6 +329,7 @@ def _validated_options(kw: dict[str, Any]) -> BenchmarkOptions:
             curve_sizes=_curve_sizes(kw["curve_sizes"]),
             endpoints=_endpoints(kw),
             prices=kw["prices"],
+            curve_seeds=kw["curve_seeds"],
         )
     except ValidationError as err:  # the CLI's types hold the same bounds: a Python caller's
         e = err.errors()[0]

@@ -11,7 +11,7 @@ import math
 from collections.abc import Callable, Sequence
 from typing import NamedTuple
 
-from advisor.report.svg import Level, chart_open, tag, text, text_width, titled
+from advisor.report.svg import Level, chart_open, level_lines, tag, text, text_width, titled
 
 Box = tuple[float, float, float, float]  # x0, y0, x1, y1
 FONT = 11
@@ -130,9 +130,16 @@ def _place_labels(
 
 
 def scatter(
-    dots: Sequence[Dot], *, aria_label: str, x_caption: str, y_caption: str, empty: str
+    dots: Sequence[Dot],
+    *,
+    aria_label: str,
+    x_caption: str,
+    y_caption: str,
+    empty: str,
+    levels: Sequence[Level] = (),
 ) -> str:
-    """Labelled dots: x on a linear axis from 0 with its values, y in [0, 1]."""
+    """Labelled dots: x on a linear axis from 0 with its values, y in [0, 1]; ``levels``
+    (e.g. chance) as dashed lines labelled in the right margin."""
     w, h = 600, 280
     margins = left, right, top, bottom = 64, 110, 16, 40
     head = chart_open(w, h, aria_label, font_family="sans-serif")
@@ -149,6 +156,7 @@ def scatter(
     xs = [(x(t), tick_label(t)) for t in xt]
     ys = [(y(t), f"{t:g}") for t in (0, 0.25, 0.5, 0.75, 1)]
     parts = [head, *_axes(w, h, margins, xs, ys, (x_caption, y_caption))]
+    parts += level_lines(levels, y, left, w - right)
     points = [(x(d.x), y(d.y), d.label) for d in dots]
     for d, (px, py, _) in zip(dots, points, strict=True):
         parts.append(titled("circle", d.title, cx=f"{px:.1f}", cy=f"{py:.1f}", r=6, fill=d.colour))

@@ -237,7 +237,7 @@ class Level(NamedTuple):
     colour: str = "#666"
 
 
-def _levels(
+def level_lines(
     levels: Sequence[Level], y: Callable[[float], float], x0: float, x1: float
 ) -> list[str]:
     """Dashed lines from x0 to x1 with their labels after x1, pushed apart when close."""
@@ -303,6 +303,6 @@ def ci_bars(
                 text_anchor="middle",
             )
         )
-    parts += _levels(levels, y, left, plot_w - 10)
+    parts += level_lines(levels, y, left, plot_w - 10)
     parts.append("</svg>")
     return "".join(parts)

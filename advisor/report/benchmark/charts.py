@@ -41,8 +41,10 @@ def score_chart(results: BenchmarkResults) -> str:
     return svg.ci_bars(bars, aria_label="scores", levels=levels, margin=120 if levels else 0)
 
 
-def cost_score_chart(strategies: list[StrategyResult], metric: str) -> str:
-    """Cost per 1,000 queries (x) against score (y)."""
+def cost_score_chart(
+    strategies: list[StrategyResult], metric: str, levels: list[svg.Level] | None = None
+) -> str:
+    """Cost per 1,000 queries (x) against score (y), with the baselines' ``levels``."""
     dots = []
     for s in strategies:
         if (cost := s.usd_per_1k_queries) is not None:
@@ -55,6 +57,7 @@ def cost_score_chart(strategies: list[StrategyResult], metric: str) -> str:
         x_caption="USD per 1,000 queries",
         y_caption=metric,
         empty="no cost figures",
+        levels=levels or (),
     )
 
 

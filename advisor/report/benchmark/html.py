@@ -15,7 +15,13 @@ from advisor.bench.challenges import (
 from advisor.bench.schema import BenchmarkResults
 from advisor.report.benchmark import sections as sec
 from advisor.report.benchmark import tuning
-from advisor.report.benchmark.charts import cost_score_chart, curve_svg, loss_chart, score_chart
+from advisor.report.benchmark.charts import (
+    baseline_levels,
+    cost_score_chart,
+    curve_svg,
+    loss_chart,
+    score_chart,
+)
 from advisor.report.tables import esc, html_table
 
 CSS = """
@@ -161,7 +167,8 @@ def render(results: BenchmarkResults) -> str:
     d = results.data
     m = results.primary_metric
     outcome = results.verdict.outcome if results.verdict else "inconclusive"
-    verdict = "".join(f"<p>{_inline_md(line)}</p>" for line in sec.verdict_lines(results))
+    lines = [*sec.verdict_lines(results), *filter(None, [sec.surrogate_line(results)])]
+    verdict = "".join(f"<p>{_inline_md(line)}</p>" for line in lines)
     baselines = sec.baseline_line(results)
     notes = "".join(f"<li>{esc(n)}</li>" for n in results.cost_notes)
     chance = "".join(f"<p>{esc(n)}</p>" for n in sec.chance_notes(results))
@@ -178,7 +185,7 @@ def render(results: BenchmarkResults) -> str:
 <h2>Scores</h2>{_score_table(results)}
 <h2>Score with 95% confidence interval</h2>{score_chart(results)}
 {f'<p class="muted">{esc(baselines)}</p>' if baselines else ""}{chance}{unparsed}
-<h2>Cost versus score</h2>{cost_score_chart(results.strategies, m)}
+<h2>Cost versus score</h2>{cost_score_chart(results.strategies, m, baseline_levels(results))}
 <ul>{notes}</ul>
 {_tuning(results)}
 {_classification(results)}

@@ -32,6 +32,7 @@ def render(results: BenchmarkResults) -> str:
         + f"; metric `{results.primary_metric}`.",
         "",
         *[line + "\n" for line in sec.verdict_lines(results)],
+        *[line + "\n" for line in [sec.surrogate_line(results)] if line],
         _score_table(results),
     ]
     if line := sec.baseline_line(results):

@@ -5,7 +5,9 @@ from __future__ import annotations
 
 from advisor.bench.challenges import fine_tunes
 from advisor.bench.classification import MACRO_F1, MISCLASSIFIED_SHOWN, confusion, within_chance
+from advisor.bench.forgetting import MILD_RISE, SEVERE_RISE, load_general_text, method_sentence
 from advisor.bench.schema import Advice, BenchmarkResults, StrategyResult
+from advisor.methods import load_methods
 from advisor.report.benchmark.tuning import arm_label
 
 SCORE_HEADER = [
@@ -29,7 +31,16 @@ OVERFIT_HEADER = [
     "train/validation gap (best → final)",
     "early stopping",
 ]
-FORGET_HEADER = ["method", "before", "after", "drop (points)", "items lost / gained", "p", "level"]
+FORGET_HEADER = [
+    "method",
+    "general-text loss (before → after)",
+    "change",
+    "multiple choice (before → after)",
+    "change",
+    "items lost / gained",
+    "p",
+    "level",
+]
 CURVE_HEADER = [
     "training examples",
     "seeds",
@@ -230,6 +241,28 @@ def verdict_lines(results: BenchmarkResults) -> list[str]:
     return lines
 
 
+def surrogate_line(results: BenchmarkResults) -> str | None:
+    """When the advised method could not run here, which arm stood in for it and why (from
+    methods.yaml), so the verdict is read as a verdict on the surrogate."""
+    advice = results.recommendation if isinstance(results.recommendation, Advice) else None
+    method = next((m for m in load_methods() if advice and m.name == advice.method), None)
+    if method is None or method.benchmark.surrogate is None:
+        return None
+    ran = {s.name.split("@")[0] for s in results.strategies}
+    if method.benchmark.arm in ran:
+        return None
+    surrogate = method.benchmark.surrogate
+    if surrogate not in ran:
+        return (
+            f"The advised method, {method.name}, was not measured: neither it nor its "
+            f"surrogate {surrogate} ran in this benchmark."
+        )
+    return (
+        f"The advised method, {method.name}, ran as its surrogate **{surrogate}**: "
+        f"{method.benchmark.reason.strip()}."
+    )
+
+
 def challenge_rows(results: BenchmarkResults) -> list[list[str]]:
     return [[c.name, c.measured, c.level or "", c.rated or "n/a"] for c in results.challenges]
 
@@ -264,12 +297,17 @@ def forgetting_rows(results: BenchmarkResults) -> list[list[str]]:
     rows = []
     for m in results.forgetting.methods if results.forgetting else []:
         lost, p = m.items_lost, m.p_value
+        text = "n/a"
+        if m.text_loss_before is not None and m.text_loss_after is not None:
+            text = f"{m.text_loss_before:.4f} → {m.text_loss_after:.4f}"
+        choice = m.change + (" (probable format learning)" if m.format_learning else "")
         rows.append(
             [
                 m.method,
-                f"{m.before:.1%}",
-                f"{m.after:.1%}",
-                f"{m.drop_points:+.1f}",
+                text,
+                m.text_change or "n/a",
+                f"{m.before:.1%} → {m.after:.1%}",
+                choice,
                 f"{lost} / {m.items_gained}" if lost is not None else "n/a",
                 f"{p:.3g}" if p is not None else "n/a",
                 m.level,
@@ -282,20 +320,28 @@ def forgetting_text(results: BenchmarkResults) -> list[str]:
     f = results.forgetting
     if not f:
         return []
+    text = (
+        f"General-text loss of the base model: {f.text_loss_before:.4f} nats per character on "
+        f"{len(load_general_text())} shipped general-knowledge paragraphs; a rise after "
+        f"fine-tuning is the forgetting signal (mild from {MILD_RISE:g}%, severe from "
+        f"{SEVERE_RISE:g}%)."
+        if f.text_loss_before is not None
+        else "General-text loss: not measured in this run."
+    )
     lines = [
-        f"General ability of the base model: {f.before:.1%}"
+        text,
+        f"Multiple-choice check of the base model: {f.before:.1%}"
         + (f" on {f.items} items" if f.items else "")
-        + " (the shipped multiple-choice check, unrelated to the task; chance 25%).",
-        f.summary + ".",
+        + " (unrelated to the task, scored in a neutral format that is not the fine-tune's "
+        "template; chance 25%). A gain there is probable format learning, not evidence of no "
+        "forgetting.",
+        f.summary.rstrip(".") + ".",
     ]
     by = {m.method: m for m in f.methods}
     lora = next((m for n, m in by.items() if n.startswith("lora")), None)
     full = by.get("full")
     if lora and full:
-        lines.append(
-            f"LoRA vs full fine-tuning: {lora.method} dropped {lora.drop_points:+.1f} points, "
-            f"full {full.drop_points:+.1f} points."
-        )
+        lines.append(f"LoRA vs full fine-tuning: {method_sentence(lora)}; {method_sentence(full)}.")
     return lines
 
 
@@ -337,4 +383,12 @@ def curve_text(results: BenchmarkResults) -> list[str]:
         f"test examples as {c.prompt_strategy} ({c.metric} {c.prompt_score:.3f}); the band is "
         f"a bootstrap over the test examples and seeds; {c.seconds:.0f} s.",
         f"**{c.summary}**",
-    ]
+    ] + (
+        [
+            f"Chance is {c.baselines.chance:.3f} and always answering "
+            f"'{c.baselines.majority_label}' scores {c.baselines.majority_share:.3f} (the "
+            "dotted lines of the chart)."
+        ]
+        if c.baselines
+        else []
+    )
