@@ -130,16 +130,6 @@ def test_kb_facts_come_from_the_documents_and_tests_are_new_phrasings():
     assert len(load_task_data(KB / "test.jsonl").examples) == len(test)
 
 
-def test_recommend_points_a_knowledge_goal_at_the_rag_arm():
-    from advisor import Profile, recommend
-
-    rec = recommend(Profile(task_type="qa", goal="knowledge", labeled_examples=2000))
-    assert rec.method == "rag"
-    command = rec.benchmark_command
-    assert "--documents documents.jsonl" in command and ",rag," in command
-    assert "surrogate" not in command  # the arm itself runs, not few-shot in its place
-
-
 def test_documents_without_a_single_word_are_a_clear_error():
     with pytest.raises(UsageError, match="no document has a word"):
         _kb_suite(documents=[{"text": "! ? 1"}])

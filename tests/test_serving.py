@@ -280,11 +280,11 @@ def test_the_rag_cost_counts_the_retrieved_tokens_on_every_query():
     assert est.report.curves[0].method == "rag"
 
 
-def test_the_rag_benchmark_command_runs_rag_itself_on_the_documents():
+def test_the_rag_benchmark_command_runs_the_rag_arm_on_documents():
     rec = _rec(**KNOWLEDGE)
     assert "rag" in rec.benchmark_command.split("--strategies ")[1].split()[0].split(",")
     assert "--documents documents.jsonl" in rec.benchmark_command
-    assert "surrogate" not in rec.benchmark_command  # the retrieval arm itself is measured
+    assert "surrogate" not in rec.benchmark_command  # the arm itself runs, not few-shot
 
 
 @pytest.mark.parametrize("scales", [False, True])
