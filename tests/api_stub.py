@@ -43,7 +43,7 @@ class Stub:
     def answer(self, prompt: str) -> str:
         h = int(hashlib.sha256(prompt.encode()).hexdigest()[:8], 16)
         label = self.labels[h % len(self.labels)]
-        if h % 7 == 0:
+        if h % 3 == 0:  # about a third: 20 prompts all but surely hold some
             return "I cannot tell."
         return f"The category is {label.upper()}." if h % 2 else label
 
