@@ -204,7 +204,7 @@ def train_and_score(
         resume=o.resume,
         progress=o.progress,
         # The run's one validation split (advisor.bench.stages.open_run) unless one is given.
-        validation=validation if validation is not None else getattr(ctx, "validation", None),
+        validation=validation if validation is not None else ctx.validation,
         epochs=o.epochs,
         max_steps=o.max_steps,
         max_minutes=o.max_minutes,

@@ -114,7 +114,7 @@ def _measure(
     name = f"{backend.name}-{n}" + (f"-seed{seed}" if seed != ctx.options.seed else "")
     out_dir = ctx.run_dir / CURVE_DIR / "finetunes" / name
     scored, train_seconds = arms.train_and_score(
-        ctx, backend, subset, out_dir, name, seed=seed, validation=getattr(ctx, "validation", None)
+        ctx, backend, subset, out_dir, name, seed=seed, validation=ctx.validation
     )
     run = _run(scored, metric, seed)
     run.train_seconds = round(train_seconds, 1)
@@ -128,16 +128,16 @@ def _reused_run(reuse: StrategyResult, metric: str, seed: int) -> CurveRun:
 
 
 def _run(scored: StrategyResult, metric: str, seed: int) -> CurveRun:
-    """A scored fine-tune as a curve run; convergence fields when the backend reports them."""
+    """A scored fine-tune as a curve run, with how its training ended."""
     trained = scored.train
     return CurveRun(
         seed=seed,
         score=scored.metrics.get(metric, 0.0),
         scores=_by_doc(scored.examples, metric),
         steps=trained.steps if trained else None,
-        epochs=getattr(trained, "epochs", None),
-        converged=getattr(trained, "converged", None),
-        stop_reason=getattr(trained, "stop_reason", None),
+        epochs=trained.epochs if trained else None,
+        converged=trained.converged if trained else None,
+        stop_reason=trained.stop_reason if trained else None,
         stopped_early=bool(trained and trained.stopped_early),
         overfitting=scored.overfitting.level if scored.overfitting else None,
         eval_seconds=round(scored.eval_seconds, 1),

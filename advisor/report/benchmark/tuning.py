@@ -3,6 +3,7 @@ and the prompt search's validation-only rows; the Markdown and HTML renderers la
 
 from __future__ import annotations
 
+from advisor.bench.overfitting import convergence_summary
 from advisor.bench.schema import BenchmarkResults, StrategyResult
 
 TUNED_TITLE = "What each arm was tuned on"
@@ -15,6 +16,7 @@ TUNED_HEADER = [
     "compute seconds",
     "tokens processed",
     "steps",
+    "how training ended",
 ]
 SEARCH_HEADER = ["configuration", "validation score", "prompt tokens", "seconds", "chosen"]
 
@@ -39,6 +41,7 @@ def tuned_rows(results: BenchmarkResults) -> list[list[str]]:
                 f"{b.seconds:.0f}",
                 f"{b.tokens:,.0f}",
                 str(b.steps) if b.steps is not None else "n/a",
+                convergence_summary(s.train) if s.train is not None else "n/a",
             ]
         )
     return rows
