@@ -336,3 +336,34 @@ def test_real_model_tunes_the_prompt_on_validation_and_scores_the_combined_arm(t
     assert combined.config == tuned.config and combined.kind == "combined"
     assert results.comparison is not None and results.comparison.prompt == "tuned-prompt"
     assert results.comparison.fine_tune in ("lora", "lora+prompt")
+
+
+def test_a_large_split_is_searched_in_two_rounds_and_the_finalists_on_every_row(
+    tmp_path, monkeypatch
+):
+    runs = _record_runs(monkeypatch)
+    real = fake_plugin._run
+    # Round one's leader is not round two's: the choice must come from the full rows.
+    screen = {"few_shot_k1_random": 1.0, "few_shot_k2_nearest": 0.9}
+    final = {"few_shot_k1_random": 0.5, "few_shot_k2_nearest": 0.95}
+
+    def rigged(model, suite, task_dir, **kw):
+        out = real(model, suite, task_dir, **kw)
+        if Path(task_dir).name == "validation_tasks":
+            table = screen if "_vals_" in suite.name else final
+            out.metrics["acc"] = next((v for k, v in table.items() if suite.name.endswith(k)), 0.1)
+        return out
+
+    monkeypatch.setattr(fake_plugin, "_run", rigged)
+    results = run_fake_benchmark(tmp_path / "run", strategies=STRATEGIES, train_limit=200)
+    rows = results.data.validation_examples
+    assert rows > 2 * ps.SCREEN_ROWS
+    screened = [r for r in runs if "_vals_" in r["name"]]
+    finals = [r for r in runs if r["dir"] == "validation_tasks" and "_vals_" not in r["name"]]
+    assert len(screened) == 18 and all(len(r["inputs"]) == ps.SCREEN_ROWS for r in screened)
+    assert len(finals) == ps.FINALISTS and all(len(r["inputs"]) == rows for r in finals)
+    by_label = {c.config.label: c for c in results.prompt_search}
+    assert len(results.prompt_search) == 18
+    assert by_label["few-shot k=2 nearest"].chosen and by_label["few-shot k=2 nearest"].rows == rows
+    assert by_label["few-shot k=1 random"].screen_score == 1.0
+    assert sum(c.rows == ps.SCREEN_ROWS for c in results.prompt_search) == 18 - ps.FINALISTS

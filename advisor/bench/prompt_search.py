@@ -6,6 +6,12 @@ validation split only (its suites live in their own task folder); the best by th
 metric (ties: fewer prompt tokens) is then scored once on the test set as ``tuned-prompt``.
 The test set never takes part in the choice. Finished candidates are kept in
 ``results.prompt_search``, so ``--resume`` skips them.
+
+On a large enough validation split the search runs in two rounds (successive halving, as in
+Jamieson & Talwalkar 2016): every candidate on the first ``SCREEN_ROWS`` validation rows, then
+the ``FINALISTS`` best of them on every row; the choice is made among the finalists only. Most
+of the search's cost is the nearest-neighbour prompts, unique per row (no shared prefix to
+reuse), so screening on a third of the rows cuts the search to about half.
 """
 
 from __future__ import annotations
@@ -25,6 +31,10 @@ from advisor.errors import UsageError
 SHOTS = (0, 1, 2, 4, 8)
 SELECTIONS = ("random", "nearest")
 PLAIN, PLAIN_ZERO, THREE_C, COT = "few-shot", "zero-shot", "3c", "cot"
+# Two rounds only when the split has over 2 x SCREEN_ROWS rows: a screen on fewer rows than
+# that would rank on noise, and on a small split one round costs little anyway.
+SCREEN_ROWS = 16
+FINALISTS = 4
 
 
 def grid(task_type: str) -> list[PromptConfig]:
@@ -73,19 +83,14 @@ def choose(candidates: Iterable[PromptCandidate]) -> PromptCandidate:
     return max(ranked, key=lambda ic: (ic[1].validation_score, -ic[1].prompt_tokens, -ic[0]))[1]
 
 
-def _pending(ctx: RunContext, validation: TaskData) -> list[tuple[PromptConfig, Arm]]:
-    """The configurations still to score, within the budget, as written validation suites.
-    All are written before any is scored: the runner indexes its task folder once."""
-    results = ctx.results
-    done = {c.config for c in results.prompt_search}
-    budget = ctx.options.prompt_configs or len(grid(ctx.train.task_type))
+def _pending(
+    ctx: RunContext, validation: TaskData, configs: list[PromptConfig], round_name: str
+) -> list[tuple[PromptConfig, Arm]]:
+    """``configs`` as written validation suites (those that fit the context window). All are
+    written before any is scored: the runner indexes its task folder once."""
     pending: list[tuple[PromptConfig, Arm]] = []
-    for config in grid(ctx.train.task_type):
-        if len(results.prompt_search) + len(pending) >= budget:
-            break
-        if config in done:
-            continue
-        slug = f"val_{config.strategy}_k{config.shots}_{config.selection}"
+    for config in configs:
+        slug = f"val{round_name}_{config.strategy}_k{config.shots}_{config.selection}"
         suite = build(ctx, config, validation, task_name(ctx.train.name, slug))
         if fits(ctx.model(), suite):
             pending.append(
@@ -94,36 +99,80 @@ def _pending(ctx: RunContext, validation: TaskData) -> list[tuple[PromptConfig, 
     return pending
 
 
+def _score(ctx: RunContext, config: PromptConfig, arm: Arm) -> PromptCandidate:
+    o = ctx.options
+    result = arms.evaluate_strategy(
+        ctx.model(),
+        ctx.runner,
+        arm,
+        ctx.validation_task_dir,
+        name=f"{TUNED_PROMPT} candidate {config.label}",
+        kind="prompt",
+        batch_size=o.batch_size,
+        progress=o.progress,
+    )
+    return PromptCandidate(
+        config=config,
+        validation_score=result.metrics[PRIMARY_METRIC[ctx.train.task_type]],
+        metrics=result.metrics,
+        prompt_tokens=result.prompt_tokens or 0.0,
+        seconds=result.seconds,
+        rows=len(arm.suite.docs),
+    )
+
+
+def _first_round(ctx: RunContext, rows: TaskData, round_name: str) -> None:
+    """Every configuration not scored yet (up to ``--prompt-configs``), on ``rows``."""
+    results = ctx.results
+    done = {c.config for c in results.prompt_search}
+    budget = ctx.options.prompt_configs or len(grid(ctx.train.task_type))
+    todo = [c for c in grid(ctx.train.task_type) if c not in done]
+    todo = todo[: max(0, budget - len(results.prompt_search))]
+    for config, arm in _pending(ctx, rows, todo, round_name):
+        results.prompt_search.append(_score(ctx, config, arm))
+        ctx.save()
+
+
+def _final_round(ctx: RunContext, validation: TaskData) -> list[PromptCandidate]:
+    """The FINALISTS best of the screen, each scored again on every validation row."""
+    full = len(validation.examples)
+    finalists = sorted(ctx.results.prompt_search, key=_rank, reverse=True)[:FINALISTS]
+    todo = [c.config for c in finalists if c.rows != full]
+    by_config = {c.config: c for c in finalists}
+    for config, arm in _pending(ctx, validation, todo, ""):
+        screened = by_config[config]
+        final = _score(ctx, config, arm)
+        final.screen_score = screened.validation_score
+        final.seconds += screened.seconds
+        index = ctx.results.prompt_search.index(screened)
+        ctx.results.prompt_search[index] = by_config[config] = final
+        ctx.save()
+    return [by_config[c.config] for c in finalists]
+
+
 def search(ctx: RunContext, validation: TaskData) -> list[PromptCandidate]:
     """Score the candidates not scored yet (up to ``--prompt-configs`` of them) on the
-    validation split; returns every candidate, the chosen one marked."""
-    o, results = ctx.options, ctx.results
-    for config, arm in _pending(ctx, validation):
-        result = arms.evaluate_strategy(
-            ctx.model(),
-            ctx.runner,
-            arm,
-            ctx.validation_task_dir,
-            name=f"{TUNED_PROMPT} candidate {config.label}",
-            kind="prompt",
-            batch_size=o.batch_size,
-            progress=o.progress,
-        )
-        candidate = PromptCandidate(
-            config=config,
-            validation_score=result.metrics[PRIMARY_METRIC[ctx.train.task_type]],
-            metrics=result.metrics,
-            prompt_tokens=result.prompt_tokens or 0.0,
-            seconds=result.seconds,
-        )
-        results.prompt_search.append(candidate)
-        ctx.save()
+    validation split, in one round or two (see the module docstring); returns every
+    candidate, the chosen one marked."""
+    results = ctx.results
+    rows = len(validation.examples)
+    two_rounds = rows > 2 * SCREEN_ROWS
+    screen = validation.model_copy(update={"examples": validation.examples[:SCREEN_ROWS]})
+    _first_round(ctx, screen if two_rounds else validation, "s" if two_rounds else "")
     if not results.prompt_search:
         raise UsageError("no prompt configuration fits the model's context window")
-    best = choose(results.prompt_search)
+    finalists = _final_round(ctx, validation) if two_rounds else results.prompt_search
+    best = choose(finalists)
     for c in results.prompt_search:
         c.chosen = c is best
     return results.prompt_search
+
+
+def _rank(c: PromptCandidate) -> tuple[float, float]:
+    """Round one's order (a finalist keeps its screen score, so a resumed run picks the same
+    finalists); ties go to the shorter prompt."""
+    score = c.screen_score if c.screen_score is not None else c.validation_score
+    return (score, -c.prompt_tokens)
 
 
 def chosen_config(ctx: RunContext) -> PromptConfig:
@@ -143,13 +192,18 @@ def chosen_arm(ctx: RunContext) -> Arm:
     return ctx.arms[TUNED_PROMPT]
 
 
+def _rows_scored(c: PromptCandidate, rows: int) -> int:
+    return (c.rows or rows) + (SCREEN_ROWS if c.screen_score is not None else 0)
+
+
 def _budget(ctx: RunContext, candidates: list[PromptCandidate]) -> ArmBudget:
     rows = len(ctx.validation.examples) if ctx.validation is not None else 0
     return ArmBudget(
         validation_rows=rows,
         configurations=max(len(candidates), 1),
         seconds=sum(c.seconds for c in candidates),
-        tokens=sum(c.prompt_tokens * rows for c in candidates),
+        # A finalist was scored twice: on the screen's rows, then on all of them.
+        tokens=sum(c.prompt_tokens * _rows_scored(c, rows) for c in candidates),
     )
 
 

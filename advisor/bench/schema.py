@@ -134,6 +134,12 @@ class PromptCandidate(BaseModel):
     prompt_tokens: float = Field(description="Mean prompt length in tokens on the validation rows.")
     seconds: float
     chosen: bool = False
+    rows: int | None = Field(
+        None, description="Validation rows the score is on (fewer: screened out in round one)."
+    )
+    screen_score: float | None = Field(
+        None, description="A finalist's score in the screening round, on the first rows."
+    )
 
 
 class ArmBudget(BaseModel):

@@ -4,7 +4,7 @@ and the prompt search's validation-only rows; the Markdown and HTML renderers la
 from __future__ import annotations
 
 from advisor.bench.overfitting import convergence_summary
-from advisor.bench.schema import BenchmarkResults, StrategyResult
+from advisor.bench.schema import BenchmarkResults, PromptCandidate, StrategyResult
 
 TUNED_TITLE = "What each arm was tuned on"
 SEARCH_TITLE = "Prompt search (validation split only)"
@@ -18,7 +18,14 @@ TUNED_HEADER = [
     "steps",
     "how training ended",
 ]
-SEARCH_HEADER = ["configuration", "validation score", "prompt tokens", "seconds", "chosen"]
+SEARCH_HEADER = [
+    "configuration",
+    "validation score",
+    "rows scored",
+    "prompt tokens",
+    "seconds",
+    "chosen",
+]
 
 
 def arm_label(s: StrategyResult) -> str:
@@ -66,12 +73,22 @@ def search_rows(results: BenchmarkResults) -> list[list[str]]:
         [
             c.config.label,
             f"{c.validation_score:.3f}",
+            _rows(c, results.data.validation_examples),
             f"{c.prompt_tokens:.0f}",
             f"{c.seconds:.0f}",
             "chosen" if c.chosen else "",
         ]
         for c in results.prompt_search
     ]
+
+
+def _rows(c: PromptCandidate, validation_rows: int | None) -> str:
+    rows = str(c.rows or validation_rows or "")
+    if c.screen_score is not None:
+        return f"{rows} (finalist; {c.screen_score:.3f} in the screen)"
+    if c.rows is not None and validation_rows and c.rows < validation_rows:
+        return f"{rows} (screened out)"
+    return rows
 
 
 def search_text(results: BenchmarkResults) -> list[str]:
@@ -83,4 +100,10 @@ def search_text(results: BenchmarkResults) -> list[str]:
         f"`{results.primary_metric}` (ties: the shorter prompt); only the chosen one, "
         f"{chosen.config.label} ({chosen.validation_score:.3f} on validation), was scored on "
         "the test set, as `tuned-prompt`."
+        + (
+            " Two rounds: every configuration on the first validation rows, then the best "
+            "few on all of them; the choice is among those finalists."
+            if any(c.screen_score is not None for c in results.prompt_search)
+            else ""
+        )
     ]
