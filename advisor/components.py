@@ -16,6 +16,7 @@ from typing import Annotated, Any, Literal, Protocol, runtime_checkable
 
 from pydantic import BaseModel, ConfigDict, Field, PlainValidator
 
+from advisor.errors import UsageError
 from advisor.train_config import TrainConfig
 
 
@@ -116,6 +117,11 @@ class LoadedModel(ABC):
 
     def set_threads(self, threads: int) -> None:  # noqa: B027 - optional, a no-op by default
         """Use ``threads`` CPU threads from now on (models that run elsewhere ignore it)."""
+
+    def use_chat_template(self) -> None:
+        """From now on, wrap every prompt in the model's chat template (the prompt as the
+        user's turn, the answer as the assistant's), in training and in scoring alike."""
+        raise UsageError(f"{self.name}: this model cannot apply a chat template")
 
     @property
     def context_window(self) -> int | None:

@@ -59,3 +59,35 @@ def test_a_tiny_random_llama_folder_runs_prompts_retrieval_and_lora(tmp_path: Pa
     lora = results.get("lora")
     assert lora.train is not None and lora.train.steps == 2
     assert (Path(lora.artifact) / "adapter_config.json").is_file()
+
+
+def test_the_chat_template_wraps_training_and_scoring_alike(tmp_path: Path):
+    """--chat-template: the fine-tune learns on chat-wrapped prompts and every arm is scored
+    on the same wrapping (its own lm-eval task, the plain one left as written)."""
+    from advisor_peft.chat import as_chat
+    from advisor_peft.collate import encode
+    from transformers import AutoTokenizer
+
+    from advisor.bench.run import run_benchmark
+    from advisor.bench.schema import BenchmarkOptions
+    from advisor.data import load_task_data
+
+    folder = _tiny_llama(tmp_path / "tiny-llama")
+    tickets = KB.parent / "tickets"
+    options = BenchmarkOptions(
+        data=tickets / "train.jsonl", test=tickets / "test.jsonl", model=str(folder),
+        strategies=["zero-shot", "lora"], limit=4, train_limit=24, max_steps=2,
+        chat_template=True, output=tmp_path / "run", progress=False, forgetting=False,
+    )  # fmt: skip
+    results = run_benchmark(options)
+    assert results.complete and results.get("lora").train.steps == 2
+    tasks = tmp_path / "run" / "tasks"
+    chat_docs = [json.loads(line) for line in next(tasks.glob("*zero_shot_chat*.jsonl")).open()]
+    tok = AutoTokenizer.from_pretrained(folder)
+    marker = as_chat(tok, "")[:12]  # the template's opening of the user's turn
+    assert chat_docs and all(str(d["prompt"]).startswith(marker) for d in chat_docs)
+    # Training saw the very same text: encode's chat prompt decodes to the scored prompt.
+    data = load_task_data(tickets / "train.jsonl")
+    example = data.model_copy(update={"labels": sorted({e.output for e in data.examples})})
+    item = encode(example.examples[0], example, tok, 512, chat=True)
+    assert tok.decode(item.prompt).startswith(marker)

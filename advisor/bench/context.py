@@ -50,6 +50,7 @@ RESUME_KEEPS = (
     "epochs",
     "max_steps",
     "max_minutes",
+    "chat_template",
     "min_steps",
     "patience",
     "prompt_configs",
@@ -117,6 +118,8 @@ class RunContext:
                 loaded = self.plugins.resolve_model(self.options.model).load()
             if self.options.threads:
                 loaded.set_threads(self.options.threads)
+            if self.options.chat_template:
+                loaded.use_chat_template()
             self.results.seconds["load_model"] = time.perf_counter() - start
             self.results.model = loaded.name
             self.results.model_params_b = loaded.params_b

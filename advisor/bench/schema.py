@@ -81,6 +81,9 @@ class BenchmarkOptions(BaseModel):
         description="CPU threads of the model (LoadedModel.set_threads); None: its default.",
     )
     progress: bool = True
+    chat_template: bool = Field(
+        False, description="Wrap prompts in the model's chat template (training and scoring)."
+    )
     forgetting: bool = Field(
         True, description="Score general ability before and after each fine-tune."
     )

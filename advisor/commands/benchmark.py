@@ -190,6 +190,13 @@ def _curve_sizes(value: str | None) -> list[int | None] | None:
     type=field_number(BenchmarkOptions, "threads"),
     help="CPU threads of the model [default: its own choice].",
 )
+@click.option(
+    "--chat-template/--no-chat-template",
+    default=False,
+    show_default=True,
+    help="Wrap every prompt in the model's chat template (the prompt as the user's turn), the "
+    "same way in training and in scoring.",
+)
 @profile_option("Profile file (YAML/TOML/JSON) for the advice.")
 @click.option(
     "--forgetting/--no-forgetting",
@@ -321,6 +328,7 @@ def _validated_options(kw: dict[str, Any]) -> BenchmarkOptions:
             patience=kw["patience"],
             batch_size=kw["batch_size"],
             threads=kw["threads"],
+            chat_template=kw["chat_template"],
             profile=kw["profile_file"],
             profile_values=profile_values,
             progress=not kw["quiet"] and not kw["as_json"],

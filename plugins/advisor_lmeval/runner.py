@@ -103,6 +103,15 @@ def evaluate(lm: Any, suite: PromptSuite, task_dir: Path) -> dict[str, Any]:
     return out
 
 
+def chat_suite(suite: PromptSuite, tokenizer: Any) -> PromptSuite:
+    """The suite with every prompt as the user's turn of the chat template, under its own
+    task name (the plain task stays as written)."""
+    from advisor_peft.chat import as_chat
+
+    docs = [d.model_copy(update={"prompt": as_chat(tokenizer, d.prompt)}) for d in suite.docs]
+    return suite.model_copy(update={"name": f"{suite.name}_chat", "docs": docs})
+
+
 def run(
     model: LoadedModel,
     suite: PromptSuite,
@@ -111,8 +120,11 @@ def run(
     batch_size: int = 8,
     on_progress: Progress | None = None,
 ) -> RunOutput:
-    """Score ``suite`` (its task in ``task_dir``, written first if missing) on ``model``."""
+    """Score ``suite`` (its task in ``task_dir``, written first if missing) on ``model``; a
+    model in chat mode scores the suite's prompts wrapped in its chat template."""
     hf, tokenizer = _hf_parts(model)
+    if getattr(model, "chat", False):
+        suite = chat_suite(suite, tokenizer)
     start = time.perf_counter()
     with _quiet():  # HFLM's constructor logs its device and dtype choices
         from advisor_lmeval.lm import make_lm  # imports lm-eval: only when scoring

@@ -14,6 +14,7 @@ from typing import Any
 
 from advisor.components import Example, TaskData
 from advisor.template import render_prompt, render_target
+from advisor_peft.chat import as_chat
 
 IGNORE = -100
 
@@ -37,12 +38,22 @@ def format_example(example: Example, data: TaskData) -> tuple[str, str]:
 
 
 def encode(
-    example: Example, data: TaskData, tokenizer: Any, max_length: int, add_eos: bool | None = None
+    example: Example,
+    data: TaskData,
+    tokenizer: Any,
+    max_length: int,
+    add_eos: bool | None = None,
+    *,
+    chat: bool = False,
 ) -> Encoded:
     """Tokenise prompt and answer separately (the answer boundary is then exact) and fit
-    ``max_length``: the answer keeps at most half the budget, the prompt loses its start."""
+    ``max_length``: the answer keeps at most half the budget, the prompt loses its start.
+    ``chat``: the prompt as the user's turn of the tokenizer's chat template (``chat.as_chat``;
+    the template brings its own special tokens)."""
     prompt_text, target_text = format_example(example, data)
-    prompt = tokenizer(prompt_text, add_special_tokens=True)["input_ids"]
+    if chat:
+        prompt_text = as_chat(tokenizer, prompt_text)
+    prompt = tokenizer(prompt_text, add_special_tokens=not chat)["input_ids"]
     answer = tokenizer(target_text, add_special_tokens=False)["input_ids"]
     if add_eos is None:
         add_eos = data.task_type != "classification"  # a generator must learn where to stop

@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from advisor.components import ChoiceRequest, LoadedModel
+from advisor.errors import UsageError
 
 MAX_LOSS_TOKENS = 128  # per text, for the per-character loss (the domain-shift estimate)
 
@@ -42,6 +43,7 @@ class HFModel(LoadedModel):
         self.model = model
         self.tokenizer = tokenizer
         self.path = path
+        self.chat = False  # prompts go through the tokenizer's chat template (advisor_peft.chat)
 
     def __repr__(self) -> str:
         return f"HFModel({self.name!r}, path={self.path})"
@@ -58,8 +60,18 @@ class HFModel(LoadedModel):
         return int(positions) if isinstance(positions, int) else None
 
     def with_model(self, model: Any) -> HFModel:
-        """The same tokenizer and name around another model object (a fine-tune of this one)."""
-        return HFModel(self.name, model, self.tokenizer, self.path)
+        """The same tokenizer, name and prompt format around another model object (a
+        fine-tune of this one)."""
+        other = HFModel(self.name, model, self.tokenizer, self.path)
+        other.chat = self.chat
+        return other
+
+    def use_chat_template(self) -> None:
+        from advisor_peft.chat import has_chat_template
+
+        if not has_chat_template(self.tokenizer):
+            raise UsageError(f"{self.name}: its tokenizer has no chat template")
+        self.chat = True
 
     def set_threads(self, threads: int) -> None:
         import torch

@@ -54,8 +54,9 @@ def plan_run(
     tok = base.tokenizer
     pad_id = tok.pad_token_id if tok.pad_token_id is not None else tok.eos_token_id
     # Validation rows are encoded with the training data's label set and template.
-    train_items = [encode(e, data, tok, config.max_length) for e in train_data.examples]
-    val_items = [encode(e, data, tok, config.max_length) for e in val_examples]
+    chat = getattr(base, "chat", False)  # the model's chat template, as scoring applies it
+    train_items = [encode(e, data, tok, config.max_length, chat=chat) for e in train_data.examples]
+    val_items = [encode(e, data, tok, config.max_length, chat=chat) for e in val_examples]
     lengths = [i.length for i in train_items]
     per_epoch = len(plan_batches(lengths, config.batch_size, config.seed, 0)) // world
     if per_epoch == 0:

@@ -263,7 +263,7 @@ def continuation_logprobs(
 
 
 def _label_groups(
-    tokenizer: Any, data: TaskData, examples: list[Example]
+    tokenizer: Any, data: TaskData, examples: list[Example], chat: bool = False
 ) -> tuple[list[ChoiceGroup], list[list[int]]]:
     """Each example's prompt and every label's answer tokens, in the training format."""
     labels = data.labels or []
@@ -271,18 +271,24 @@ def _label_groups(
         encode(examples[0].model_copy(update={"output": y}), data, tokenizer, 512).answer
         for y in labels
     ]
-    prompts = [encode(e, data, tokenizer, 512).prompt for e in examples]
+    prompts = [encode(e, data, tokenizer, 512, chat=chat).prompt for e in examples]
     return [ChoiceGroup(p, label_ids) for p in prompts], label_ids
 
 
 def label_loglikelihoods(
-    model: Any, tokenizer: Any, data: TaskData, examples: list[Example], batch_size: int = 16
+    model: Any,
+    tokenizer: Any,
+    data: TaskData,
+    examples: list[Example],
+    batch_size: int = 16,
+    *,
+    chat: bool = False,
 ) -> list[list[float]]:
     """For each example, the summed log-probability of every label in ``data.labels`` after the
     example's prompt, as the model is trained on it (the validation accuracy of a run)."""
     if not data.labels or not examples:
         return [[] for _ in examples]
-    groups, _ = _label_groups(tokenizer, data, examples)
+    groups, _ = _label_groups(tokenizer, data, examples, chat)
     rows = score_groups(model, groups, pad_id=pad_id_of(tokenizer), batch_size=batch_size)
     return [[s for s, _ in row] for row in rows]
 
@@ -300,11 +306,13 @@ def label_loglikelihoods_plain(
     return [scores[k * n : (k + 1) * n] for k in range(len(examples))]
 
 
-def accuracy(model: Any, tokenizer: Any, data: TaskData, examples: list[Example]) -> float:
+def accuracy(
+    model: Any, tokenizer: Any, data: TaskData, examples: list[Example], *, chat: bool = False
+) -> float:
     labels = data.labels or []
     if not labels or not examples:
         raise ValueError("accuracy needs a classification task with labels and examples")
-    rows = label_loglikelihoods(model, tokenizer, data, examples)
+    rows = label_loglikelihoods(model, tokenizer, data, examples, chat=chat)
     hits = sum(
         labels[max(range(len(r)), key=r.__getitem__)] == e.output
         for r, e in zip(rows, examples, strict=True)

@@ -317,7 +317,8 @@ class _Run:
         """The benchmark's own scoring (the label with the highest log-likelihood wins), on
         every validation row in each process: all of them reach the same decision."""
         model = self.acc.unwrap_model(self.model) if self.acc else self.model
-        return accuracy(model, self.base.tokenizer, self.data, self.plan.val_examples)
+        chat = getattr(self.base, "chat", False)
+        return accuracy(model, self.base.tokenizer, self.data, self.plan.val_examples, chat=chat)
 
     def _validation_loss(self) -> float:
         import torch
