@@ -6,24 +6,13 @@ from __future__ import annotations
 import random
 
 import pytest
+from tiny_models import tiny_llama
 
 from advisor.components import PromptDoc, PromptSuite
 
 
 def _tiny_llama(vocab: int = 64):
-    import torch
-    from transformers import LlamaConfig, LlamaForCausalLM
-
-    torch.manual_seed(0)
-    cfg = LlamaConfig(
-        vocab_size=vocab,
-        hidden_size=16,
-        intermediate_size=32,
-        num_hidden_layers=2,
-        num_attention_heads=2,
-        num_key_value_heads=2,
-    )
-    return LlamaForCausalLM(cfg).eval()
+    return tiny_llama(vocab)
 
 
 @pytest.mark.parametrize("shared", [0, 1, 6])

@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 from advisor_peft.collate import IGNORE, Encoded, collate, encode, eval_batches, plan_batches
 from click.testing import CliRunner
+from tiny_models import tiny_llama
 
 from advisor.components import Example, TaskData, TrainConfig
 from advisor.errors import UsageError
@@ -449,19 +450,7 @@ def test_train_cli_takes_defaults_from_plan_and_flags_win(tmp_path: Path):
 
 
 def _tiny_llama(vocab: int = 256):
-    import torch
-    from transformers import LlamaConfig, LlamaForCausalLM
-
-    torch.manual_seed(0)
-    cfg = LlamaConfig(
-        vocab_size=vocab,
-        hidden_size=16,
-        intermediate_size=32,
-        num_hidden_layers=2,
-        num_attention_heads=2,
-        num_key_value_heads=2,
-    )
-    return LlamaForCausalLM(cfg).eval()
+    return tiny_llama(vocab)
 
 
 def test_cached_label_scoring_equals_one_sequence_per_label():
