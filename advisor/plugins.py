@@ -266,8 +266,15 @@ class Plugins:
             if listed is not None:
                 return listed
         impls = self._impls_in_load_order(self.pm.hook.advisor_resolve_model)
-        # Third-party plugins first: one may serve a name a built-in would also answer.
-        impls.sort(key=lambda i: bool(getattr(self.info.get(i.plugin_name), "builtin", False)))
+        # Third-party plugins first: one may serve a name a built-in would also answer; a
+        # catch-all resolver (``trylast``, the peft plugin's: it turns any other name into an
+        # error) after every other.
+        impls.sort(
+            key=lambda i: (
+                bool(getattr(self.info.get(i.plugin_name), "builtin", False)),
+                bool(getattr(i, "trylast", False)),
+            )
+        )
         for impl in impls:
             info = self.info.get(impl.plugin_name)
             try:

@@ -346,3 +346,14 @@ def test_loglikelihood_without_logprobs_is_one_clear_error(tmp_path: Path, key: 
         endpoint = _endpoint(stub, key_env=None, scoring="loglikelihood")
         with pytest.raises(EndpointError, match="gives no log-probabilities.*--api-scoring"):
             _run(tmp_path / "run", endpoint)
+
+
+def test_an_endpoint_reaches_the_api_plugin_with_every_built_in_loaded() -> None:
+    """The peft plugin's resolver turns any name it does not know into an error, so it must
+    answer last (trylast), after the api plugin has taken its endpoint locators."""
+    from advisor.bench.endpoints import Endpoint
+
+    plugins = plugin_manager_with(["evidence", "prompts", "peft", "lmeval", "api"])
+    endpoint = Endpoint(base_url="http://127.0.0.1:9/v1", model="m")
+    source = plugins.resolve_model(endpoint.locator())
+    assert source.name == "api" and source.location.startswith("http://127.0.0.1:9")

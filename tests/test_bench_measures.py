@@ -322,7 +322,7 @@ def test_benchmark_measures_overfitting_forgetting_and_curve_then_resumes(tmp_pa
     out = tmp_path / "run"
     options = BenchmarkOptions(
         data=train, test=test, output=out, strategies=["zero-shot", "lora"], limit=None,
-        max_steps=4, threads=1, curve=True, curve_sizes=[8], progress=False,
+        max_steps=4, threads=1, curve=True, curve_sizes=[8], curve_seeds=1, progress=False,
     )  # fmt: skip
     spy = SpyPlugins()
     loaded: list[Any] = []
@@ -350,8 +350,9 @@ def test_benchmark_measures_overfitting_forgetting_and_curve_then_resumes(tmp_pa
 
     saved = json.loads((out / "results.json").read_text())
     lora = saved["strategies"][1]
-    assert lora["overfitting"]["level"] in ("none", "mild", "overfitting")
+    # 4 steps leave fewer than the 5 validation points a verdict on overfitting needs.
     assert lora["overfitting"]["points"]  # 24 examples leave a validation split
+    assert lora["overfitting"]["level"] == "unknown" and len(lora["overfitting"]["points"]) < 5
     assert len(saved["general_ability_before"]) == 62 and len(lora["general_ability"]) == 62
     assert saved["forgetting"]["methods"][0]["method"] == "lora"
     # The base model came back unchanged after training and scoring the fine-tunes.
