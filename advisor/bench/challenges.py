@@ -40,7 +40,8 @@ def measured_challenges(
     f = results.forgetting
     if f and f.methods:
         text = "after fine-tuning: " + "; ".join(
-            f"{method_sentence(m)} ({m.level})" for m in f.methods
+            f"{method_sentence(m)} (overall: {'no' if m.level == 'none' else m.level} forgetting)"
+            for m in f.methods
         )
         if f.least_forgetting:
             text += f"; least forgetting: {f.least_forgetting}"

@@ -213,7 +213,8 @@ def method_sentence(m: MethodForgetting) -> str:
     """One method's forgetting in words, the general-text loss first (it is the signal)."""
     parts = []
     if m.text_change is not None:
-        parts.append(f"general-text loss {m.text_change} ({m.text_level} forgetting)")
+        level = "no" if m.text_level == "none" else m.text_level  # "no forgetting", "mild ..."
+        parts.append(f"general-text loss {m.text_change} ({level} forgetting)")
     choice = f"multiple-choice check {m.change}"
     if m.format_learning:
         choice += f" ({FORMAT_FLAG})"
