@@ -12,6 +12,7 @@ import pytest
 from advisor_api.client import ChatClient, EndpointError
 from advisor_api.runner import parse_label, percentile
 from api_stub import Stub, serve
+from test_goldens import fake_benchmark_options
 
 from advisor.bench.endpoints import Endpoint
 from advisor.bench.inputs import demo_paths
@@ -31,23 +32,15 @@ def _plugins() -> Any:
 
 def _run(run_dir: Path, endpoint: Endpoint, **extra: Any) -> Any:
     from advisor.bench.run import run_benchmark
-    from advisor.bench.schema import BenchmarkOptions
 
-    train, test = demo_paths("tickets")
     values: dict[str, Any] = dict(
-        data=train,
-        test=test,
-        output=run_dir,
-        model="fake",
-        runner="fake",
         strategies=["zero-shot", "few-shot@api", "fake-ft"],
         limit=20,
         train_limit=60,
-        forgetting=False,
-        progress=False,
         endpoints=[endpoint],
     )
-    return run_benchmark(BenchmarkOptions(**{**values, **extra}), plugins=_plugins())
+    options = fake_benchmark_options(run_dir, **{**values, **extra})
+    return run_benchmark(options, plugins=_plugins())
 
 
 def _endpoint(stub: Stub, **extra: Any) -> Endpoint:

@@ -191,28 +191,17 @@ def test_the_benchmark_report_shows_the_confidence_recommend_gives(tmp_path, mon
     """One confidence for one profile: the benchmark names the `advisor recommend` command of
     the profile it advised on, and that command gives the same verdict and confidence."""
     from click.testing import CliRunner
+    from test_goldens import fake_benchmark_options, fake_plugins
 
     import advisor.plugins
-    from advisor.bench.inputs import demo_paths
     from advisor.bench.run import run_benchmark
-    from advisor.bench.schema import BenchmarkOptions, BenchmarkResults
+    from advisor.bench.schema import BenchmarkResults
     from advisor.cli import cli
     from advisor.report.benchmark.markdown import render as render_benchmark
-    from advisor.testing import plugin_manager_with
 
-    plugins = plugin_manager_with(["evidence", "prompts"], modules={"fake": "fake_plugin"})
-    train, test = demo_paths("tickets")
-    options = BenchmarkOptions(
-        data=train,
-        test=test,
-        output=tmp_path / "run",
-        model="fake",
-        runner="fake",
-        strategies=["zero-shot", "fake-ft"],
-        limit=20,
-        train_limit=40,
-        forgetting=False,
-        progress=False,
+    plugins = fake_plugins()
+    options = fake_benchmark_options(
+        tmp_path / "run", strategies=["zero-shot", "fake-ft"], limit=20, train_limit=40
     )
     run_benchmark(options, plugins=plugins)
     results = BenchmarkResults.model_validate_json(

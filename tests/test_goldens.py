@@ -54,15 +54,18 @@ def test_recommendation_matches_golden(case) -> None:
     _check(f"recommend/{case.id}.json", _normal(json.loads(rec.model_dump_json())))
 
 
-def run_fake_benchmark(run_dir: Path, **extra: Any) -> Any:
-    """The fake plugin's benchmark of the ticket demo into ``run_dir`` (options in ``extra``
-    win): hash-based predictions, no model, a second; returns the BenchmarkResults."""
+def fake_plugins() -> Any:
+    """The built-in rules and prompts with the fake plugin's model, runner and backend."""
+    return plugin_manager_with(["evidence", "prompts"], modules={"fake": "fake_plugin"})
+
+
+def fake_benchmark_options(run_dir: Path, **extra: Any) -> Any:
+    """BenchmarkOptions of the fake plugin's benchmark of the ticket demo into ``run_dir``
+    (options in ``extra`` win)."""
     from advisor.bench.inputs import demo_paths
-    from advisor.bench.run import run_benchmark
     from advisor.bench.schema import BenchmarkOptions
 
     train, test = demo_paths("tickets")
-    plugins = plugin_manager_with(["evidence", "prompts"], modules={"fake": "fake_plugin"})
     values: dict[str, Any] = dict(
         data=train,
         test=test,
@@ -76,7 +79,15 @@ def run_fake_benchmark(run_dir: Path, **extra: Any) -> Any:
         forgetting=False,
         progress=False,
     )
-    return run_benchmark(BenchmarkOptions(**{**values, **extra}), plugins=plugins)
+    return BenchmarkOptions(**{**values, **extra})
+
+
+def run_fake_benchmark(run_dir: Path, **extra: Any) -> Any:
+    """The fake plugin's benchmark (``fake_benchmark_options``): hash-based predictions, no
+    model, a second; returns the BenchmarkResults."""
+    from advisor.bench.run import run_benchmark
+
+    return run_benchmark(fake_benchmark_options(run_dir, **extra), plugins=fake_plugins())
 
 
 def fake_benchmark(tmp_path: Path, **extra: Any) -> dict[str, Any]:

@@ -12,11 +12,7 @@ from pathlib import Path
 
 import pytest
 import torch
-from test_goldens import run_fake_benchmark
-
-from advisor.bench.inputs import demo_paths
-from advisor.bench.schema import BenchmarkOptions
-from advisor.testing import plugin_manager_with
+from test_goldens import fake_benchmark_options, fake_plugins, run_fake_benchmark
 
 ROOT = Path(__file__).resolve().parents[1]
 SCRIPT = ROOT / "benchmarks" / "gpu_check"
@@ -47,20 +43,10 @@ def test_without_cuda_it_exits_non_zero_with_one_line():
 
 def test_every_stage_is_timed_and_the_table_has_the_speeds(tmp_path):
     gpu_check = _script()
-    train, test = demo_paths("tickets")
-    options = BenchmarkOptions(
-        data=train,
-        test=test,
-        output=tmp_path / "run",
-        model="fake",
-        runner="fake",
-        strategies=["zero-shot", "fake-ft"],
-        limit=20,
-        train_limit=40,
-        forgetting=False,
-        progress=False,
+    options = fake_benchmark_options(
+        tmp_path / "run", strategies=["zero-shot", "fake-ft"], limit=20, train_limit=40
     )
-    plugins = plugin_manager_with(["evidence", "prompts"], modules={"fake": "fake_plugin"})
+    plugins = fake_plugins()
     timings = list(gpu_check.timed_stages(options, plugins))
     assert [name for name, _ in timings] == [
         "data",
