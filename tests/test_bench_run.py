@@ -221,9 +221,9 @@ def test_prompts_and_lora_give_verdict_reports_and_resume(tmp_path):
 
 
 @pytest.mark.slow
-def test_adapter_evaluation_leaves_the_base_unchanged(tmp_path, monkeypatch):
-    """attach() scores with the adapter and leaves the base untouched, both ways: merged into
-    a copy (small models) and attached to the shared base then removed (large models)."""
+def test_adapter_evaluation_leaves_the_base_unchanged(tmp_path):
+    """attach() scores with the adapter (the logits of the model the adapter was saved from)
+    on the shared base, without a copy of it, and leaves the base untouched."""
     import copy
 
     import torch
@@ -242,15 +242,14 @@ def test_adapter_evaluation_leaves_the_base_unchanged(tmp_path, monkeypatch):
     ids = loaded.tokenizer("Hello there", return_tensors="pt")["input_ids"]
     with torch.no_grad():
         base_logits = loaded.model(ids).logits
-        with peft_attach.attach(loaded, tmp_path / "adapter") as tuned:
-            merged_logits = tuned.model(ids).logits
-        monkeypatch.setattr(peft_attach, "MERGE_COPY_MAX_PARAMS", 0)
+        donor_logits = donor.eval()(ids).logits
         with peft_attach.attach(loaded, tmp_path / "adapter") as tuned:
             assert type(tuned.model).__name__ == "PeftModel"
+            assert tuned.model.get_base_model() is loaded.model  # no copy of the base
             tuned_logits = tuned.model(ids).logits
         after_logits = loaded.model(ids).logits
     assert not torch.allclose(base_logits, tuned_logits)
-    assert torch.allclose(merged_logits, tuned_logits, atol=1e-4)
+    assert torch.allclose(donor_logits, tuned_logits, atol=1e-4)
     assert torch.equal(base_logits, after_logits)
     after = loaded.model.state_dict()
     assert before.keys() == after.keys()

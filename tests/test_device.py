@@ -48,12 +48,37 @@ def test_the_device_is_cuda_exactly_when_cuda_is_there(monkeypatch):
 
 
 @pytest.mark.parametrize(
-    ("cores", "load", "expected"), [(2, 0.0, 2), (2, 1.5, 1), (2, 9.0, 1), (16, 4.2, 12)]
+    ("cores", "busy", "expected"), [(2, 0.0, 2), (2, 1.5, 1), (2, 9.0, 1), (16, 4.2, 12)]
 )
-def test_default_threads_leave_the_busy_cores_alone(monkeypatch, cores, load, expected):
+def test_default_threads_leave_the_busy_cores_alone(monkeypatch, cores, busy, expected):
     monkeypatch.setattr(dev, "_cores", lambda: cores)
-    monkeypatch.setattr(dev.os, "getloadavg", lambda: (load, load, load))
+    monkeypatch.setattr(dev, "busy_cores", lambda: busy)
     assert dev.default_threads() == expected
+
+
+def test_busy_cores_are_measured_now_not_read_off_the_load_average(monkeypatch):
+    """The 1-minute load average remembers this run's own past work; /proc/stat over a short
+    window says what the other processes do now."""
+    readings = iter([(1000, 4000), (1150, 4200)])  # 150 of 200 jiffies busy
+    monkeypatch.setattr(dev, "_cpu_times", lambda: next(readings))
+    monkeypatch.setattr(dev.os, "cpu_count", lambda: 2)
+    monkeypatch.setattr(dev.os, "getloadavg", lambda: (9.0, 9.0, 9.0))
+    monkeypatch.setattr("time.sleep", lambda s: None)
+    assert dev.busy_cores() == pytest.approx(1.5)
+
+
+def test_busy_cores_fall_back_to_the_load_average_without_proc_stat(monkeypatch):
+    monkeypatch.setattr(dev, "_cpu_times", lambda: None)
+    monkeypatch.setattr(dev.os, "getloadavg", lambda: (0.7, 0.1, 0.1))
+    assert dev.busy_cores() == pytest.approx(0.7)
+
+
+def test_cpu_times_reads_this_machine():
+    times = dev._cpu_times()
+    if times is None:
+        pytest.skip("no /proc/stat on this platform")
+    busy, total = times
+    assert 0 <= busy <= total and total > 0
 
 
 def test_an_explicit_thread_setting_wins(monkeypatch):

@@ -52,6 +52,7 @@ def _mean_loss(model, embedded_model, data) -> float:
 def test_lora_loss_falls_adapter_reloads_base_untouched(embedded_model, data, tmp_path: Path):
     import torch
     from advisor_peft.collate import collate, encode
+    from advisor_peft.loop import release
     from advisor_peft.train import train_model
     from peft import PeftModel
 
@@ -60,12 +61,12 @@ def test_lora_loss_falls_adapter_reloads_base_untouched(embedded_model, data, tm
     cfg = TrainConfig(max_steps=8, batch_size=4, learning_rate=2e-3, eval_every=4, save_every=100)
     out = tmp_path / "lora"
     result, model = train_model(embedded_model, data, cfg, out, progress=False)
+    assert model.get_base_model() is embedded_model.model  # trained in place: no copy
 
     after = _mean_loss(model, embedded_model, data)
     assert after < 0.5 * before, (before, after)
     assert result.steps == 8 and len(result.train_loss) == 8
     assert result.tokens_per_second > 0 and result.examples_per_second > 0
-    assert _fingerprint(embedded_model.model) == before_weights  # the shared base is unchanged
 
     assert {"adapter_config.json", "adapter_model.safetensors", "train_config.json"} <= {
         p.name for p in out.iterdir()
@@ -80,9 +81,14 @@ def test_lora_loss_falls_adapter_reloads_base_untouched(embedded_model, data, tm
     with torch.no_grad():
         want = model(**kw).logits
         got = reloaded(**kw).logits
+        release(model)  # the shared base without the adapter layers, as loaded
         plain = embedded_model.model(**kw).logits
     assert torch.allclose(got, want, atol=1e-4)
     assert not torch.allclose(plain, want, atol=1e-2)
+    assert _mean_loss(embedded_model.model, embedded_model, data) == pytest.approx(before)
+    assert _fingerprint(embedded_model.model) == before_weights  # frozen: its weights unchanged
+    assert not hasattr(embedded_model.model, "peft_config")
+    assert embedded_model.model.config.use_cache and not embedded_model.model.training
 
 
 def _adapter(folder: Path) -> dict:
@@ -102,6 +108,8 @@ def test_resume_after_interrupt_matches_uninterrupted(embedded_model, data, tmp_
     with pytest.raises(KeyboardInterrupt):
         train(embedded_model, data, cfg, cut, progress=False, interrupt_at=3)
     assert not cut.exists()  # an interrupted run never looks finished
+    # The base it trained on in place is given back without the adapter layers.
+    assert not any("lora" in n for n, _ in embedded_model.model.named_modules())
     assert (tmp_path / "cut.partial" / "checkpoints" / "step-0000003" / "state.json").is_file()
 
     resumed = train(embedded_model, data, cfg, cut, resume=True, progress=False)
@@ -136,15 +144,17 @@ def test_resume_refuses_changed_options(embedded_model, data, tmp_path: Path):
 
 def test_ia3_trains_and_reloads(embedded_model, data, tmp_path: Path):
     from advisor_peft.backends import config_for
+    from advisor_peft.loop import release
     from advisor_peft.train import train_model
     from peft import PeftModel
 
     cfg = config_for("ia3", max_steps=4, batch_size=4, eval_every=2)
+    before = _mean_loss(embedded_model.model, embedded_model, data)
     result, model = train_model(embedded_model, data, cfg, tmp_path / "ia3", progress=False)
     assert result.method == "ia3" and result.steps == 4
-    assert _mean_loss(model, embedded_model, data) < _mean_loss(
-        embedded_model.model, embedded_model, data
-    )
+    assert _mean_loss(model, embedded_model, data) < before
+    release(model)
+    assert _mean_loss(embedded_model.model, embedded_model, data) == pytest.approx(before)
     adapter = json.loads((tmp_path / "ia3" / "adapter_config.json").read_text())
     assert adapter["peft_type"] == "IA3"
     PeftModel.from_pretrained(copy.deepcopy(embedded_model.model), tmp_path / "ia3")

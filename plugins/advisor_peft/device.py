@@ -73,20 +73,54 @@ def _cores() -> int:
     return torch.get_num_threads()
 
 
+# How long ``busy_cores`` watches the machine: long enough to average out a scheduler tick
+# (4 ms), short beside a model load.
+BUSY_SAMPLE_SECONDS = 0.3
+
+
+def _cpu_times() -> tuple[int, int] | None:
+    """``(busy, total)`` jiffies of all CPUs since boot (``/proc/stat``), None off Linux."""
+    try:
+        fields = Path("/proc/stat").read_text().splitlines()[0].split()[1:]
+    except (OSError, IndexError):
+        return None
+    ticks = [int(x) for x in fields[:8]]
+    idle = ticks[3] + ticks[4]  # idle + iowait
+    return sum(ticks) - idle, sum(ticks)
+
+
+def busy_cores(seconds: float = BUSY_SAMPLE_SECONDS) -> float:
+    """Cores other processes keep busy right now: the machine's CPU use over ``seconds``
+    while this process sleeps. The 1-minute load average is the fallback only: it remembers
+    this run's own past (a model conversion, the ``make install`` before the demo) and then
+    halves the threads of a run on an idle machine (measured: the demo on an idle 2-core
+    machine ran at 100% CPU, one thread, after an install left the load average at 1.06)."""
+    import time
+
+    before = _cpu_times()
+    if before is None:
+        try:
+            return os.getloadavg()[0]
+        except OSError:  # no load average on this platform either
+            return 0.0
+    time.sleep(seconds)
+    after = _cpu_times()
+    if after is None or after[1] <= before[1]:
+        return 0.0
+    share = (after[0] - before[0]) / (after[1] - before[1])
+    return share * (os.cpu_count() or 1)
+
+
 def default_threads() -> int:
     """torch threads when the user names none: the physical cores (torch's own default) minus
-    the cores other processes keep busy (the 1-minute load average), at least one.
+    the cores other processes keep busy (``busy_cores``), at least one.
 
     Measured on this session's 2-core machine shared with other jobs (load average 1.5), one
     LoRA step of SmolLM2-135M: 1 thread 68 useful tokens/s, 2 threads 42 (fp32); bf16 103 vs 77.
     Two OpenMP threads on a core another process holds spin and wait for each other; on an
     idle machine both cores pay (matmul peak 82 vs 144 GFLOP/s)."""
     cores = _cores()
-    try:
-        busy = os.getloadavg()[0]
-    except OSError:  # no load average on this platform
-        busy = 0.0
-    return max(1, min(cores, round(cores - busy)))
+    return max(1, min(cores, round(cores - busy_cores())))
 
 
 def use_default_threads() -> None:

@@ -1,6 +1,8 @@
 """The training loop shared by the lora, ia3 and full backends: a small hand-written torch loop.
 
-- works on a deep copy of the base model (the caller's model is never touched);
+- an adapter trains on the base model itself, its frozen weights untouched, and ``train``
+  strips the adapter layers again (``loop.release``), also after an error or a Ctrl-C; a full
+  fine-tune trains a deep copy;
 - trains to convergence by default: evaluates the watched metric on the validation split
   (accuracy for classification, else loss; ``advisor_peft.stopping``) at least 8 times, keeps
   the best weights, stops on a plateau past the floor or at the ceiling (steps or minutes), and
@@ -45,6 +47,7 @@ from advisor_peft.loop import (
     lr_lambda,
     prepare_model,
     progress_bar,
+    release,
     to_device,
     trainable,
 )
@@ -58,7 +61,10 @@ def train(
 ) -> TrainResult:
     """Fine-tune ``base`` on ``data``; see the module docstring. ``options`` are train_model's
     keywords (resume, progress, validation, overwrite; interrupt_at simulates a Ctrl-C)."""
-    return train_model(base, data, config, output_dir, **options)[0]
+    result, model = train_model(base, data, config, output_dir, **options)
+    if model is not None:
+        release(model)
+    return result
 
 
 def train_model(
@@ -73,17 +79,23 @@ def train_model(
     overwrite: bool = False,
     interrupt_at: int | None = None,
 ) -> tuple[TrainResult, Any]:
-    """``train`` that also returns the trained model (peft-wrapped for adapters), in memory;
-    None instead of the model when ``resume`` finds the run already finished. ``validation``:
-    the rows to judge and stop on (else ``config.validation_fraction`` of ``data``)."""
+    """``train`` that also returns the trained model, in memory: for an adapter, the base
+    itself with the adapter layers on, until the caller gives it back with ``loop.release``
+    (on an error it is given back here); None instead of the model when ``resume`` finds the
+    run already finished. ``validation``: the rows to judge and stop on (else
+    ``config.validation_fraction`` of ``data``)."""
     output_dir = Path(output_dir)
     done = check_output(output_dir, config, resume=resume, overwrite=overwrite)
     if done is not None:
         return done, None
     run = _Run(base, data, config, output_dir, validation)
-    run.start(resume)
-    run.loop(progress, interrupt_at)
-    return run.finish()
+    try:
+        run.start(resume)
+        run.loop(progress, interrupt_at)
+        return run.finish()
+    except BaseException:  # Ctrl-C included: the shared base must not keep the adapter
+        release(run.unwrapped())
+        raise
 
 
 def _fresh_state() -> dict[str, Any]:
@@ -313,10 +325,14 @@ class _Run:
             if should_stop(state["bad_evals"], self.step, self.plan.budget, self.config.patience):
                 state["stop"] = "plateau"
 
+    def unwrapped(self) -> Any:
+        """The model being trained, without the data-parallel wrapper."""
+        return self.acc.unwrap_model(self.model) if self.acc else self.model
+
     def _validation_accuracy(self) -> float:
         """The benchmark's own scoring (the label with the highest log-likelihood wins), on
         every validation row in each process: all of them reach the same decision."""
-        model = self.acc.unwrap_model(self.model) if self.acc else self.model
+        model = self.unwrapped()
         chat = getattr(self.base, "chat", False)
         return accuracy(model, self.base.tokenizer, self.data, self.plan.val_examples, chat=chat)
 
@@ -388,7 +404,7 @@ class _Run:
 
     def _write_output(self, result: TrainResult) -> None:
         check_publishable(self.work, self.output_dir)  # before the checkpoints go
-        final = self.acc.unwrap_model(self.model) if self.acc else self.model
+        final = self.unwrapped()
         if self.config.method == "full":
             from advisor_peft.models import save_model_folder
 
