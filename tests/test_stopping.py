@@ -11,6 +11,7 @@ from advisor_peft.stopping import (
     improved,
     judge,
     plan_budget,
+    saturated,
     should_stop,
 )
 
@@ -29,6 +30,8 @@ def _replay(curve: list[float], budget: Budget, metric: str = "acc", patience: i
         evals += 1
         if improved(metric, value, best):
             best, best_step, bad = value, step, 0
+            if budget.converge and saturated(metric, best):
+                return step, "saturated", best_step, bad, evals
         else:
             bad += 1
             if should_stop(bad, step, budget, patience):
@@ -90,6 +93,22 @@ def test_reports_not_converged_at_the_ceiling_and_from_a_fixed_budget():
     assert not over and why_late.startswith("ceiling: max_minutes 2 reached")
     blind = judge("steps", budget, step=40, best_step=None, bad_evals=0, evaluations=0)
     assert blind == (False, "no validation split: trained 40 steps, convergence not judged")
+
+
+def test_a_perfect_validation_accuracy_ends_the_run_even_under_the_floor():
+    """Nothing after a 1.0 can count as a gain, so the kept weights are final: the demo went
+    on from step 63 to 99 for nothing."""
+    budget = Budget(floor=72, ceiling=400, eval_every=9, converge=True, max_seconds=None)
+    step, why, best_step, bad, evals = _replay([0.5, 0.8, 0.9, 0.95, 0.98, 0.98, 1.0], budget)
+    assert (step, why, best_step, evals) == (63, "saturated", 63, 7)
+    converged, reason = judge(
+        why, budget, step=step, best_step=best_step, bad_evals=bad, evaluations=evals
+    )
+    assert converged and reason.startswith("saturated: validation accuracy 1.0 at step 63")
+    assert saturated("acc", 1.0) and not saturated("acc", 0.99) and not saturated("acc", None)
+    assert not saturated("loss", 0.0)  # a loss has no best value to reach
+    fixed = Budget(floor=40, ceiling=40, eval_every=4, converge=False, max_seconds=None)
+    assert _replay([1.0], fixed)[0] == 40  # a fixed budget runs its epochs
 
 
 def test_a_gain_must_beat_the_minimum_delta():

@@ -211,7 +211,14 @@ def test_training_to_convergence_reports_a_consistent_curve(embedded_model, tmp_
     ]
     labels = ["negative", "positive"]
     train_data = TaskData(name="t", task_type="classification", examples=rows[:40], labels=labels)
-    held = TaskData(name="v", task_type="classification", examples=rows[40:], labels=labels)
+    # One row twice with both labels: accuracy cannot reach 1.0, which would end the run at
+    # once (the base model already sorts these words; see the test below).
+    flipped = rows[40].model_copy(
+        update={"output": "negative" if rows[40].output == "positive" else "positive"}
+    )
+    held = TaskData(
+        name="v", task_type="classification", examples=[*rows[40:], flipped], labels=labels
+    )
     cfg = TrainConfig(batch_size=8, learning_rate=1e-3, max_steps=40)
     result = train(
         embedded_model, train_data, cfg, tmp_path / "cv", validation=held, progress=False
@@ -219,10 +226,30 @@ def test_training_to_convergence_reports_a_consistent_curve(embedded_model, tmp_
     assert result.metric == "acc" and len(result.validation_metric) >= 8
     assert [s for s, _ in result.validation_metric] == [s for s, _ in result.validation_loss]
     curve = dict(result.validation_metric)
-    assert result.best_score == max(curve.values()) == curve[result.best_step]
-    assert result.best_step == min(s for s, v in curve.items() if v == result.best_score)
+    top = max(curve.values())  # the curve is rounded to 6 places, the best score is not
+    assert result.best_score == pytest.approx(top, abs=1e-6) and curve[result.best_step] == top
+    assert result.best_step == min(s for s, v in curve.items() if v == top)
     assert result.epochs == pytest.approx(result.steps / 5)  # 40 rows: 5 batches of 8
     assert result.steps >= 15  # the floor: 3 epochs
     assert result.converged == result.stopped_early == result.stop_reason.startswith("plateau")
     if not result.converged:
         assert result.steps == 40 and result.stop_reason.startswith("ceiling: max_steps 40")
+
+
+def test_a_perfect_validation_score_ends_the_run(embedded_model, tmp_path: Path):
+    """Accuracy 1.0 cannot be beaten, so the kept weights are final: the run stops there,
+    converged, instead of training on to the floor for nothing."""
+    from advisor_peft.train import train
+
+    rows = [Example(input=f"honestly {t}", output="positive") for t in POS]
+    rows += [Example(input=f"honestly {t}", output="negative") for t in NEG]
+    labels = ["negative", "positive"]
+    train_data = TaskData(name="t", task_type="classification", examples=rows, labels=labels)
+    held = TaskData(name="v", task_type="classification", examples=rows[::3], labels=labels)
+    cfg = TrainConfig(batch_size=8, learning_rate=1e-3, max_steps=40, eval_every=1)
+    result = train(
+        embedded_model, train_data, cfg, tmp_path / "sat", validation=held, progress=False
+    )
+    assert result.best_score == 1.0 and result.steps == result.best_step < 15  # under the floor
+    assert result.converged and result.stopped_early
+    assert result.stop_reason.startswith("saturated: validation accuracy 1.0")

@@ -468,3 +468,29 @@ def test_cached_label_scoring_equals_one_sequence_per_label():
     for a, b in zip(fast, slow, strict=True):
         assert a == pytest.approx(b, abs=1e-3)
     assert 0.0 <= accuracy(model, tok, data, ex) <= 1.0
+
+
+def test_one_validation_pass_gives_the_accuracy_and_the_training_loss():
+    """The loss read off the label scores is the training loss on the same rows (the loop
+    no longer runs a second pass for it)."""
+    import torch
+    from advisor_peft.collate import answer_loss, collate, encode
+    from advisor_peft.scoring import accuracy_and_loss, label_loglikelihoods
+
+    ex = [
+        Example(input="good film " * (i % 3 + 1), output=["pos", "neg", "meh"][i % 3])
+        for i in range(7)
+    ]
+    data = TaskData(name="t", task_type="classification", examples=ex, labels=["meh", "neg", "pos"])
+    model, tok = _tiny_llama(), CharTokenizer()
+    acc, loss = accuracy_and_loss(model, tok, data, ex)
+    rows = label_loglikelihoods(model, tok, data, ex)
+    want_acc = sum(
+        data.labels[max(range(3), key=r.__getitem__)] == e.output
+        for r, e in zip(rows, ex, strict=True)
+    )
+    batch = collate([encode(e, data, tok, 512) for e in ex], tok.pad_token_id)
+    with torch.no_grad():
+        want_loss = float(answer_loss(model, batch))
+    assert acc == want_acc / len(ex)
+    assert loss == pytest.approx(want_loss, rel=1e-4)

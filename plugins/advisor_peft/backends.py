@@ -9,7 +9,7 @@ from advisor.components import LoadedModel, TaskData, TrainConfig, TrainingBacke
 
 # Per-method defaults layered over TrainConfig's: adapters tolerate (and need) larger steps.
 DEFAULTS: dict[str, dict[str, Any]] = {
-    "lora": {"learning_rate": 2e-4, "lora_r": 16, "lora_alpha": 32, "lora_dropout": 0.05},
+    "lora": {"learning_rate": 2e-4, "lora_r": 16, "lora_alpha": 32, "lora_dropout": 0.0},
     "ia3": {"learning_rate": 3e-3},
     "full": {"learning_rate": 2e-5, "weight_decay": 0.01},
 }

@@ -22,6 +22,7 @@ from advisor.errors import UsageError
 from advisor.files import plain_mode
 from advisor.progress import quiet_libraries
 from advisor_peft.device import device, use_default_threads
+from advisor_peft.frozen import own_memory
 from advisor_peft.hf import HFModel, HFTokenizer
 
 DEFAULT_MODEL = "smollm2-135m"
@@ -285,6 +286,7 @@ def _finish(name: str, model: Any, tokenizer: Any, path: Path | None) -> HFModel
         model.config.pad_token_id = tokenizer.pad_token_id
     use_default_threads()
     model.to(device())
+    own_memory(model)  # so that weights replaced later are freed (advisor_peft.frozen)
     model.eval()
     return HFModel(name=name, model=model, tokenizer=tokenizer, path=path)
 

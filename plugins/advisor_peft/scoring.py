@@ -309,12 +309,27 @@ def label_loglikelihoods_plain(
 def accuracy(
     model: Any, tokenizer: Any, data: TaskData, examples: list[Example], *, chat: bool = False
 ) -> float:
+    return accuracy_and_loss(model, tokenizer, data, examples, chat=chat)[0]
+
+
+def accuracy_and_loss(
+    model: Any, tokenizer: Any, data: TaskData, examples: list[Example], *, chat: bool = False
+) -> tuple[float, float]:
+    """Accuracy (the label with the highest log-likelihood wins) and the mean loss per answer
+    token of the true labels, from one pass: the true label is one of the choices scored, so a
+    separate loss pass over the same rows would repeat the work (the validation of a training
+    run watches the first and reads the second for overfitting)."""
     labels = data.labels or []
     if not labels or not examples:
         raise ValueError("accuracy needs a classification task with labels and examples")
-    rows = label_loglikelihoods(model, tokenizer, data, examples, chat=chat)
-    hits = sum(
-        labels[max(range(len(r)), key=r.__getitem__)] == e.output
-        for r, e in zip(rows, examples, strict=True)
-    )
-    return hits / len(examples)
+    groups, label_ids = _label_groups(tokenizer, data, examples, chat)
+    rows = score_groups(model, groups, pad_id=pad_id_of(tokenizer))
+    hits, nll, tokens = 0, 0.0, 0
+    for row, e in zip(rows, examples, strict=True):
+        scores = [s for s, _ in row]
+        hits += labels[max(range(len(scores)), key=scores.__getitem__)] == e.output
+        if e.output in labels:  # a label outside the set is a miss with no loss to add
+            gold = labels.index(e.output)
+            nll -= scores[gold]
+            tokens += len(label_ids[gold])
+    return hits / len(examples), nll / max(1, tokens)

@@ -1,5 +1,6 @@
 """When a fine-tune stops: its step budget (floor, ceiling, evaluation interval), the plateau
-rule on the watched validation metric, and the one-line judgement of whether it converged.
+rule on the watched validation metric, the stop at a perfect score, and the one-line judgement
+of whether it converged.
 
 Pure functions of numbers: no torch and no model, so the rule is unit-tested on made-up curves.
 """
@@ -24,7 +25,10 @@ MIN_EVALS = 8
 MIN_DELTA = {"acc": 0.0, "loss": 1e-3}
 
 Metric = Literal["acc", "loss"]
-Stop = Literal["plateau", "steps", "minutes"]
+Stop = Literal["plateau", "saturated", "steps", "minutes"]
+# The best value each metric can take: once reached, no later evaluation can count as a gain
+# (``improved``), so the kept weights are final and more steps would be thrown away.
+BEST_POSSIBLE: dict[str, float] = {"acc": 1.0}
 
 
 @dataclass(frozen=True)
@@ -71,6 +75,17 @@ def should_stop(bad_evals: int, step: int, budget: Budget, patience: int) -> boo
     return bad_evals >= patience and step >= budget.floor
 
 
+def saturated(metric: Metric, best: float | None) -> bool:
+    """Whether the best score is the best the metric can take (validation accuracy 1.0).
+
+    Not held to the floor: the floor guards the plateau rule against the noise of the first
+    evaluations, but here the outcome is already fixed. The run keeps the best weights and
+    a later evaluation must beat them strictly, so every further step would end with these
+    same weights (the demo reached 1.0 at step 63 and trained on to step 99 for nothing)."""
+    top = BEST_POSSIBLE.get(metric)
+    return top is not None and best is not None and best >= top
+
+
 def judge(
     stop: Stop,
     budget: Budget,
@@ -86,6 +101,11 @@ def judge(
         return False, f"no validation split: trained {step} steps, convergence not judged"
     if stop == "plateau":
         return True, f"plateau: no gain for {bad_evals} evaluations ({best})"
+    if stop == "saturated":
+        return (
+            True,
+            f"saturated: validation accuracy 1.0 at step {best_step}, which no later step can beat",
+        )
     if stop == "minutes":
         minutes = (budget.max_seconds or 0) / 60
         return False, f"ceiling: max_minutes {minutes:g} reached before a plateau ({best})"

@@ -4,8 +4,10 @@
   strips the adapter layers again (``loop.release``), also after an error or a Ctrl-C; a full
   fine-tune trains a deep copy;
 - trains to convergence by default: evaluates the watched metric on the validation split
-  (accuracy for classification, else loss; ``advisor_peft.stopping``) at least 8 times, keeps
-  the best weights, stops on a plateau past the floor or at the ceiling (steps or minutes), and
+  (accuracy for classification, else loss; ``advisor_peft.stopping``) at least 8 times (fewer
+  only when a perfect score ends it), keeps
+  the best weights, stops on a plateau past the floor, at a perfect validation accuracy (no
+  later weights could replace the kept ones) or at the ceiling (steps or minutes), and
   says whether it converged; a fixed ``epochs`` budget is judged from the same curve;
 - warmup then a constant rate when converging, warmup + linear/cosine decay for a fixed budget;
   weight decay, gradient accumulation;
@@ -40,7 +42,8 @@ from advisor.train_output import (
 )
 from advisor_peft import checkpoint as ckpt
 from advisor_peft.collate import answer_loss, collate, eval_batches, plan_batches
-from advisor_peft.device import autocast, device
+from advisor_peft.device import autocast, device, return_free_memory, train_dtype
+from advisor_peft.frozen import lower, restore
 from advisor_peft.loop import (
     Interrupt,
     distributed,
@@ -52,8 +55,8 @@ from advisor_peft.loop import (
     trainable,
 )
 from advisor_peft.run_plan import plan_run
-from advisor_peft.scoring import accuracy
-from advisor_peft.stopping import improved, judge, should_stop
+from advisor_peft.scoring import accuracy_and_loss
+from advisor_peft.stopping import improved, judge, saturated, should_stop
 
 
 def train(
@@ -64,6 +67,8 @@ def train(
     result, model = train_model(base, data, config, output_dir, **options)
     if model is not None:
         release(model)
+    del model
+    return_free_memory()  # the activations' memory, for the scoring that follows
     return result
 
 
@@ -88,12 +93,14 @@ def train_model(
     done = check_output(output_dir, config, resume=resume, overwrite=overwrite)
     if done is not None:
         return done, None
+    return_free_memory()  # the scoring before this left its buffers resident
     run = _Run(base, data, config, output_dir, validation)
     try:
         run.start(resume)
         run.loop(progress, interrupt_at)
         return run.finish()
     except BaseException:  # Ctrl-C included: the shared base must not keep the adapter
+        restore(run.lowered)
         release(run.unwrapped())
         raise
 
@@ -145,6 +152,10 @@ class _Run:
         self.started = 0.0
         # Adapter initialisation depends on the seed only.
         torch.manual_seed(config.seed)
+        # An adapter's frozen weights in the training dtype for the run (advisor_peft.frozen).
+        adapter = config.method != "full"
+        dtype = train_dtype(self.device) if adapter else None
+        self.lowered = lower(base.model, dtype, getattr(base, "path", None))
         self.model = prepare_model(base.model, config).to(self.device)
         self.params = trainable(self.model)
         decay = [p for p in self.params.values() if p.ndim >= 2]
@@ -310,16 +321,21 @@ class _Run:
     # ---- validation and the stopping rule
 
     def _evaluate(self) -> None:
-        """Validation loss (always: overfitting reads it) and the watched metric; keep the best
-        weights; stop on a plateau past the floor."""
+        """Validation loss (always: overfitting reads it) and the watched metric, from one
+        scoring pass when the metric is accuracy; keep the best weights; stop on a plateau past
+        the floor or at a perfect score."""
         state, metric = self.state, self.plan.metric
-        val = self._validation_loss()
+        if metric == "acc":
+            value, val = self._validation_accuracy()
+        else:
+            value = val = self._validation_loss()
         state["validation_loss"].append([self.step, round(val, 6)])
-        value = val if metric == "loss" else self._validation_accuracy()
         state["validation_metric"].append([self.step, round(value, 6)])
         if improved(metric, value, state["best_score"]):
             state.update(best_score=value, best_step=self.step, bad_evals=0)
             self.best = {n: p.detach().clone() for n, p in self.params.items()}
+            if self.plan.budget.converge and saturated(metric, value):
+                state["stop"] = "saturated"
         else:
             state["bad_evals"] += 1
             if should_stop(state["bad_evals"], self.step, self.plan.budget, self.config.patience):
@@ -329,12 +345,16 @@ class _Run:
         """The model being trained, without the data-parallel wrapper."""
         return self.acc.unwrap_model(self.model) if self.acc else self.model
 
-    def _validation_accuracy(self) -> float:
-        """The benchmark's own scoring (the label with the highest log-likelihood wins), on
-        every validation row in each process: all of them reach the same decision."""
+    def _validation_accuracy(self) -> tuple[float, float]:
+        """Accuracy by the benchmark's own scoring (the label with the highest log-likelihood
+        wins) and the loss on the true labels, from one pass over every validation row in each
+        process: all of them reach the same decision."""
         model = self.unwrapped()
         chat = getattr(self.base, "chat", False)
-        return accuracy(model, self.base.tokenizer, self.data, self.plan.val_examples, chat=chat)
+        rows = self.plan.val_examples
+        # In the training dtype: the frozen weights may be stored in it (advisor_peft.frozen).
+        with autocast(self.device):
+            return accuracy_and_loss(model, self.base.tokenizer, self.data, rows, chat=chat)
 
     def _validation_loss(self) -> float:
         import torch
@@ -363,6 +383,7 @@ class _Run:
             with torch.no_grad():
                 for name, p in self.params.items():
                     p.copy_(self.best[name])
+        restore(self.lowered)  # the frozen weights as loaded, for whoever scores the model
         seconds = time.perf_counter() - self.started
         state = self.state
         stop = state["stop"] or "steps"
@@ -382,7 +403,7 @@ class _Run:
             train_loss=[tuple(x) for x in state["train_loss"]],
             validation_loss=[tuple(x) for x in state["validation_loss"]],
             best_step=state["best_step"],
-            stopped_early=stop == "plateau",
+            stopped_early=stop in ("plateau", "saturated"),
             seconds=round(seconds, 3),
             examples_per_second=round(state["examples"] / max(seconds, 1e-9), 3),
             tokens_per_second=round(state["tokens"] / max(seconds, 1e-9), 3),
