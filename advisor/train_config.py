@@ -63,5 +63,5 @@ class TrainConfig(BaseModel):
     save_every: int = Field(20, ge=0, le=100_000_000, description="0 = no periodic checkpoints.")
     lora_r: int = Field(16, ge=1, le=65_536)
     lora_alpha: int = Field(32, ge=1, le=1_000_000)
-    lora_dropout: float = Field(0.05, ge=0, lt=1)
+    lora_dropout: float = Field(0.0, ge=0, lt=1)  # peft's default; see backends.DEFAULTS
     target_modules: list[str] | str = "all-linear"

@@ -8,6 +8,10 @@ from typing import Any
 from advisor.components import LoadedModel, TaskData, TrainConfig, TrainingBackend, TrainResult
 
 # Per-method defaults layered over TrainConfig's: adapters tolerate (and need) larger steps.
+# LoRA dropout 0, peft's own default: the run keeps its best weights by validation accuracy,
+# which already guards against overfitting, and dropout copies every adapted layer's input
+# (measured on the demo's longest batch: 0.4 GB more resident and steps 20% slower at 0.05;
+# the demo's LoRA scored 0.98 with 0.05 and 0.98 with 0, one run each).
 DEFAULTS: dict[str, dict[str, Any]] = {
     "lora": {"learning_rate": 2e-4, "lora_r": 16, "lora_alpha": 32, "lora_dropout": 0.0},
     "ia3": {"learning_rate": 3e-3},
