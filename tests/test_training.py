@@ -89,6 +89,8 @@ def test_lora_loss_falls_adapter_reloads_base_untouched(embedded_model, data, tm
     assert _fingerprint(embedded_model.model) == before_weights  # frozen: its weights unchanged
     assert not hasattr(embedded_model.model, "peft_config")
     assert embedded_model.model.config.use_cache and not embedded_model.model.training
+    # Trained with matmul attention on the CPU (device.training_attention), given back as loaded.
+    assert embedded_model.model.config._attn_implementation == "sdpa"
 
 
 def _adapter(folder: Path) -> dict:

@@ -117,6 +117,20 @@ def release(model: Any) -> None:
     base.eval()
 
 
+def transformers_model(model: Any) -> Any:
+    """The transformers model inside an adapter's wrapper (``model`` itself for a full one)."""
+    return model.get_base_model() if hasattr(model, "get_base_model") else model
+
+
+def use_attention(model: Any, name: str | None) -> None:
+    """Switch ``model``'s attention implementation to ``name`` (None: leave it) where the
+    architecture allows switching it after loading."""
+    hf = transformers_model(model)
+    current = getattr(hf.config, "_attn_implementation", None)
+    if name and current != name and hf._can_set_attn_implementation():
+        hf.set_attn_implementation(name)
+
+
 def trainable(model: Any) -> dict[str, Any]:
     return {n: p for n, p in model.named_parameters() if p.requires_grad}
 

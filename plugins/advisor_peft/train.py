@@ -1,14 +1,15 @@
 """The training loop shared by the lora, ia3 and full backends: a small hand-written torch loop.
 
-- an adapter trains on the base model itself, its frozen weights untouched, and ``train``
-  strips the adapter layers again (``loop.release``), also after an error or a Ctrl-C; a full
-  fine-tune trains a deep copy;
+- an adapter trains on the base model itself (its frozen weights in bf16 for the run where
+  autocast is bf16, ``advisor_peft.frozen``; matmul attention for short CPU batches,
+  ``device.training_attention``); ``train`` gives the base back as loaded (``loop.release``),
+  also after an error or a Ctrl-C; a full fine-tune trains a deep copy;
 - trains to convergence by default: evaluates the watched metric on the validation split
-  (accuracy for classification, else loss; ``advisor_peft.stopping``) at least 8 times (fewer
-  only when a perfect score ends it), keeps
-  the best weights, stops on a plateau past the floor, at a perfect validation accuracy (no
-  later weights could replace the kept ones) or at the ceiling (steps or minutes), and
-  says whether it converged; a fixed ``epochs`` budget is judged from the same curve;
+  (accuracy for classification, else loss; ``advisor_peft.validation``, ``.stopping``) at
+  least 8 times, keeps the best weights, stops on a plateau past the floor, at a perfect
+  validation accuracy (no later weights could replace the kept ones: fewer evaluations then)
+  or at the ceiling (steps or minutes), and says whether it converged; a fixed ``epochs``
+  budget is judged from the same curve;
 - warmup then a constant rate when converging, warmup + linear/cosine decay for a fixed budget;
   weight decay, gradient accumulation;
 - checkpoints every ``save_every`` steps; ``resume`` replays from the newest intact one (falling
@@ -41,8 +42,14 @@ from advisor.train_output import (
     publish,
 )
 from advisor_peft import checkpoint as ckpt
-from advisor_peft.collate import answer_loss, collate, eval_batches, plan_batches
-from advisor_peft.device import autocast, device, return_free_memory, train_dtype
+from advisor_peft.collate import answer_loss, collate, plan_batches
+from advisor_peft.device import (
+    autocast,
+    device,
+    return_free_memory,
+    train_dtype,
+    training_attention,
+)
 from advisor_peft.frozen import lower, restore
 from advisor_peft.loop import (
     Interrupt,
@@ -53,10 +60,12 @@ from advisor_peft.loop import (
     release,
     to_device,
     trainable,
+    transformers_model,
+    use_attention,
 )
 from advisor_peft.run_plan import plan_run
-from advisor_peft.scoring import accuracy_and_loss
 from advisor_peft.stopping import improved, judge, saturated, should_stop
+from advisor_peft.validation import validation_accuracy, validation_loss
 
 
 def train(
@@ -101,6 +110,7 @@ def train_model(
         return run.finish()
     except BaseException:  # Ctrl-C included: the shared base must not keep the adapter
         restore(run.lowered)
+        use_attention(run.unwrapped(), run.attention)
         release(run.unwrapped())
         raise
 
@@ -157,6 +167,7 @@ class _Run:
         dtype = train_dtype(self.device) if adapter else None
         self.lowered = lower(base.model, dtype, getattr(base, "path", None))
         self.model = prepare_model(base.model, config).to(self.device)
+        self.attention = getattr(base.model.config, "_attn_implementation", None)
         self.params = trainable(self.model)
         decay = [p for p in self.params.values() if p.ndim >= 2]
         no_decay = [p for p in self.params.values() if p.ndim < 2]
@@ -295,6 +306,7 @@ class _Run:
         step_loss = 0.0
         for _ in range(cfg.grad_accum):
             batch = to_device(next(stream), self.device)
+            self._attention_for(batch["input_ids"].shape)
             with autocast(self.device):
                 loss = answer_loss(self.model, batch) / cfg.grad_accum
             if acc:
@@ -326,9 +338,20 @@ class _Run:
         the floor or at a perfect score."""
         state, metric = self.state, self.plan.metric
         if metric == "acc":
-            value, val = self._validation_accuracy()
+            rows = self.plan.val_examples
+            value, val = validation_accuracy(
+                self.unwrapped(), self.base, self.data, rows, self.device
+            )
         else:
-            value = val = self._validation_loss()
+            value = val = validation_loss(
+                self.model,
+                self.plan.val_items,
+                batch_size=self.config.batch_size,
+                pad_id=self.plan.pad_id,
+                where=self.device,
+                acc=self.acc,
+                shard=(self.rank, self.world),
+            )
         state["validation_loss"].append([self.step, round(val, 6)])
         state["validation_metric"].append([self.step, round(value, 6)])
         if improved(metric, value, state["best_score"]):
@@ -341,38 +364,16 @@ class _Run:
             if should_stop(state["bad_evals"], self.step, self.plan.budget, self.config.patience):
                 state["stop"] = "plateau"
 
+    def _attention_for(self, shape: tuple[int, int]) -> None:
+        """The attention implementation for a batch of ``shape`` (device.training_attention)."""
+        config = transformers_model(self.unwrapped()).config
+        heads, layers = config.num_attention_heads, config.num_hidden_layers
+        want = training_attention(self.device, *shape, heads, layers)
+        use_attention(self.unwrapped(), want or self.attention)
+
     def unwrapped(self) -> Any:
         """The model being trained, without the data-parallel wrapper."""
         return self.acc.unwrap_model(self.model) if self.acc else self.model
-
-    def _validation_accuracy(self) -> tuple[float, float]:
-        """Accuracy by the benchmark's own scoring (the label with the highest log-likelihood
-        wins) and the loss on the true labels, from one pass over every validation row in each
-        process: all of them reach the same decision."""
-        model = self.unwrapped()
-        chat = getattr(self.base, "chat", False)
-        rows = self.plan.val_examples
-        # In the training dtype: the frozen weights may be stored in it (advisor_peft.frozen).
-        with autocast(self.device):
-            return accuracy_and_loss(model, self.base.tokenizer, self.data, rows, chat=chat)
-
-    def _validation_loss(self) -> float:
-        import torch
-
-        items = self.plan.val_items
-        self.model.eval()
-        total_loss = torch.zeros(2, device=self.device)
-        mine = eval_batches([i.length for i in items], self.config.batch_size)
-        with torch.no_grad():
-            for idx in mine[self.rank :: self.world]:
-                batch = to_device(collate([items[i] for i in idx], self.plan.pad_id), self.device)
-                with autocast(self.device):
-                    total_loss[0] += answer_loss(self.model, batch, reduction="sum")
-                total_loss[1] += batch["target_tokens"]
-        if self.acc:
-            total_loss = self.acc.reduce(total_loss, reduction="sum")
-        self.model.train()
-        return float(total_loss[0] / total_loss[1].clamp(min=1))
 
     # ---- finish: restore the best weights, write the output, rename atomically
 
@@ -384,6 +385,7 @@ class _Run:
                 for name, p in self.params.items():
                     p.copy_(self.best[name])
         restore(self.lowered)  # the frozen weights as loaded, for whoever scores the model
+        use_attention(self.unwrapped(), self.attention)
         seconds = time.perf_counter() - self.started
         state = self.state
         stop = state["stop"] or "steps"
