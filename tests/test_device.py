@@ -105,9 +105,14 @@ def test_no_module_names_a_device_but_device_py():
     assert offenders == []
 
 
-def test_short_cpu_batches_train_with_matmul_attention_long_ones_and_cuda_keep_sdpa():
+def test_short_cpu_batches_train_with_matmul_attention_long_ones_and_cuda_keep_sdpa(
+    monkeypatch,
+):
+    monkeypatch.delenv(dev.ATTENTION_ENV, raising=False)
     cpu, cuda = torch.device("cpu"), torch.device("cuda")
     # The demo's longest batch on SmolLM2-135M (9 heads, 30 layers): 8 x 57 tokens.
     assert dev.training_attention(cpu, 8, 57, 9, 30) == "eager"
     assert dev.training_attention(cpu, 8, 512, 9, 30) is None  # 3.4 GB of attention weights
     assert dev.training_attention(cuda, 8, 57, 9, 30) is None
+    monkeypatch.setenv(dev.ATTENTION_ENV, "sdpa")  # the override, for measuring
+    assert dev.training_attention(cpu, 8, 57, 9, 30) == "sdpa"

@@ -75,13 +75,15 @@ def test_lora_loss_falls_adapter_reloads_base_untouched(embedded_model, data, tm
     assert metrics["train_loss"][0][0] == 1 and metrics["validation_loss"]
     assert metrics["best_step"] in (4, 8) and not Path(str(out) + ".partial").exists()
 
-    reloaded = PeftModel.from_pretrained(copy.deepcopy(embedded_model.model), out).eval()
     batch = collate([encode(e, data, embedded_model.tokenizer, 64) for e in data.examples[:4]], 2)
     kw = {k: batch[k] for k in ("input_ids", "attention_mask", "position_ids")}
     with torch.no_grad():
         want = model(**kw).logits
+    release(model)  # the shared base without the adapter layers, as loaded
+    assert not any("lora" in n for n, _ in embedded_model.model.named_modules())
+    reloaded = PeftModel.from_pretrained(copy.deepcopy(embedded_model.model), out).eval()
+    with torch.no_grad():
         got = reloaded(**kw).logits
-        release(model)  # the shared base without the adapter layers, as loaded
         plain = embedded_model.model(**kw).logits
     assert torch.allclose(got, want, atol=1e-4)
     assert not torch.allclose(plain, want, atol=1e-2)

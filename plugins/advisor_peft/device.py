@@ -73,9 +73,17 @@ def autocast(where: Any) -> contextlib.AbstractContextManager[Any]:
 EAGER_ATTENTION_BYTES = 256 * 2**20
 
 
+# ADVISOR_TRAIN_ATTENTION=auto|eager|sdpa (default auto) overrides the choice below, for
+# measuring one against the other (as ADVISOR_TRAIN_DTYPE does for the dtype).
+ATTENTION_ENV = "ADVISOR_TRAIN_ATTENTION"
+
+
 def training_attention(where: Any, rows: int, width: int, heads: int, layers: int) -> str | None:
     """``"eager"`` for a CPU batch of ``rows`` x ``width`` tokens whose attention weights fit
     EAGER_ATTENTION_BYTES; None for the model's own choice (sdpa; always on CUDA)."""
+    choice = os.environ.get(ATTENTION_ENV, "auto").strip().lower()
+    if choice in ("eager", "sdpa"):
+        return choice
     if where.type != "cpu":
         return None
     return "eager" if rows * width * width * heads * layers * 6 <= EAGER_ATTENTION_BYTES else None
