@@ -67,9 +67,10 @@ def autocast(where: Any) -> contextlib.AbstractContextManager[Any]:
 
 # Attention while training on the CPU: torch's flash-attention backward for the CPU is slow on
 # short sequences (torch.profiler, a LoRA step of 8 x ~45 tokens: 23% of the step, 10.7 ms a
-# layer against 1.3 ms forward); the plain matmul attention ("eager") runs the same step 1.3-1.45x
-# faster. It keeps the attention weights for the backward pass, about 6 bytes per (row, query,
-# key, head, layer), so it is used only while that stays under this budget.
+# layer against 1.3 ms forward); the plain matmul attention ("eager") runs the same step
+# 1.24-1.37x faster on an idle machine (1.3-1.45x on a loaded one). It keeps the attention
+# weights for the backward pass, about 6 bytes per (row, query, key, head, layer), so it is
+# used only while that stays under this budget.
 EAGER_ATTENTION_BYTES = 256 * 2**20
 
 

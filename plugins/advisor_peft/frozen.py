@@ -80,8 +80,8 @@ def lower(model: Any, dtype: Any, source: Path | None) -> Lowered:
     import torch
 
     lowered = Lowered()
-    keys = _keys(source)
-    if dtype is None or not keys:
+    keys = _keys(source) if dtype is not None else {}  # no headers read for a plain fp32 run
+    if not keys:
         return lowered
     shared = model.get_input_embeddings().weight
     for name, module in model.named_modules():

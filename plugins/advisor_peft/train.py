@@ -109,8 +109,7 @@ def train_model(
         run.loop(progress, interrupt_at)
         return run.finish()
     except BaseException:  # Ctrl-C included: the shared base must not keep the adapter
-        restore(run.lowered)
-        use_attention(run.unwrapped(), run.attention)
+        run.hand_back()
         release(run.unwrapped())
         raise
 
@@ -371,6 +370,12 @@ class _Run:
         want = training_attention(self.device, *shape, heads, layers)
         use_attention(self.unwrapped(), want or self.attention)
 
+    def hand_back(self) -> None:
+        """What the run changed on the base for speed, undone: the frozen weights as loaded
+        (for whoever scores the model next) and its own attention implementation."""
+        restore(self.lowered)
+        use_attention(self.unwrapped(), self.attention)
+
     def unwrapped(self) -> Any:
         """The model being trained, without the data-parallel wrapper."""
         return self.acc.unwrap_model(self.model) if self.acc else self.model
@@ -384,8 +389,7 @@ class _Run:
             with torch.no_grad():
                 for name, p in self.params.items():
                     p.copy_(self.best[name])
-        restore(self.lowered)  # the frozen weights as loaded, for whoever scores the model
-        use_attention(self.unwrapped(), self.attention)
+        self.hand_back()
         seconds = time.perf_counter() - self.started
         state = self.state
         stop = state["stop"] or "steps"
